@@ -1,0 +1,113 @@
+"""The ``prover`` command: one subcommand per stage, each parsed into its config and handed to ``run_<stage>``.
+
+Heavy libraries are imported inside the subcommands, so ``prover --help`` is instant on any machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from prover import __version__
+from prover.config import TrainConfig, add_dataclass_arguments, config_from_namespace
+
+logger = logging.getLogger("prover")
+
+
+def _train(args: argparse.Namespace) -> int:
+    cfg = config_from_namespace(TrainConfig, args)
+    from prover.train import run_train
+
+    print(run_train(cfg))
+    return 0
+
+
+def _data_check(args: argparse.Namespace) -> int:
+    from collections import Counter
+
+    from prover.data import ProofExample, ReadReport, drop_contaminated, read_examples
+
+    report = ReadReport()
+    examples = read_examples(args.file, args.kind, args.split, args.skip_bad, report)
+    if args.benchmark:
+        examples = drop_contaminated(examples, args.benchmark, report)
+    kinds = Counter("whole proof" if isinstance(e, ProofExample) else "tactic pair" for e in examples)
+    traces = {e.trace_id for e in examples if not isinstance(e, ProofExample) and e.trace_id is not None}
+    summary = ", ".join(f"{n} {k}s" for k, n in sorted(kinds.items())) or "no examples"
+    print(
+        f"{args.file}: {summary}; {len(traces)} traces; {report.bad} bad skipped; {report.contaminated} contaminated"
+    )
+    return 0
+
+
+def _data_trace(args: argparse.Namespace) -> int:
+    from prover.dojo import trace_to_jsonl
+
+    trace_to_jsonl(args.repo, args.commit, args.output)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prover", description="Lean 4 proving co-designed for test-time search."
+    )
+    parser.add_argument("--version", action="version", version=f"dco-prover {__version__}")
+    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    stages = parser.add_subparsers(dest="stage", metavar="STAGE", required=True)
+
+    data = stages.add_parser("data", help="inspect and prepare training data")
+    data_commands = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
+    check = data_commands.add_parser("check", help="validate a data file and count its examples")
+    check.add_argument(
+        "file", help=".jsonl (tactic pairs / whole proofs), LeanDojo .json, folder or hub name"
+    )
+    check.add_argument("--kind", default="auto", choices=["auto", "tactic", "leandojo", "whole"])
+    check.add_argument("--split", default="train", help="split for dataset names and folders")
+    check.add_argument(
+        "--skip-bad",
+        "--skip_bad",
+        dest="skip_bad",
+        action="store_true",
+        help="count bad lines instead of stopping",
+    )
+    check.add_argument(
+        "--benchmark", default="", help="benchmark JSONL whose theorems are dropped (contamination guard)"
+    )
+    check.set_defaults(handler=_data_check)
+    trace = data_commands.add_parser(
+        "trace", help="extract tactic pairs from a Lean repository with LeanDojo"
+    )
+    trace.add_argument("repo", help="git URL of the Lean 4 repository")
+    trace.add_argument("commit", help="commit hash or tag")
+    trace.add_argument("-o", "--output", required=True, help="output tactic-pairs JSONL")
+    trace.set_defaults(handler=_data_trace)
+
+    train = stages.add_parser(
+        "train",
+        help="fine-tune a causal LM with CE, DCO or DCO-step",
+        description="Fine-tune a causal LM on tactic pairs, tactic traces or whole proofs. "
+        "Settings: defaults < --config YAML < flags. Multi-GPU: accelerate launch -m prover train ...",
+    )
+    add_dataclass_arguments(train, TrainConfig)
+    train.set_defaults(handler=_train)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    from prover.data import DataError
+
+    try:
+        return args.handler(args)
+    except (DataError, ValueError) as error:
+        print(f"prover {args.stage}: error: {error}", file=sys.stderr)
+        return 2
+    except RuntimeError as error:
+        print(f"prover {args.stage}: error: {error}", file=sys.stderr)
+        return 1

@@ -1,0 +1,262 @@
+"""Typed stage configs and their parsing: dataclass defaults < ``--config run.yaml`` < command-line flags.
+
+Each field is one flag (``--field_name``, also ``--field-name``) whose help text comes from the field's
+metadata. Parsing needs only argparse and PyYAML, so ``prover --help`` stays instant (transformers'
+HfArgumentParser would import transformers first). Unknown YAML keys fail with the file and key named.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def option(default: Any, help: str, choices: tuple[str, ...] | None = None, **extra: Any) -> Any:
+    """A dataclass field with its CLI help (and choices) in its metadata."""
+    metadata = {"help": help, **extra}
+    if choices:
+        metadata["choices"] = choices
+    if isinstance(default, (dict, list)):
+        return field(default_factory=lambda: type(default)(default), metadata=metadata)
+    return field(default=default, metadata=metadata)
+
+
+# --------------------------------------------------------------------------- the training stage
+
+LOSSES = ("ce", "dco", "dco_step")
+
+
+@dataclass
+class TrainConfig:
+    """``prover train``: fine-tune a causal LM on tactic pairs, tactic traces or whole proofs."""
+
+    # model
+    model: str = option("", "hub name or local path of the causal LM to fine-tune (AutoModelForCausalLM)")
+    tiny: bool = option(
+        False,
+        "ignore --model: build a tiny random Llama and a BPE tokenizer trained on the data (smoke runs)",
+    )
+    model_init_kwargs: dict = option(
+        {}, 'extra kwargs for from_pretrained, as JSON (e.g. \'{"attn_implementation": "sdpa"}\')'
+    )
+    lora: bool = option(False, "train LoRA adapters (peft) instead of all weights")
+    lora_r: int = option(16, "LoRA rank")
+    lora_alpha: int = option(32, "LoRA alpha")
+    lora_dropout: float = option(0.05, "LoRA dropout")
+    lora_target_modules: str = option(
+        "all-linear", "LoRA target modules: 'all-linear' or comma-separated names"
+    )
+    gradient_checkpointing: bool = option(False, "recompute activations in the backward pass to save memory")
+    bf16: str = option(
+        "auto", "bf16 mixed precision: auto (when the GPU supports it), yes or no", ("auto", "yes", "no")
+    )
+    # data
+    data: str = option(
+        "", "training data: .jsonl (tactic pairs or whole proofs), LeanDojo .json, folder or hub name"
+    )
+    data_kind: str = option("auto", "format of --data", ("auto", "tactic", "leandojo", "whole"))
+    data_split: str = option("train", "split to load when --data is a dataset name or folder")
+    eval_data: str = option(
+        "", "held-out data (same formats); empty: hold out --eval_fraction of the training units"
+    )
+    eval_fraction: float = option(
+        0.05, "fraction of training units (whole traces) held out when --eval_data is empty"
+    )
+    benchmark: str = option(
+        "", "benchmark JSONL (e.g. MiniF2F); training examples of its theorems are dropped"
+    )
+    skip_bad: bool = option(False, "skip malformed lines (and count them) instead of stopping at the first")
+    max_length: int = option(2048, "max tokens of prompt + target; longer examples are dropped, never cut")
+    tactic_prompt: str = option("{state}:::", "prompt template of tactic models")
+    tactic_target: str = option("{tactic}", "target template of tactic models (eos is appended)")
+    whole_prompt: str = option(
+        "Complete the following Lean 4 code:\n\n```lean4\n{header}{informal_prefix}{formal_statement}",
+        "prompt template of whole-proof models",
+    )
+    whole_target: str = option("{proof}\n```", "target template of whole-proof models (eos is appended)")
+    # objective
+    loss: str = option(
+        "dco", "ce | dco (sequence level; whole proof over traces with trace_id) | dco_step", LOSSES
+    )
+    n: int = option(16, "DCO sample budget N (pass@N the model is trained for); N = 1 is CE")
+    n_eff: int = option(4, "per-step budget N_eff of dco_step")
+    epsilon: float = option(
+        0.1, "confidence threshold: units with F(N, p) <= epsilon are replaced; 0 disables"
+    )
+    ce_reduction: str = option("mean", "how an example's CE pools its target tokens", ("mean", "sum"))
+    # optimisation
+    learning_rate: float = option(2e-5, "AdamW learning rate")
+    weight_decay: float = option(0.0, "AdamW weight decay")
+    adam_beta1: float = option(0.9, "AdamW beta1")
+    adam_beta2: float = option(0.999, "AdamW beta2")
+    max_grad_norm: float = option(1.0, "gradient clipping norm; 0 disables")
+    lr_scheduler: str = option("constant_with_warmup", "transformers scheduler name")
+    warmup_steps: int = option(20, "linear warm-up steps")
+    global_batch_size: int = option(
+        64, "training units per optimizer step, over all devices and accumulation"
+    )
+    per_device_batch_size: int = option(8, "units per forward pass on one device")
+    num_epochs: float = option(1.0, "passes over the training units (ignored when --max_steps > 0)")
+    max_steps: int = option(-1, "optimizer steps; -1: from --num_epochs")
+    seed: int = option(42, "seed of data order, initialisation and dropout")
+    # run
+    output_dir: str = option("runs/train", "run directory: config.yaml, metrics.jsonl, checkpoint-*/, final/")
+    save_steps: int = option(500, "checkpoint every K optimizer steps (and at the end)")
+    save_total_limit: int = option(0, "keep only the newest K checkpoints; 0 keeps all")
+    logging_steps: int = option(1, "write metrics every K steps")
+    resume: str = option("", "resume from 'latest' (in --output_dir) or a checkpoint path", const="latest")
+    report_to: str = option("none", "trackers for accelerate (none, tensorboard, wandb, ...)")
+
+    def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
+        for name in (
+            "n",
+            "n_eff",
+            "global_batch_size",
+            "per_device_batch_size",
+            "max_length",
+            "save_steps",
+            "logging_steps",
+        ):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if not 0.0 <= self.epsilon < 1.0:
+            raise ValueError(f"epsilon must be in [0, 1), got {self.epsilon}")
+        if not 0.0 <= self.eval_fraction < 1.0:
+            raise ValueError(f"eval_fraction must be in [0, 1), got {self.eval_fraction}")
+        if not self.data:
+            raise ValueError("data is required: a .jsonl / .json file, a folder or a dataset name")
+        if not self.model and not self.tiny:
+            raise ValueError("model is required (a hub name or a local path), or pass --tiny")
+        if self.num_epochs <= 0 and self.max_steps <= 0:
+            raise ValueError("set num_epochs > 0 or max_steps > 0")
+
+    @property
+    def budget(self) -> int:
+        """The N of the objective in force (1 for CE)."""
+        return {"ce": 1, "dco": self.n, "dco_step": self.n_eff}[self.loss]
+
+
+# --------------------------------------------------------------------------- parsing
+
+
+def _unwrap(annotation: Any) -> Any:
+    """``X | None`` -> ``X``."""
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return args[0]
+    return annotation
+
+
+def _coerce(value: Any, kind: Any, where: str) -> Any:
+    kind = _unwrap(kind)
+    if value is None:
+        return None
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.lower() in ("true", "yes", "1", "false", "no", "0"):
+            return value.lower() in ("true", "yes", "1")
+        raise ValueError(f"{where}: expected true or false, got {value!r}")
+    if kind is dict:
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except json.JSONDecodeError as error:
+                raise ValueError(f"{where}: expected a JSON object ({error.msg})") from None
+        if not isinstance(value, dict):
+            raise ValueError(f"{where}: expected a mapping, got {value!r}")
+        return value
+    if kind is float and isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        try:
+            return float(value)
+        except ValueError:
+            raise ValueError(f"{where}: expected a number, got {value!r}") from None
+    if kind is int and not isinstance(value, bool):
+        if isinstance(value, int):
+            return value
+        if isinstance(value, str) and value.lstrip("-").isdigit():
+            return int(value)
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise ValueError(f"{where}: expected an integer, got {value!r}")
+    if kind is str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise ValueError(f"{where}: expected a string, got {value!r}")
+        return str(value)
+    return value
+
+
+def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
+    """One flag per field; defaults are left out so that only flags actually given override YAML."""
+    hints = typing.get_type_hints(cls)
+    parser.add_argument("--config", metavar="YAML", help="YAML file of settings; flags override it")
+    for f in dataclasses.fields(cls):
+        kind = _unwrap(hints[f.name])
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        help_text = f"{f.metadata.get('help', '')} (default: {default!r})".replace("%", "%%")
+        names = [f"--{f.name}"] + ([f"--{f.name.replace('_', '-')}"] if "_" in f.name else [])
+        common: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
+        if kind is bool:
+            parser.add_argument(*names, action=argparse.BooleanOptionalAction, **common)
+        elif "const" in f.metadata:
+            parser.add_argument(
+                *names, nargs="?", const=f.metadata["const"], metavar=f.name.upper(), **common
+            )
+        else:
+            parser.add_argument(
+                *names,
+                choices=f.metadata.get("choices"),
+                metavar=None if f.metadata.get("choices") else f.name.upper(),
+                **common,
+            )
+
+
+def load_yaml(path: str) -> dict[str, Any]:
+    import yaml
+
+    if not os.path.isfile(path):
+        raise ValueError(f"--config {path}: no such file")
+    with open(path, encoding="utf-8") as handle:
+        try:
+            data = yaml.safe_load(handle) or {}
+        except yaml.YAMLError as error:
+            raise ValueError(f"{path}: invalid YAML: {error}") from None
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping of settings at the top level")
+    return data
+
+
+def config_from_namespace(cls: type[T], namespace: argparse.Namespace) -> T:
+    """Dataclass defaults < YAML (``namespace.config``) < the flags present in ``namespace``."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    config_path = getattr(namespace, "config", None)
+    if config_path:
+        for key, value in load_yaml(config_path).items():
+            if key not in names:
+                raise ValueError(f"{config_path}: unknown setting {key!r} for {cls.__name__}")
+            values[key] = _coerce(value, hints[key], f"{config_path}: {key}")
+    for key in names:
+        if key in vars(namespace):
+            values[key] = _coerce(getattr(namespace, key), hints[key], f"--{key}")
+    return cls(**values)
+
+
+def save_config(config: Any, path: str) -> None:
+    """The resolved config as YAML (atomically), to reproduce the run with ``--config``."""
+    import yaml
+
+    from prover.records import atomic_write_text
+
+    atomic_write_text(path, yaml.safe_dump(dataclasses.asdict(config), sort_keys=False, allow_unicode=True))

@@ -1,0 +1,544 @@
+"""``prover train``: fine-tune a causal LM with CE, DCO or DCO-step; one process or ``accelerate launch``.
+
+An explicit loop rather than a ``transformers.Trainer`` subclass: the confidence filter draws replacement
+units before the step, and whole-proof DCO needs a trace's steps in one forward pass; neither fits in
+``compute_loss``. The loop reads top to bottom: data -> model -> optimizer -> steps -> checkpoints.
+With epsilon = 0 the DCO weight comes from the training forward itself, so DCO costs what CE costs.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+import math
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from prover import checkpoint as ckpt
+from prover.config import TrainConfig, save_config
+from prover.data import ReadReport, drop_contaminated, read_examples
+from prover.prompts import PromptFormat, build_units, drop_overlong, tokenize_examples
+from prover.records import append_jsonl, atomic_write_text, read_jsonl
+
+logger = logging.getLogger(__name__)
+
+
+class AllConfident(RuntimeError):
+    """Every training unit has F <= epsilon: nothing is left to learn at this budget."""
+
+
+class UnitStream:
+    """An endless, reproducible order of training units: epoch e is a permutation seeded by (seed, e),
+    and rank r of w takes every w-th unit of it. ``position`` is the resume point."""
+
+    def __init__(self, n_units: int, seed: int, rank: int = 0, world: int = 1):
+        if n_units < world:
+            raise ValueError(f"{n_units} training units cannot feed {world} processes")
+        self.n_units, self.seed, self.rank, self.world = n_units, seed, rank, world
+        self.epoch, self.position = 0, 0
+        self._order: list[int] | None = None
+
+    def _current(self) -> list[int]:
+        if self._order is None:
+            import torch
+
+            generator = torch.Generator().manual_seed(self.seed * 100_003 + self.epoch)
+            self._order = torch.randperm(self.n_units, generator=generator).tolist()[self.rank :: self.world]
+        return self._order
+
+    def next(self) -> int:
+        if self.position >= len(self._current()):
+            self.epoch, self.position, self._order = self.epoch + 1, 0, None
+        unit = self._current()[self.position]
+        self.position += 1
+        return unit
+
+    @property
+    def epochs_done(self) -> float:
+        return self.epoch + self.position / len(self._current())
+
+    def state_dict(self) -> dict:
+        return {"epoch": self.epoch, "position": self.position, "rank": self.rank, "world": self.world}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state["world"] != self.world:
+            raise ValueError(
+                f"checkpoint was written by {state['world']} processes, this run has {self.world}"
+            )
+        self.epoch, self.position, self._order = state["epoch"], state["position"], None
+
+
+class UnitSampler:
+    """Draws the units of a micro-batch from the stream. With a scorer (the confidence filter), units with
+    F(N, p) <= epsilon are dropped and replaced by fresh draws, so the effective batch stays full."""
+
+    def __init__(
+        self, stream: UnitStream, epsilon: float, score: Callable[[list[int]], list[float]] | None = None
+    ):
+        self.stream, self.epsilon, self.score = stream, epsilon, score
+
+    def draw(self, size: int) -> tuple[list[int], int, int]:
+        """(``size`` units, how many were drawn, how many of those were dropped as confident)."""
+        kept: list[int] = []
+        drawn = dropped = streak = 0
+        while len(kept) < size:
+            candidates = [self.stream.next() for _ in range(size - len(kept))]
+            drawn += len(candidates)
+            if self.score is not None:
+                confident = [f <= self.epsilon for f in self.score(candidates)]
+                candidates = [u for u, c in zip(candidates, confident) if not c]
+                dropped += sum(confident)
+                streak = 0 if candidates else streak + len(confident)
+                if streak > self.stream.n_units:
+                    raise AllConfident(f"every training unit has F(N, p) <= epsilon={self.epsilon}")
+            kept.extend(candidates)
+        return kept, drawn, dropped
+
+
+def collate(units, unit_ids, tokenized, pad_id: int, device):
+    """Pad the examples of ``unit_ids`` into one batch; ``group_ids`` says which unit each row is from."""
+    import torch
+
+    rows = [(g, tokenized[i]) for g, u in enumerate(unit_ids) for i in units[u]]
+    width = max(len(t.input_ids) for _, t in rows)
+    input_ids = torch.full((len(rows), width), pad_id, dtype=torch.long)
+    labels = torch.full((len(rows), width), -100, dtype=torch.long)
+    attention = torch.zeros((len(rows), width), dtype=torch.long)
+    for r, (_, t) in enumerate(rows):
+        ids = torch.tensor(t.input_ids, dtype=torch.long)
+        input_ids[r, : len(ids)] = ids
+        labels[r, t.n_prompt : len(ids)] = ids[t.n_prompt :]
+        attention[r, : len(ids)] = 1
+    group_ids = torch.tensor([g for g, _ in rows], dtype=torch.long)
+    return {
+        "input_ids": input_ids.to(device),
+        "attention_mask": attention.to(device),
+        "labels": labels.to(device),
+        "group_ids": group_ids.to(device),
+    }
+
+
+def forward_stats(model, batch, cfg: TrainConfig, by_trace: bool):
+    """One forward: per-row CE, per-row log p, per-row F (from the same logits: no extra pass)."""
+    from prover.loss import dco_weights, sequence_stats
+
+    logits = model(
+        input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
+    ).logits
+    ce, logp, _ = sequence_stats(logits, batch["labels"], cfg.ce_reduction)
+    weights = dco_weights(logp, cfg.budget, batch["group_ids"] if by_trace else None)
+    return ce, logp, weights
+
+
+# --------------------------------------------------------------------------- setup
+
+
+@dataclass
+class TrainData:
+    """Tokenized training and held-out units, and what was dropped on the way."""
+
+    tokenizer: Any
+    by_trace: bool  # units are whole traces (whole-proof DCO over tactic steps)
+    units: list[list[int]]
+    tokenized: list
+    eval_units: list[list[int]]
+    eval_tokenized: list
+    stats: dict[str, int]
+
+
+def load_tokenizer(cfg: TrainConfig, checkpoint: str | None, examples):
+    from transformers import AutoTokenizer
+
+    from prover.tiny import build_tokenizer
+
+    if checkpoint:
+        tokenizer = AutoTokenizer.from_pretrained(checkpoint)
+    elif cfg.tiny:
+        fmt = prompt_format(cfg)
+        tokenizer = build_tokenizer(fmt.prompt(e) + fmt.target(e) for e in examples)
+    else:
+        tokenizer = AutoTokenizer.from_pretrained(cfg.model)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def prompt_format(cfg: TrainConfig) -> PromptFormat:
+    return PromptFormat(cfg.tactic_prompt, cfg.tactic_target, cfg.whole_prompt, cfg.whole_target)
+
+
+def load_train_data(cfg: TrainConfig, checkpoint: str | None = None) -> TrainData:
+    """Read, guard, tokenize and group the data; hold out whole units when no eval data is given."""
+    report = ReadReport()
+    examples = read_examples(cfg.data, cfg.data_kind, cfg.data_split, cfg.skip_bad, report)
+    eval_examples = (
+        read_examples(cfg.eval_data, cfg.data_kind, "validation", cfg.skip_bad, report)
+        if cfg.eval_data
+        else []
+    )
+    if cfg.benchmark:
+        examples = drop_contaminated(examples, cfg.benchmark, report)
+        eval_examples = drop_contaminated(eval_examples, cfg.benchmark, report) if eval_examples else []
+    if not examples:
+        raise ValueError(f"{cfg.data}: no training examples left")
+    tokenizer = load_tokenizer(cfg, checkpoint, examples)
+    fmt = prompt_format(cfg)
+    by_trace = cfg.loss == "dco"
+
+    def prepare(items):
+        tokenized = tokenize_examples(items, tokenizer, fmt, cfg.max_length)
+        units, overlong = drop_overlong(build_units(items, by_trace), tokenized)
+        return units, tokenized, overlong
+
+    units, tokenized, overlong = prepare(examples)
+    if eval_examples:
+        eval_units, eval_tokenized, _ = prepare(eval_examples)
+    else:  # hold out whole units (traces): no proof is half in training and half in evaluation
+        order = list(range(len(units)))
+        random.Random(cfg.seed).shuffle(order)
+        held = set(order[: int(len(units) * cfg.eval_fraction)])
+        eval_units = [u for k, u in enumerate(units) if k in held]
+        units = [u for k, u in enumerate(units) if k not in held]
+        eval_tokenized = tokenized
+    if not units:
+        raise ValueError(f"{cfg.data}: no training unit fits max_length={cfg.max_length}")
+    stats = {
+        "examples": len(examples),
+        "bad": report.bad,
+        "contaminated": report.contaminated,
+        "overlong": overlong,
+    }
+    return TrainData(tokenizer, by_trace, units, tokenized, eval_units, eval_tokenized, stats)
+
+
+def build_model(cfg: TrainConfig, tokenizer, checkpoint: str | None):
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from prover.tiny import build_tiny_model
+
+    if checkpoint and not cfg.lora:
+        model = AutoModelForCausalLM.from_pretrained(checkpoint, **cfg.model_init_kwargs)
+    elif cfg.tiny:
+        model = build_tiny_model(tokenizer, max_positions=max(cfg.max_length, 64), seed=cfg.seed)
+    else:
+        kwargs = {"torch_dtype": "auto", **cfg.model_init_kwargs}
+        model = AutoModelForCausalLM.from_pretrained(cfg.model, **kwargs)
+    if cfg.lora:
+        from peft import LoraConfig, PeftModel, get_peft_model
+
+        if checkpoint:
+            model = PeftModel.from_pretrained(model, checkpoint, is_trainable=True)
+        else:
+            targets = cfg.lora_target_modules
+            lora = LoraConfig(
+                r=cfg.lora_r,
+                lora_alpha=cfg.lora_alpha,
+                lora_dropout=cfg.lora_dropout,
+                target_modules=targets
+                if targets == "all-linear"
+                else [t.strip() for t in targets.split(",")],
+                task_type="CAUSAL_LM",
+            )
+            model = get_peft_model(model, lora)
+    if cfg.gradient_checkpointing:
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        if cfg.lora:
+            model.enable_input_require_grads()
+    if model.config.pad_token_id is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+    torch.manual_seed(cfg.seed)
+    return model
+
+
+# --------------------------------------------------------------------------- the trainer
+
+
+class ProverTrainer:
+    """The training loop: ``ProverTrainer(cfg).train()``. Same entry point on one CPU or under accelerate."""
+
+    def __init__(self, cfg: TrainConfig):
+        import torch
+        from accelerate import Accelerator
+        from accelerate.utils import set_seed
+        from transformers import get_scheduler
+
+        self.cfg = cfg
+        self.checkpoint = ckpt.find_checkpoint(cfg.output_dir, cfg.resume)
+        world = int(os.environ.get("WORLD_SIZE", "1"))
+        if cfg.global_batch_size % (cfg.per_device_batch_size * world):
+            raise ValueError(
+                f"global_batch_size {cfg.global_batch_size} is not a multiple of per_device_batch_size "
+                f"{cfg.per_device_batch_size} x {world} processes"
+            )
+        self.accumulation = cfg.global_batch_size // (cfg.per_device_batch_size * world)
+        cuda_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        self.accelerator = Accelerator(
+            gradient_accumulation_steps=self.accumulation,
+            mixed_precision="bf16" if cfg.bf16 == "yes" or (cfg.bf16 == "auto" and cuda_bf16) else "no",
+            step_scheduler_with_optimizer=False,  # the scheduler counts optimizer steps, not processes
+            log_with=None if cfg.report_to == "none" else cfg.report_to,
+            project_dir=cfg.output_dir,
+        )
+        set_seed(cfg.seed)
+        self.main = self.accelerator.is_main_process
+        if self.main:
+            os.makedirs(cfg.output_dir, exist_ok=True)
+            save_config(cfg, os.path.join(cfg.output_dir, "config.yaml"))
+        self.metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
+
+        self.data = load_train_data(cfg, self.checkpoint)
+        model = build_model(cfg, self.data.tokenizer, self.checkpoint)
+        optimizer = torch.optim.AdamW(
+            [p for p in model.parameters() if p.requires_grad],
+            lr=cfg.learning_rate,
+            betas=(cfg.adam_beta1, cfg.adam_beta2),
+            weight_decay=cfg.weight_decay,
+        )
+        self.steps_per_epoch = math.ceil(len(self.data.units) / cfg.global_batch_size)
+        self.total_steps = (
+            cfg.max_steps if cfg.max_steps > 0 else math.ceil(cfg.num_epochs * self.steps_per_epoch)
+        )
+        scheduler = get_scheduler(
+            cfg.lr_scheduler,
+            optimizer,
+            num_warmup_steps=cfg.warmup_steps,
+            num_training_steps=self.total_steps,
+        )
+        self.model, self.optimizer, self.scheduler = self.accelerator.prepare(model, optimizer, scheduler)
+        # The model goes to disk once, in Hugging Face format beside the accelerate state.
+        self.accelerator.register_save_state_pre_hook(lambda models, weights, _dir: weights.clear())
+        self.accelerator.register_load_state_pre_hook(lambda models, _dir: models.clear())
+
+        acc = self.accelerator
+        self.stream = UnitStream(len(self.data.units), cfg.seed, acc.process_index, acc.num_processes)
+        self.sampler = UnitSampler(
+            self.stream, cfg.epsilon, self.score if cfg.epsilon > 0 and cfg.budget > 1 else None
+        )
+        self.step, self.last_eval_epoch = 0, 0
+        if self.checkpoint:
+            self._resume(self.checkpoint)
+        elif self.main and os.path.exists(self.metrics_path):
+            os.unlink(self.metrics_path)
+
+    # ----------------------------------------------------------------------- pieces of a step
+
+    def _batch(self, units: list[list[int]], unit_ids: list[int], tokenized) -> dict:
+        return collate(units, unit_ids, tokenized, self.data.tokenizer.pad_token_id, self.accelerator.device)
+
+    def score(self, candidates: list[int]) -> list[float]:
+        """F(N, p) of each candidate unit under the current weights (one no-grad forward)."""
+        import torch
+
+        self.model.eval()
+        with torch.no_grad():
+            batch = self._batch(self.data.units, candidates, self.data.tokenized)
+            _, _, weights = forward_stats(self.model, batch, self.cfg, self.data.by_trace)
+        self.model.train()
+        first_rows = torch.tensor([0] + [len(self.data.units[u]) for u in candidates[:-1]]).cumsum(0)
+        return weights[first_rows.to(weights.device)].tolist()  # the rows of a unit share its F
+
+    def train_step(self) -> dict | None:
+        """One optimizer step over the global batch; its metrics, or None when every unit is confident."""
+        import torch
+
+        acc, cfg, units = self.accelerator, self.cfg, self.data.units
+        started = time.perf_counter()
+        try:
+            micro_batches, stop = (
+                [self.sampler.draw(cfg.per_device_batch_size) for _ in range(self.accumulation)],
+                0.0,
+            )
+        except AllConfident as error:
+            logger.warning("stopping at step %d: %s", self.step, error)
+            micro_batches, stop = [], 1.0
+        if (
+            acc.reduce(torch.tensor(stop, device=acc.device), "sum").item() > 0
+        ):  # every process stops together
+            return None
+        rows = float(sum(len(units[u]) for unit_ids, _, _ in micro_batches for u in unit_ids))
+        global_rows = acc.reduce(torch.tensor(rows, device=acc.device), "sum")
+        totals = torch.zeros(
+            6, dtype=torch.float64, device=acc.device
+        )  # loss, ce, logp, weight, rows, tokens
+        for unit_ids, _, _ in micro_batches:
+            batch = self._batch(units, unit_ids, self.data.tokenized)
+            with acc.accumulate(self.model):
+                ce, logp, weights = forward_stats(self.model, batch, cfg, self.data.by_trace)
+                weighted = (weights.to(ce.dtype) * ce).sum()
+                # accelerate divides by the accumulation steps and DDP averages over processes: undo both,
+                # so that the step's gradient is that of sum(F * CE) / rows over the whole global batch.
+                acc.backward(weighted * acc.num_processes * self.accumulation / global_rows)
+                if acc.sync_gradients and cfg.max_grad_norm > 0:
+                    acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+                self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+            totals += torch.stack(  # kept on the device: no synchronisation per micro-batch
+                [
+                    weighted.detach().double(),
+                    ce.detach().double().sum(),
+                    logp.detach().double().sum(),
+                    weights.sum(),
+                    weights.new_tensor(len(ce)),
+                    batch["attention_mask"].sum().double(),
+                ]
+            )
+        self.scheduler.step()
+        self.step += 1
+        drawn = [float(sum(d for _, d, _ in micro_batches)), float(sum(x for _, _, x in micro_batches))]
+        loss, ce, logp, weight, n_rows, tokens = acc.reduce(totals, "sum").tolist()
+        n_drawn, n_dropped = acc.reduce(torch.tensor(drawn, device=acc.device), "sum").tolist()
+        return {
+            "step": self.step,
+            "epoch": round(
+                acc.reduce(torch.tensor(self.stream.epochs_done, device=acc.device), "mean").item(), 4
+            ),
+            "loss": loss / n_rows,
+            "ce": ce / n_rows,
+            "logp": logp / cfg.global_batch_size,  # per unit: a trace's steps add up to log p(proof)
+            "weight": weight / n_rows,
+            "examples": int(n_rows),
+            "filtered": n_dropped / n_drawn,
+            "dropped": int(n_dropped),
+            "lr": self.scheduler.get_last_lr()[0],
+            "tokens_per_s": tokens / (time.perf_counter() - started),
+        }
+
+    def evaluate(self) -> dict:
+        """Held-out CE (per example), log p (per unit) and F under the current weights."""
+        import torch
+
+        acc, cfg = self.accelerator, self.cfg
+        shard = self.data.eval_units[acc.process_index :: acc.num_processes]
+        sums = torch.zeros(5, dtype=torch.float64, device=acc.device)  # ce, rows, logp, units, weight
+        self.model.eval()
+        with torch.no_grad():
+            for start in range(0, len(shard), cfg.per_device_batch_size):
+                ids = list(range(start, min(start + cfg.per_device_batch_size, len(shard))))
+                batch = self._batch(shard, ids, self.data.eval_tokenized)
+                ce, logp, weights = forward_stats(self.model, batch, cfg, self.data.by_trace)
+                sums += torch.tensor(
+                    [ce.sum().item(), len(ce), logp.sum().item(), len(ids), weights.sum().item()],
+                    dtype=torch.float64,
+                    device=acc.device,
+                )
+        self.model.train()
+        ce_sum, rows, logp_sum, n_units, weight_sum = acc.reduce(sums, "sum").tolist()
+        return {"eval_ce": ce_sum / rows, "eval_logp": logp_sum / n_units, "eval_weight": weight_sum / rows}
+
+    # ----------------------------------------------------------------------- checkpoints
+
+    def save(self, final: bool = False) -> None:
+        acc, cfg = self.accelerator, self.cfg
+        target = ckpt.checkpoint_dir(cfg.output_dir, self.step)
+        tmp = target + ".tmp"
+        if self.main:
+            ckpt.fresh_dir(tmp)
+        acc.wait_for_everyone()
+        acc.save_state(os.path.join(tmp, "state"))
+        atomic_write_text(
+            os.path.join(tmp, f"data_state_{acc.process_index}.json"), json.dumps(self.stream.state_dict())
+        )
+        acc.unwrap_model(self.model).save_pretrained(
+            tmp, is_main_process=self.main, save_function=acc.save, state_dict=acc.get_state_dict(self.model)
+        )
+        acc.wait_for_everyone()
+        if self.main:
+            self.data.tokenizer.save_pretrained(tmp)
+            save_config(cfg, os.path.join(tmp, "config.yaml"))
+            state = {
+                "step": self.step,
+                "last_eval_epoch": self.last_eval_epoch,
+                "total_steps": self.total_steps,
+            }
+            atomic_write_text(
+                os.path.join(tmp, ckpt.STATE_FILE), json.dumps(state)
+            )  # last: marks it complete
+            ckpt.publish(tmp, target)
+            ckpt.prune(cfg.output_dir, cfg.save_total_limit)
+            if final:
+                ckpt.export_model(target, os.path.join(cfg.output_dir, "final"))
+        acc.wait_for_everyone()
+
+    def _resume(self, checkpoint: str) -> None:
+        acc = self.accelerator
+        acc.load_state(os.path.join(checkpoint, "state"))
+        with open(os.path.join(checkpoint, ckpt.STATE_FILE), encoding="utf-8") as handle:
+            state = json.load(handle)
+        self.step, self.last_eval_epoch = state["step"], state["last_eval_epoch"]
+        with open(
+            os.path.join(checkpoint, f"data_state_{acc.process_index}.json"), encoding="utf-8"
+        ) as handle:
+            self.stream.load_state_dict(json.load(handle))
+        if self.main:  # metrics past the checkpoint belong to the steps that are run again
+            kept = [r for r in read_jsonl(self.metrics_path) if r.get("step", 0) <= self.step]
+            atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))
+        logger.info("resumed from %s at step %d", checkpoint, self.step)
+
+    # ----------------------------------------------------------------------- the loop
+
+    def train(self) -> str:
+        """Run to ``total_steps``; returns the final model directory (``output_dir/final``)."""
+        from tqdm.auto import tqdm
+
+        cfg, acc, data = self.cfg, self.accelerator, self.data
+        if self.main:
+            s = data.stats
+            logger.info(
+                "train: %d examples (%d bad skipped, %d contaminated, %d over max_length) -> %d units, %d held out; "
+                "loss=%s N=%d%s epsilon=%g; %d processes x %d units x %d accumulation = %d units/step; %d steps (%d/epoch)",
+                s["examples"], s["bad"], s["contaminated"], s["overlong"], len(data.units), len(data.eval_units),
+                cfg.loss, cfg.budget, " (whole proof over traces)" if data.by_trace else "", cfg.epsilon,
+                acc.num_processes, cfg.per_device_batch_size, self.accumulation, cfg.global_batch_size,
+                self.total_steps, self.steps_per_epoch,
+            )  # fmt: skip
+        if cfg.report_to != "none":
+            acc.init_trackers("dco-prover", config=dataclasses.asdict(cfg))
+        self.model.train()
+        bar = tqdm(
+            total=self.total_steps,
+            initial=self.step,
+            desc=f"train {cfg.loss}",
+            unit="step",
+            disable=not self.main,
+        )
+        while self.step < self.total_steps:
+            record = self.train_step()
+            if record is None:
+                break
+            if int(record["epoch"]) > self.last_eval_epoch or self.step == self.total_steps:
+                self.last_eval_epoch = int(record["epoch"])
+                if data.eval_units:
+                    record.update(self.evaluate())
+            if self.main and (
+                self.step % cfg.logging_steps == 0 or "eval_ce" in record or self.step == self.total_steps
+            ):
+                append_jsonl(self.metrics_path, record)
+            if cfg.report_to != "none":
+                acc.log(record, step=self.step)
+            bar.set_postfix(
+                loss=f"{record['loss']:.4f}",
+                F=f"{record['weight']:.3f}",
+                filtered=f"{record['filtered']:.2f}",
+            )
+            bar.update(1)
+            if self.step % cfg.save_steps == 0 and self.step < self.total_steps:
+                self.save()
+        bar.close()
+        self.save(final=True)
+        if cfg.report_to != "none":
+            acc.end_training()
+        final = os.path.join(cfg.output_dir, "final")
+        if self.main:
+            logger.info("training ended at step %d of %d; model in %s", self.step, self.total_steps, final)
+        return final
+
+
+def run_train(cfg: TrainConfig) -> str:
+    """``prover train``: returns the final model directory."""
+    return ProverTrainer(cfg).train()

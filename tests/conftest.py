@@ -1,0 +1,43 @@
+"""Shared fixtures and markers: tiny models built locally, the sample data, the shared MiniF2F copy."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing is downloaded in tests
+os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+MINIF2F = ROOT.parent / "shared" / "data" / "minif2f" / "minif2f.jsonl"
+
+requires_minif2f = pytest.mark.skipif(
+    not MINIF2F.is_file(), reason=f"MiniF2F copy not found at {MINIF2F} (the shared/ folder beside the checkout)"
+)
+requires_lean = pytest.mark.skipif(
+    not os.environ.get("PROVER_LEAN_PROJECT") and shutil.which("lake") is None,
+    reason="set PROVER_LEAN_PROJECT to a built lean_project/ (scripts/setup_lean.sh)",
+)
+
+
+@pytest.fixture(scope="session")
+def tiny_tokenizer():
+    from prover.data import read_examples
+    from prover.prompts import PromptFormat
+    from prover.tiny import build_tokenizer
+
+    fmt = PromptFormat()
+    examples = read_examples(str(DATA / "tactic_pairs.jsonl")) + read_examples(str(DATA / "whole_proofs.jsonl"))
+    return build_tokenizer(fmt.prompt(e) + fmt.target(e) for e in examples)
+
+
+@pytest.fixture
+def tiny_model(tiny_tokenizer):
+    from prover.tiny import build_tiny_model
+
+    return build_tiny_model(tiny_tokenizer, hidden_size=32, layers=2, heads=2, max_positions=512)

@@ -1,0 +1,110 @@
+"""The command line: help, YAML < flags, validation messages, exit codes, and no heavy imports."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+from conftest import DATA, ROOT
+
+from prover.cli import build_parser, main
+from prover.config import TrainConfig, config_from_namespace
+
+
+def parse_train(argv):
+    return config_from_namespace(TrainConfig, build_parser().parse_args(["train", *argv]))
+
+
+def test_every_train_option_is_documented(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    for f in dataclasses.fields(TrainConfig):
+        assert f"--{f.name}" in text, f.name
+        assert f.metadata["help"].split("(")[0].strip()[:30] in " ".join(text.split()), f.name
+
+
+def test_yaml_sets_defaults_and_flags_override(tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text("data: a.jsonl\nloss: dco_step\nn_eff: 8\nlearning_rate: 1.0e-4\ntiny: true\nlora: true\n")
+    cfg = parse_train(["--config", str(config), "--n_eff", "32", "--no-lora"])
+    assert (cfg.data, cfg.loss, cfg.n_eff, cfg.learning_rate, cfg.tiny, cfg.lora) == ("a.jsonl", "dco_step", 32, 1e-4, True, False)
+    assert cfg.n == TrainConfig.__dataclass_fields__["n"].default
+
+
+def test_dashed_flags_are_accepted():
+    cfg = parse_train(["--tiny", "--data", "a.jsonl", "--learning-rate", "0.5", "--model-init-kwargs", '{"a": 1}'])
+    assert cfg.learning_rate == 0.5 and cfg.model_init_kwargs == {"a": 1}
+
+
+def test_resume_flag_alone_means_latest():
+    assert parse_train(["--tiny", "--data", "a.jsonl", "--resume"]).resume == "latest"
+    assert parse_train(["--tiny", "--data", "a.jsonl", "--resume", "run/checkpoint-3"]).resume == "run/checkpoint-3"
+
+
+def test_unknown_yaml_key_names_file_and_key(tmp_path, capsys):
+    config = tmp_path / "run.yaml"
+    config.write_text("data: a.jsonl\ntiny: true\nlearning_rte: 0.1\n")
+    assert main(["train", "--config", str(config)]) == 2
+    err = capsys.readouterr().err
+    assert str(config) in err and "learning_rte" in err
+
+
+def test_yaml_value_of_wrong_type_is_named(tmp_path, capsys):
+    config = tmp_path / "run.yaml"
+    config.write_text("data: a.jsonl\ntiny: true\nn: many\n")
+    assert main(["train", "--config", str(config)]) == 2
+    assert f"{config}: n: expected an integer" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--tiny", "--data", "a.jsonl", "--n", "0"], "n must be >= 1"),
+        (["--tiny", "--data", "a.jsonl", "--epsilon", "1.5"], "epsilon must be in [0, 1)"),
+        (["--tiny"], "data is required"),
+        (["--data", "a.jsonl"], "model is required"),
+    ],
+)
+def test_invalid_settings_exit_2_with_the_field_named(capsys, argv, message):
+    assert main(["train", *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_bad_choice_is_rejected_by_the_parser(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["train", "--tiny", "--data", "a.jsonl", "--loss", "focal"])
+    assert exit_.value.code == 2 and "invalid choice" in capsys.readouterr().err
+
+
+def test_data_check_counts_examples(capsys):
+    assert main(["data", "check", str(DATA / "tactic_pairs.jsonl")]) == 0
+    assert "23 tactic pairs; 14 traces; 0 bad skipped" in capsys.readouterr().out
+
+
+def test_data_check_reports_bad_line(tmp_path, capsys):
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"state": "⊢ True"}\n')
+    assert main(["data", "check", str(bad), "--kind", "tactic"]) == 2
+    assert f'{bad}:1: missing field "tactic"' in capsys.readouterr().err
+
+
+def test_data_trace_without_leandojo_says_how_to_install(capsys):
+    if subprocess.run([sys.executable, "-c", "import lean_dojo"], capture_output=True).returncode == 0:
+        pytest.skip("lean_dojo is installed")
+    assert main(["data", "trace", "https://github.com/example/repo", "abc", "-o", "x.jsonl"]) == 1
+    assert "pip install 'dco-prover[dojo]'" in capsys.readouterr().err
+
+
+def test_help_and_import_never_load_torch():
+    code = "import sys, prover, prover.cli; prover.cli.build_parser().format_help(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'vllm')))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    assert out.strip() == "[]"
+
+
+def test_python_dash_m_prover_works():
+    result = subprocess.run([sys.executable, "-m", "prover", "--help"], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0 and "train" in result.stdout and "data" in result.stdout

@@ -1,0 +1,195 @@
+"""The losses: F(N, p) against a 60-digit reference, gradients against autograd of the closed form."""
+
+from __future__ import annotations
+
+import math
+
+import mpmath
+import pytest
+import torch
+
+from prover.loss import (
+    ce_loss,
+    coverage_weight,
+    dco_exact,
+    dco_loss,
+    dco_step_loss,
+    dco_weights,
+    log_coverage_weight,
+    sequence_stats,
+)
+
+mpmath.mp.dps = 60
+LOGPS = [-1e4, -2000, -745.5, -700, -100, -37, -20, -11.51, -11.5, -5, -1, -0.6932, -0.6931, -0.3, -1e-3, -1e-6, -1e-9, -1e-13, -1e-20, -1e-100, -1e-300, 0.0]
+NS = [1, 2, 3, 5, 16, 64, 100, 256, 1000, 4096, 10_000, 65_536, 123_457, 1_000_000]
+
+
+def reference_log_f(logp: float, n: int) -> mpmath.mpf:
+    if n == 1:
+        return mpmath.mpf(0)
+    if logp == 0:
+        return -mpmath.inf
+    l = mpmath.mpf(logp)
+    log1mp = mpmath.log(-mpmath.expm1(l))  # log(1 - p), exact even when p rounds to 1
+    return mpmath.log(n) + l + (n - 1) * log1mp - mpmath.log(-mpmath.expm1(n * log1mp))
+
+
+@pytest.mark.parametrize("n", NS)
+def test_coverage_weight_matches_high_precision_reference(n):
+    got_log = log_coverage_weight(torch.tensor(LOGPS, dtype=torch.float64), n)
+    got = coverage_weight(torch.tensor(LOGPS, dtype=torch.float64), n)
+    assert torch.isfinite(got).all()
+    for logp, g_log, g in zip(LOGPS, got_log.tolist(), got.tolist()):
+        ref = reference_log_f(logp, n)
+        if ref == -mpmath.inf:
+            assert g == 0.0 and g_log == -math.inf
+            continue
+        assert abs(g_log - float(ref)) <= 1e-9 * max(1.0, abs(float(ref))), (logp, n)
+        ref_f = mpmath.exp(ref)
+        if ref_f > mpmath.mpf("1e-290"):  # representable in float64 with full precision
+            assert abs(g - float(ref_f)) <= 1e-9 * float(ref_f), (logp, n, g, float(ref_f))
+        else:
+            assert g < 1e-280
+
+
+def test_n_equal_one_is_exactly_one():
+    logp = torch.tensor(LOGPS, dtype=torch.float64)
+    assert torch.equal(coverage_weight(logp, 1), torch.ones_like(logp))
+
+
+@pytest.mark.parametrize("n", [2, 16, 1_000_000])
+def test_weight_tends_to_one_as_p_vanishes(n):
+    assert coverage_weight(torch.tensor([-1e4]), n).item() == 1.0
+    tiny = coverage_weight(torch.tensor([-60.0]), n).item()  # F = 1 - (N-1) p / 2 + O(p^2)
+    assert abs(tiny - (1 - (n - 1) * math.exp(-60) / 2)) < 1e-15
+
+
+@pytest.mark.parametrize("n", [2, 3, 16, 1_000_000])
+def test_weight_is_zero_at_certainty(n):
+    assert coverage_weight(torch.tensor([0.0]), n).item() == 0.0
+
+
+@pytest.mark.parametrize("n", [2, 4, 16, 256, 4096, 1_000_000])
+def test_weight_is_monotone_decreasing_in_p(n):
+    logp = torch.linspace(-50, 0, 20_001, dtype=torch.float64)
+    log_f = log_coverage_weight(logp, n)
+    assert (log_f[1:] <= log_f[:-1] + 1e-15).all()
+    assert log_f[-1] < log_f[0]
+
+
+def test_weight_accepts_a_tensor_of_budgets():
+    logp = torch.tensor([-2.0, -2.0, -2.0], dtype=torch.float64)
+    n = torch.tensor([1.0, 4.0, 64.0], dtype=torch.float64)
+    expected = torch.stack([coverage_weight(logp[i : i + 1], int(n[i])) for i in range(3)]).flatten()
+    assert torch.allclose(coverage_weight(logp, n), expected, rtol=0, atol=0)
+
+
+def test_budget_below_one_is_rejected():
+    with pytest.raises(ValueError, match="N must be >= 1"):
+        coverage_weight(torch.tensor([-1.0]), 0)
+
+
+# --------------------------------------------------------------------------- gradients
+
+
+def _batch(seed: int = 0, batch: int = 3, length: int = 7, vocab: int = 11):
+    generator = torch.Generator().manual_seed(seed)
+    logits = torch.randn(batch, length, vocab, generator=generator, dtype=torch.float64) * 0.5
+    labels = torch.randint(vocab, (batch, length), generator=generator)
+    labels[:, :2] = -100  # the prompt
+    labels[1, 5:] = -100  # padding
+    return logits, labels
+
+
+@pytest.mark.parametrize("n", [1, 2, 8, 64, 1000])
+def test_dco_exact_gradient_is_f_times_summed_ce_gradient(n):
+    logits, labels = _batch()
+    logits.requires_grad_(True)
+    _, logp, _ = sequence_stats(logits, labels, "sum")
+    (grad_dco,) = torch.autograd.grad(dco_exact(logp, n).sum(), logits)
+    logits2 = logits.detach().clone().requires_grad_(True)
+    ce, logp2, _ = sequence_stats(logits2, labels, "sum")
+    weights = coverage_weight(logp2.detach(), n)
+    (grad_ce,) = torch.autograd.grad((weights * ce).sum(), logits2)
+    assert torch.allclose(grad_dco, grad_ce, rtol=1e-6, atol=1e-12)
+    assert grad_ce.abs().max() > 0
+
+
+@pytest.mark.parametrize("n", [2, 16, 4096])
+@pytest.mark.parametrize("logp", [-30.0, -3.0, -0.5, -1e-4])
+def test_dco_exact_derivative_in_logp_is_minus_f(n, logp):
+    x = torch.tensor(logp, dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(dco_exact(x, n), x)
+    assert grad.item() == pytest.approx(-coverage_weight(x.detach(), n).item(), rel=1e-9)
+
+
+def test_dco_exact_with_n_one_is_ce():
+    logp = torch.tensor([-0.1, -3.0, -40.0], dtype=torch.float64)
+    assert torch.allclose(dco_exact(logp, 1), -logp, rtol=1e-12)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum"])
+def test_dco_with_n_one_is_ce_in_value_and_gradient(reduction):
+    logits, labels = _batch(1)
+    a = logits.clone().requires_grad_(True)
+    b = logits.clone().requires_grad_(True)
+    loss_dco = dco_loss(a, labels, 1, reduction)
+    loss_ce = ce_loss(b, labels, reduction)
+    assert loss_dco.item() == loss_ce.item()
+    (ga,) = torch.autograd.grad(loss_dco, a)
+    (gb,) = torch.autograd.grad(loss_ce, b)
+    assert torch.equal(ga, gb)
+
+
+def test_ce_mean_is_the_per_example_token_mean():
+    logits, labels = _batch(2)
+    per_example = []
+    for i in range(logits.size(0)):
+        targets = labels[i, 1:]
+        keep = targets != -100
+        per_example.append(torch.nn.functional.cross_entropy(logits[i, :-1][keep], targets[keep]))
+    assert ce_loss(logits, labels).item() == pytest.approx(torch.stack(per_example).mean().item(), rel=1e-12)
+
+
+def test_dco_is_f_weighted_ce_batch_mean():
+    logits, labels = _batch(3)
+    ce, logp, _ = sequence_stats(logits, labels, "mean")
+    expected = (coverage_weight(logp, 16) * ce).mean()
+    assert dco_loss(logits, labels, 16).item() == pytest.approx(expected.item(), rel=1e-12)
+
+
+def test_dco_step_is_per_example_dco_with_n_eff():
+    logits, labels = _batch(4)
+    assert dco_step_loss(logits, labels, 4).item() == dco_loss(logits, labels, 4).item()
+
+
+def test_trace_steps_are_weighted_by_the_whole_proofs_probability():
+    logits, labels = _batch(5, batch=4)
+    groups = torch.tensor([0, 0, 1, 1])
+    ce, logp, _ = sequence_stats(logits, labels, "mean")
+    proof_logp = torch.stack([logp[:2].sum(), logp[:2].sum(), logp[2:].sum(), logp[2:].sum()])
+    weights = dco_weights(logp, 8, groups)
+    assert torch.equal(weights, coverage_weight(proof_logp, 8))
+    expected = (weights * ce).mean()
+    assert dco_loss(logits, labels, 8, group_ids=groups).item() == pytest.approx(expected.item(), rel=1e-12)
+    # a whole proof is less likely than each of its steps, so its weight is larger (closer to 1)
+    assert (weights >= dco_weights(logp, 8)).all()
+
+
+def test_num_items_in_batch_makes_accumulation_exact():
+    logits, labels = _batch(6, batch=4)
+    full = dco_loss(logits, labels, 8)
+    parts = dco_loss(logits[:2], labels[:2], 8, num_items_in_batch=4) + dco_loss(logits[2:], labels[2:], 8, num_items_in_batch=4)
+    assert parts.item() == pytest.approx(full.item(), rel=1e-12)
+
+
+def test_confident_examples_stop_pulling():
+    """The point of DCO: an example the model already gets right contributes (almost) no gradient."""
+    logits = torch.zeros(1, 3, 5, dtype=torch.float64)
+    logits[0, 0, 2] = 12.0  # p(target) ~ 1
+    labels = torch.tensor([[-100, 2, -100]])
+    logits.requires_grad_(True)
+    (g_dco,) = torch.autograd.grad(dco_loss(logits, labels, 256), logits)
+    logits2 = logits.detach().clone().requires_grad_(True)
+    (g_ce,) = torch.autograd.grad(ce_loss(logits2, labels), logits2)
+    assert g_dco.abs().max() < 1e-3 * g_ce.abs().max()
