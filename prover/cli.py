@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -20,7 +21,9 @@ def _train(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(TrainConfig, args)
     from prover.train import run_train
 
-    print(run_train(cfg))
+    final = run_train(cfg)
+    if os.environ.get("RANK", "0") == "0":  # one line under torchrun / accelerate launch too
+        print(final)
     return 0
 
 
@@ -101,13 +104,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    if args.log_level != "DEBUG":  # accelerate narrates every checkpoint file at INFO
+        logging.getLogger("accelerate").setLevel(logging.WARNING)
     from prover.data import DataError
 
     try:
         return args.handler(args)
     except (DataError, ValueError) as error:
+        logger.debug("traceback", exc_info=True)
         print(f"prover {args.stage}: error: {error}", file=sys.stderr)
         return 2
     except RuntimeError as error:
+        logger.debug("traceback", exc_info=True)
         print(f"prover {args.stage}: error: {error}", file=sys.stderr)
         return 1

@@ -105,7 +105,10 @@ def token_logprobs(logits: torch.Tensor, labels: torch.Tensor) -> tuple[torch.Te
     vocab = logits.size(-1)
     # Shift the labels rather than slicing the logits: no copy of the (B, T, V) tensor.
     nll = F.cross_entropy(
-        logits.reshape(-1, vocab).to(torch.promote_types(logits.dtype, torch.float32)), shifted.reshape(-1), ignore_index=IGNORE_INDEX, reduction="none"
+        logits.reshape(-1, vocab).to(torch.promote_types(logits.dtype, torch.float32)),
+        shifted.reshape(-1),
+        ignore_index=IGNORE_INDEX,
+        reduction="none",
     ).view_as(shifted)
     mask = shifted != IGNORE_INDEX
     return -nll, mask

@@ -270,21 +270,23 @@ class ProverTrainer:
 
         self.cfg = cfg
         self.checkpoint = ckpt.find_checkpoint(cfg.output_dir, cfg.resume)
-        world = int(os.environ.get("WORLD_SIZE", "1"))
+        cuda_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+        self.accelerator = Accelerator(
+            mixed_precision="bf16" if cfg.bf16 == "yes" or (cfg.bf16 == "auto" and cuda_bf16) else "no",
+            step_scheduler_with_optimizer=False,  # the scheduler counts optimizer steps, not processes
+            log_with=None if cfg.report_to == "none" else cfg.report_to,
+            project_dir=cfg.output_dir,
+        )
+        world = self.accelerator.num_processes
         if cfg.global_batch_size % (cfg.per_device_batch_size * world):
             raise ValueError(
                 f"global_batch_size {cfg.global_batch_size} is not a multiple of per_device_batch_size "
                 f"{cfg.per_device_batch_size} x {world} processes"
             )
         self.accumulation = cfg.global_batch_size // (cfg.per_device_batch_size * world)
-        cuda_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-        self.accelerator = Accelerator(
-            gradient_accumulation_steps=self.accumulation,
-            mixed_precision="bf16" if cfg.bf16 == "yes" or (cfg.bf16 == "auto" and cuda_bf16) else "no",
-            step_scheduler_with_optimizer=False,  # the scheduler counts optimizer steps, not processes
-            log_with=None if cfg.report_to == "none" else cfg.report_to,
-            project_dir=cfg.output_dir,
-        )
+        self.accelerator.gradient_accumulation_steps = (
+            self.accumulation
+        )  # before prepare (DeepSpeed reads it)
         set_seed(cfg.seed)
         self.main = self.accelerator.is_main_process
         if self.main:
@@ -388,6 +390,7 @@ class ProverTrainer:
                     batch["attention_mask"].sum().double(),
                 ]
             )
+        lr = self.scheduler.get_last_lr()[0]  # the rate this step used
         self.scheduler.step()
         self.step += 1
         drawn = [float(sum(d for _, d, _ in micro_batches)), float(sum(x for _, _, x in micro_batches))]
@@ -405,7 +408,7 @@ class ProverTrainer:
             "examples": int(n_rows),
             "filtered": n_dropped / n_drawn,
             "dropped": int(n_dropped),
-            "lr": self.scheduler.get_last_lr()[0],
+            "lr": lr,
             "tokens_per_s": tokens / (time.perf_counter() - started),
         }
 

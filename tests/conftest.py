@@ -17,7 +17,8 @@ DATA = ROOT / "data"
 MINIF2F = ROOT.parent / "shared" / "data" / "minif2f" / "minif2f.jsonl"
 
 requires_minif2f = pytest.mark.skipif(
-    not MINIF2F.is_file(), reason=f"MiniF2F copy not found at {MINIF2F} (the shared/ folder beside the checkout)"
+    not MINIF2F.is_file(),
+    reason=f"MiniF2F copy not found at {MINIF2F} (the shared/ folder beside the checkout)",
 )
 requires_lean = pytest.mark.skipif(
     not os.environ.get("PROVER_LEAN_PROJECT") and shutil.which("lake") is None,
@@ -32,7 +33,9 @@ def tiny_tokenizer():
     from prover.tiny import build_tokenizer
 
     fmt = PromptFormat()
-    examples = read_examples(str(DATA / "tactic_pairs.jsonl")) + read_examples(str(DATA / "whole_proofs.jsonl"))
+    examples = read_examples(str(DATA / "tactic_pairs.jsonl")) + read_examples(
+        str(DATA / "whole_proofs.jsonl")
+    )
     return build_tokenizer(fmt.prompt(e) + fmt.target(e) for e in examples)
 
 

@@ -29,20 +29,34 @@ def test_every_train_option_is_documented(capsys):
 
 def test_yaml_sets_defaults_and_flags_override(tmp_path):
     config = tmp_path / "run.yaml"
-    config.write_text("data: a.jsonl\nloss: dco_step\nn_eff: 8\nlearning_rate: 1.0e-4\ntiny: true\nlora: true\n")
+    config.write_text(
+        "data: a.jsonl\nloss: dco_step\nn_eff: 8\nlearning_rate: 1.0e-4\ntiny: true\nlora: true\n"
+    )
     cfg = parse_train(["--config", str(config), "--n_eff", "32", "--no-lora"])
-    assert (cfg.data, cfg.loss, cfg.n_eff, cfg.learning_rate, cfg.tiny, cfg.lora) == ("a.jsonl", "dco_step", 32, 1e-4, True, False)
+    assert (cfg.data, cfg.loss, cfg.n_eff, cfg.learning_rate, cfg.tiny, cfg.lora) == (
+        "a.jsonl",
+        "dco_step",
+        32,
+        1e-4,
+        True,
+        False,
+    )
     assert cfg.n == TrainConfig.__dataclass_fields__["n"].default
 
 
 def test_dashed_flags_are_accepted():
-    cfg = parse_train(["--tiny", "--data", "a.jsonl", "--learning-rate", "0.5", "--model-init-kwargs", '{"a": 1}'])
+    cfg = parse_train(
+        ["--tiny", "--data", "a.jsonl", "--learning-rate", "0.5", "--model-init-kwargs", '{"a": 1}']
+    )
     assert cfg.learning_rate == 0.5 and cfg.model_init_kwargs == {"a": 1}
 
 
 def test_resume_flag_alone_means_latest():
     assert parse_train(["--tiny", "--data", "a.jsonl", "--resume"]).resume == "latest"
-    assert parse_train(["--tiny", "--data", "a.jsonl", "--resume", "run/checkpoint-3"]).resume == "run/checkpoint-3"
+    assert (
+        parse_train(["--tiny", "--data", "a.jsonl", "--resume", "run/checkpoint-3"]).resume
+        == "run/checkpoint-3"
+    )
 
 
 def test_unknown_yaml_key_names_file_and_key(tmp_path, capsys):
@@ -101,10 +115,14 @@ def test_data_trace_without_leandojo_says_how_to_install(capsys):
 
 def test_help_and_import_never_load_torch():
     code = "import sys, prover, prover.cli; prover.cli.build_parser().format_help(); print(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'transformers', 'vllm')))"
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
+    ).stdout
     assert out.strip() == "[]"
 
 
 def test_python_dash_m_prover_works():
-    result = subprocess.run([sys.executable, "-m", "prover", "--help"], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        [sys.executable, "-m", "prover", "--help"], capture_output=True, text=True, cwd=ROOT
+    )
     assert result.returncode == 0 and "train" in result.stdout and "data" in result.stdout

@@ -51,8 +51,14 @@ def test_leandojo_file_becomes_ordered_steps_of_one_trace_per_theorem():
         ('{"state": "⊢ True", "tactic": "  "}', 'field "tactic" is empty'),
         ('{"state": "⊢ True", "tactic": 3}', 'field "tactic" must be a string'),
         ('["⊢ True", "trivial"]', "expected a JSON object"),
-        ('{"state": "⊢ True", "tactic": "trivial", "step": -1}', 'field "step" must be a non-negative integer'),
-        ('{"state": "⊢ True", "tactic": "trivial", "trace_id": [1]}', 'field "trace_id" must be a string or an integer'),
+        (
+            '{"state": "⊢ True", "tactic": "trivial", "step": -1}',
+            'field "step" must be a non-negative integer',
+        ),
+        (
+            '{"state": "⊢ True", "tactic": "trivial", "trace_id": [1]}',
+            'field "trace_id" must be a string or an integer',
+        ),
     ],
 )
 def test_bad_line_names_file_line_and_field(tmp_path, line, message):
@@ -72,7 +78,9 @@ def test_whole_proof_missing_field_is_named(tmp_path):
 
 def test_leandojo_bad_step_names_theorem_and_step(tmp_path):
     path = tmp_path / "dojo.json"
-    path.write_text(json.dumps([{"full_name": "t", "traced_tactics": [{"state_before": "⊢ True"}]}]), encoding="utf-8")
+    path.write_text(
+        json.dumps([{"full_name": "t", "traced_tactics": [{"state_before": "⊢ True"}]}]), encoding="utf-8"
+    )
     with pytest.raises(DataError, match=r'theorem \[0\]: traced_tactics\[0\]: missing field "tactic"'):
         read_examples(str(path))
 
@@ -80,7 +88,9 @@ def test_leandojo_bad_step_names_theorem_and_step(tmp_path):
 def test_skip_bad_skips_and_counts(tmp_path):
     path = tmp_path / "pairs.jsonl"
     good = '{"state": "⊢ True", "tactic": "trivial"}'
-    path.write_text("\n".join([good, "{oops", good, '{"state": "⊢ True", "tactic": ""}', good]) + "\n", encoding="utf-8")
+    path.write_text(
+        "\n".join([good, "{oops", good, '{"state": "⊢ True", "tactic": ""}', good]) + "\n", encoding="utf-8"
+    )
     report = ReadReport()
     examples = read_examples(str(path), kind="tactic", skip_bad=True, report=report)
     assert len(examples) == 3 and report.bad == 2
@@ -95,7 +105,9 @@ def test_format_is_detected_from_the_first_record():
 def test_dataset_folder_loads_through_datasets(tmp_path):
     folder = tmp_path / "pairs"
     folder.mkdir()
-    (folder / "train.jsonl").write_text((DATA / "tactic_pairs.jsonl").read_text(encoding="utf-8"), encoding="utf-8")
+    (folder / "train.jsonl").write_text(
+        (DATA / "tactic_pairs.jsonl").read_text(encoding="utf-8"), encoding="utf-8"
+    )
     examples = read_examples(str(folder), kind="tactic", split="train")
     assert examples == read_examples(str(DATA / "tactic_pairs.jsonl"))
 
@@ -117,7 +129,9 @@ def test_statements_equal_up_to_name_and_white_space(a, b):
 
 
 def test_statements_that_differ_stay_different():
-    assert normalize_statement("theorem foo (a : ℕ) : a + 0 = a := by") != normalize_statement("theorem foo (a : ℤ) : a + 0 = a := by")
+    assert normalize_statement("theorem foo (a : ℕ) : a + 0 = a := by") != normalize_statement(
+        "theorem foo (a : ℤ) : a + 0 = a := by"
+    )
 
 
 @requires_minif2f
@@ -126,7 +140,9 @@ def test_contamination_guard_drops_benchmark_theorems(tmp_path):
     leaked = benchmark[0]["formal_statement"].replace(benchmark[0]["name"], "renamed_copy").replace(" ", "  ")
     proofs = tmp_path / "proofs.jsonl"
     proofs.write_text(
-        json.dumps({"formal_statement": leaked, "proof": " simp"}) + "\n" + (DATA / "whole_proofs.jsonl").read_text(encoding="utf-8"),
+        json.dumps({"formal_statement": leaked, "proof": " simp"})
+        + "\n"
+        + (DATA / "whole_proofs.jsonl").read_text(encoding="utf-8"),
         encoding="utf-8",
     )
     pairs = tmp_path / "pairs.jsonl"
@@ -134,7 +150,13 @@ def test_contamination_guard_drops_benchmark_theorems(tmp_path):
         "\n".join(
             json.dumps(r)
             for r in [
-                {"state": "s0", "tactic": "t0", "trace_id": "x", "step": 0, "statement": benchmark[1]["formal_statement"]},
+                {
+                    "state": "s0",
+                    "tactic": "t0",
+                    "trace_id": "x",
+                    "step": 0,
+                    "statement": benchmark[1]["formal_statement"],
+                },
                 {"state": "s1", "tactic": "t1", "trace_id": "x", "step": 1},
                 {"state": "s", "tactic": "t", "trace_id": "y", "theorem": benchmark[2]["name"]},
                 {"state": "s", "tactic": "t", "trace_id": "z"},

@@ -20,7 +20,30 @@ from prover.loss import (
 )
 
 mpmath.mp.dps = 60
-LOGPS = [-1e4, -2000, -745.5, -700, -100, -37, -20, -11.51, -11.5, -5, -1, -0.6932, -0.6931, -0.3, -1e-3, -1e-6, -1e-9, -1e-13, -1e-20, -1e-100, -1e-300, 0.0]
+LOGPS = [
+    -1e4,
+    -2000,
+    -745.5,
+    -700,
+    -100,
+    -37,
+    -20,
+    -11.51,
+    -11.5,
+    -5,
+    -1,
+    -0.6932,
+    -0.6931,
+    -0.3,
+    -1e-3,
+    -1e-6,
+    -1e-9,
+    -1e-13,
+    -1e-20,
+    -1e-100,
+    -1e-300,
+    0.0,
+]
 NS = [1, 2, 3, 5, 16, 64, 100, 256, 1000, 4096, 10_000, 65_536, 123_457, 1_000_000]
 
 
@@ -29,9 +52,9 @@ def reference_log_f(logp: float, n: int) -> mpmath.mpf:
         return mpmath.mpf(0)
     if logp == 0:
         return -mpmath.inf
-    l = mpmath.mpf(logp)
-    log1mp = mpmath.log(-mpmath.expm1(l))  # log(1 - p), exact even when p rounds to 1
-    return mpmath.log(n) + l + (n - 1) * log1mp - mpmath.log(-mpmath.expm1(n * log1mp))
+    x = mpmath.mpf(logp)
+    log1mp = mpmath.log(-mpmath.expm1(x))  # log(1 - p), exact even when p rounds to 1
+    return mpmath.log(n) + x + (n - 1) * log1mp - mpmath.log(-mpmath.expm1(n * log1mp))
 
 
 @pytest.mark.parametrize("n", NS)
@@ -179,7 +202,9 @@ def test_trace_steps_are_weighted_by_the_whole_proofs_probability():
 def test_num_items_in_batch_makes_accumulation_exact():
     logits, labels = _batch(6, batch=4)
     full = dco_loss(logits, labels, 8)
-    parts = dco_loss(logits[:2], labels[:2], 8, num_items_in_batch=4) + dco_loss(logits[2:], labels[2:], 8, num_items_in_batch=4)
+    parts = dco_loss(logits[:2], labels[:2], 8, num_items_in_batch=4) + dco_loss(
+        logits[2:], labels[2:], 8, num_items_in_batch=4
+    )
     assert parts.item() == pytest.approx(full.item(), rel=1e-12)
 
 

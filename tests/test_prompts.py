@@ -16,8 +16,13 @@ def test_tactic_prompt_is_state_then_marker():
 
 def test_whole_proof_prompt_is_deepseek_style():
     fmt = PromptFormat()
-    example = ProofExample(formal_statement="theorem t : True := by", proof="\n  trivial", header="import Mathlib\n")
-    assert fmt.prompt(example) == "Complete the following Lean 4 code:\n\n```lean4\nimport Mathlib\ntheorem t : True := by"
+    example = ProofExample(
+        formal_statement="theorem t : True := by", proof="\n  trivial", header="import Mathlib\n"
+    )
+    assert (
+        fmt.prompt(example)
+        == "Complete the following Lean 4 code:\n\n```lean4\nimport Mathlib\ntheorem t : True := by"
+    )
     assert fmt.target(example) == "\n  trivial\n```"
 
 

@@ -44,7 +44,12 @@ def metrics(cfg: TrainConfig) -> list[dict]:
 
 @pytest.mark.parametrize(
     ("loss", "data"),
-    [("ce", "tactic_pairs.jsonl"), ("dco", "tactic_pairs.jsonl"), ("dco_step", "tactic_pairs.jsonl"), ("dco", "whole_proofs.jsonl")],
+    [
+        ("ce", "tactic_pairs.jsonl"),
+        ("dco", "tactic_pairs.jsonl"),
+        ("dco_step", "tactic_pairs.jsonl"),
+        ("dco", "whole_proofs.jsonl"),
+    ],
 )
 def test_every_loss_trains_every_parameter(tmp_path, loss, data):
     cfg = config(tmp_path, loss=loss, data=str(DATA / data), n=64, epsilon=0.0)
@@ -60,7 +65,9 @@ def test_every_loss_trains_every_parameter(tmp_path, loss, data):
 
 
 def test_training_loss_falls(tmp_path):
-    cfg = config(tmp_path, loss="dco", n=16, max_steps=40, learning_rate=3e-3, eval_fraction=0.0, save_steps=1000)
+    cfg = config(
+        tmp_path, loss="dco", n=16, max_steps=40, learning_rate=3e-3, eval_fraction=0.0, save_steps=1000
+    )
     run_train(cfg)
     losses = [r["loss"] for r in metrics(cfg)]
     assert sum(losses[-5:]) / 5 < 0.6 * sum(losses[:5]) / 5
@@ -78,7 +85,13 @@ def test_final_model_and_checkpoint_reload(tmp_path):
     trainer.model.eval()
     with torch.no_grad():
         assert torch.allclose(model(ids).logits, trainer.model(ids).logits, atol=1e-6)
-    assert sorted(os.listdir(cfg.output_dir)) == ["checkpoint-2", "checkpoint-4", "config.yaml", "final", "metrics.jsonl"]
+    assert sorted(os.listdir(cfg.output_dir)) == [
+        "checkpoint-2",
+        "checkpoint-4",
+        "config.yaml",
+        "final",
+        "metrics.jsonl",
+    ]
 
 
 def test_resume_continues_exactly_like_the_uninterrupted_run(tmp_path):
@@ -90,7 +103,10 @@ def test_resume_continues_exactly_like_the_uninterrupted_run(tmp_path):
     expected = {r["step"]: r for r in metrics(full)}
     for row in metrics(resumed):
         for key in ("loss", "ce", "logp", "weight", "lr"):
-            assert row[key] == pytest.approx(expected[row["step"]][key], rel=1e-9, abs=1e-12), (row["step"], key)
+            assert row[key] == pytest.approx(expected[row["step"]][key], rel=1e-9, abs=1e-12), (
+                row["step"],
+                key,
+            )
     assert [r["step"] for r in metrics(resumed)] == [4, 5, 6]
 
 
@@ -109,7 +125,9 @@ def test_sigkill_loses_no_checkpoint_and_resume_finishes(tmp_path):
     argv = [sys.executable, "-m", "prover", "--log-level", "WARNING", "train", "--tiny", "--data", str(DATA / "tactic_pairs.jsonl"),
             "--output_dir", str(out), "--global_batch_size", "4", "--per_device_batch_size", "2", "--max_steps", "400",
             "--save_steps", "1", "--learning_rate", "1e-3", "--eval_fraction", "0", "--max_length", "256"]  # fmt: skip
-    process = subprocess.Popen(argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    process = subprocess.Popen(
+        argv, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
     deadline = time.monotonic() + 120
     while not os.path.isdir(out / "checkpoint-3") and time.monotonic() < deadline and process.poll() is None:
         time.sleep(0.05)
@@ -147,7 +165,9 @@ def test_streams_of_two_ranks_split_each_epoch():
 
 def test_filter_replaces_confident_units_and_keeps_the_batch_full():
     confident = {0, 2, 4, 6}
-    sampler = UnitSampler(_stream(10), epsilon=0.1, score=lambda units: [0.05 if u in confident else 0.9 for u in units])
+    sampler = UnitSampler(
+        _stream(10), epsilon=0.1, score=lambda units: [0.05 if u in confident else 0.9 for u in units]
+    )
     kept, drawn, dropped = sampler.draw(4)
     assert len(kept) == 4 and not set(kept) & confident
     assert drawn - dropped == 4 and dropped == drawn - 4
@@ -165,7 +185,16 @@ def test_filter_in_training_drops_confident_units(tmp_path):
     lines = [{"state": f"h{i} : p\n⊢ p", "tactic": "assumption"} for i in range(12)]
     lines += [{"state": f"⊢ {i} = {i}", "tactic": f"exact rfl -- {i} {'x' * i}"} for i in range(12)]
     data.write_text("".join(json.dumps(r) + "\n" for r in lines))
-    cfg = config(tmp_path, data=str(data), loss="dco_step", n_eff=64, epsilon=0.5, max_steps=30, learning_rate=1e-2, eval_fraction=0.0)
+    cfg = config(
+        tmp_path,
+        data=str(data),
+        loss="dco_step",
+        n_eff=64,
+        epsilon=0.5,
+        max_steps=30,
+        learning_rate=1e-2,
+        eval_fraction=0.0,
+    )
     run_train(cfg)
     rows = metrics(cfg)
     assert all(r["examples"] == cfg.global_batch_size for r in rows)
