@@ -222,12 +222,14 @@ def build_model(cfg: TrainConfig, tokenizer, checkpoint: str | None):
 
     from prover.tiny import build_tiny_model
 
+    # float32 master weights under accelerate's bf16 autocast, as HF Trainer does; transformers 5 would
+    # otherwise load the checkpoint's own dtype and train bf16 weights directly
+    kwargs = {"dtype": torch.float32, **cfg.model_init_kwargs}
     if checkpoint and not cfg.lora:
-        model = AutoModelForCausalLM.from_pretrained(checkpoint, **cfg.model_init_kwargs)
+        model = AutoModelForCausalLM.from_pretrained(checkpoint, **kwargs)
     elif cfg.tiny:
         model = build_tiny_model(tokenizer, max_positions=max(cfg.max_length, 64), seed=cfg.seed)
     else:
-        kwargs = {"torch_dtype": "auto", **cfg.model_init_kwargs}
         model = AutoModelForCausalLM.from_pretrained(cfg.model, **kwargs)
     if cfg.lora:
         from peft import LoraConfig, PeftModel, get_peft_model
@@ -247,12 +249,15 @@ def build_model(cfg: TrainConfig, tokenizer, checkpoint: str | None):
             )
             model = get_peft_model(model, lora)
     if cfg.gradient_checkpointing:
-        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        # transformers 5 renamed it; the old name still works there with a deprecation warning
+        enable = (
+            getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
+        )
+        enable(gradient_checkpointing_kwargs={"use_reentrant": False})
         if cfg.lora:
             model.enable_input_require_grads()
     if model.config.pad_token_id is None:
         model.config.pad_token_id = tokenizer.pad_token_id
-    torch.manual_seed(cfg.seed)
     return model
 
 

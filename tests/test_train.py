@@ -199,3 +199,75 @@ def test_filter_in_training_drops_confident_units(tmp_path):
     rows = metrics(cfg)
     assert all(r["examples"] == cfg.global_batch_size for r in rows)
     assert sum(r["dropped"] for r in rows) > 0 and rows[0]["dropped"] == 0
+
+
+def test_lora_trains_only_adapters_and_resumes(tmp_path):
+    cfg = config(
+        tmp_path, loss="dco", lora=True, lora_r=4, lora_alpha=8, max_steps=4, save_steps=2, epsilon=0.0
+    )
+    trainer = ProverTrainer(cfg)
+    frozen = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if not p.requires_grad}
+    adapters = {n: p.detach().clone() for n, p in trainer.model.named_parameters() if p.requires_grad}
+    assert frozen and adapters and all("lora_" in n for n in adapters)
+    trainer.train()
+    params = dict(trainer.model.named_parameters())
+    assert all(torch.equal(frozen[n], params[n].detach()) for n in frozen)
+    assert any(not torch.equal(adapters[n], params[n].detach()) for n in adapters)
+    assert os.path.isfile(os.path.join(cfg.output_dir, "final", "adapter_model.safetensors"))
+    resumed = config(
+        tmp_path / "again",
+        loss="dco",
+        lora=True,
+        lora_r=4,
+        lora_alpha=8,
+        max_steps=4,
+        save_steps=2,
+        epsilon=0.0,
+    )
+    resumed.resume = os.path.join(cfg.output_dir, "checkpoint-2")
+    run_train(resumed)
+    expected = {r["step"]: r["loss"] for r in metrics(cfg)}
+    assert [r["step"] for r in metrics(resumed)] == [3, 4]
+    for row in metrics(resumed):
+        assert row["loss"] == pytest.approx(expected[row["step"]], rel=1e-6)
+
+
+def test_gradient_checkpointing_gives_the_same_step(tmp_path):
+    plain = config(tmp_path / "plain", loss="dco_step", max_steps=2, epsilon=0.0)
+    checkpointed = config(
+        tmp_path / "ckpt", loss="dco_step", max_steps=2, epsilon=0.0, gradient_checkpointing=True
+    )
+    run_train(plain)
+    run_train(checkpointed)
+    for a, b in zip(metrics(plain), metrics(checkpointed)):
+        assert a["loss"] == pytest.approx(b["loss"], rel=1e-5)
+
+
+def test_benchmark_statements_are_kept_out_of_training(tmp_path):
+    from conftest import MINIF2F
+
+    if not MINIF2F.is_file():
+        pytest.skip(f"MiniF2F copy not found at {MINIF2F}")
+    record = json.loads(MINIF2F.read_text(encoding="utf-8").splitlines()[0])
+    data = tmp_path / "proofs.jsonl"
+    data.write_text(
+        json.dumps({"formal_statement": record["formal_statement"], "proof": " sorry"})
+        + "\n"
+        + (DATA / "whole_proofs.jsonl").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    trainer = ProverTrainer(config(tmp_path, data=str(data), benchmark=str(MINIF2F), eval_fraction=0.0))
+    assert trainer.data.stats["contaminated"] == 1 and len(trainer.data.units) == 9
+
+
+def test_any_causal_lm_by_local_path(tmp_path, tiny_tokenizer, tiny_model):
+    """The non-tiny path: a model directory as users pass it (here a tiny one saved locally)."""
+    model_dir = tmp_path / "base"
+    tiny_model.save_pretrained(model_dir)
+    tiny_tokenizer.save_pretrained(model_dir)
+    cfg = config(tmp_path, tiny=False, model=str(model_dir), loss="dco", n=4, max_steps=2)
+    trainer = ProverTrainer(cfg)
+    assert next(trainer.model.parameters()).dtype == torch.float32
+    assert trainer.data.tokenizer.get_vocab() == tiny_tokenizer.get_vocab()
+    final = trainer.train()
+    assert os.path.isfile(os.path.join(final, "model.safetensors"))
