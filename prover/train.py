@@ -249,11 +249,11 @@ def build_model(cfg: TrainConfig, tokenizer, checkpoint: str | None):
             )
             model = get_peft_model(model, lora)
     if cfg.gradient_checkpointing:
-        # transformers 5 renamed it; the old name still works there with a deprecation warning
-        enable = (
-            getattr(model, "activation_checkpointing_enable", None) or model.gradient_checkpointing_enable
-        )
-        enable(gradient_checkpointing_kwargs={"use_reentrant": False})
+        checkpoint_kwargs = {"use_reentrant": False}
+        if hasattr(model, "activation_checkpointing_enable"):  # the name since transformers 5
+            model.activation_checkpointing_enable(activation_checkpointing_kwargs=checkpoint_kwargs)
+        else:
+            model.gradient_checkpointing_enable(gradient_checkpointing_kwargs=checkpoint_kwargs)
         if cfg.lora:
             model.enable_input_require_grads()
     if model.config.pad_token_id is None:
