@@ -48,13 +48,18 @@ NS = [1, 2, 3, 5, 16, 64, 100, 256, 1000, 4096, 10_000, 65_536, 123_457, 1_000_0
 
 
 def reference_log_f(logp: float, n: int) -> mpmath.mpf:
+    """log F in exact arithmetic: enough digits that 1 - p keeps p's leading digits (p = e^-10000 too)."""
     if n == 1:
         return mpmath.mpf(0)
     if logp == 0:
         return -mpmath.inf
-    x = mpmath.mpf(logp)
-    log1mp = mpmath.log(-mpmath.expm1(x))  # log(1 - p), exact even when p rounds to 1
-    return mpmath.log(n) + x + (n - 1) * log1mp - mpmath.log(-mpmath.expm1(n * log1mp))
+    digits = 60 + int(-logp / 2.302585) if logp < -1 else 60 + int(-math.log10(-logp))
+    with mpmath.workdps(digits):
+        x = mpmath.mpf(logp)
+        log1mp = mpmath.log(-mpmath.expm1(x))  # log(1 - p)
+        result = mpmath.log(n) + x + (n - 1) * log1mp - mpmath.log(-mpmath.expm1(n * log1mp))
+    assert mpmath.isfinite(result), (logp, n)
+    return +result
 
 
 @pytest.mark.parametrize("n", NS)
@@ -218,3 +223,17 @@ def test_confident_examples_stop_pulling():
     logits2 = logits.detach().clone().requires_grad_(True)
     (g_ce,) = torch.autograd.grad(ce_loss(logits2, labels), logits2)
     assert g_dco.abs().max() < 1e-3 * g_ce.abs().max()
+
+
+def test_coverage_weight_on_random_points_matches_reference():
+    generator = torch.Generator().manual_seed(0)
+    logps = -(10 ** (torch.rand(300, generator=generator, dtype=torch.float64) * 24 - 20))  # -1e-20 .. -1e4
+    ns = torch.floor(10 ** (torch.rand(300, generator=generator, dtype=torch.float64) * 6)).clamp(
+        1, 1_000_000
+    )
+    got = log_coverage_weight(logps, ns)
+    for logp, n, g in zip(logps.tolist(), ns.tolist(), got.tolist()):
+        ref = float(reference_log_f(logp, int(n)))
+        assert abs(g - ref) <= 1e-9 * max(1.0, abs(ref)), (logp, n)
+        if ref > -660:  # F itself is a normal float64 there
+            assert abs(math.exp(g) - math.exp(ref)) <= 1e-9 * math.exp(ref), (logp, n)
