@@ -206,7 +206,9 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         help_text = f"{f.metadata.get('help', '')} (default: {default!r})".replace("%", "%%")
         names = [f"--{f.name}"] + ([f"--{f.name.replace('_', '-')}"] if "_" in f.name else [])
         common: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
-        if kind is bool:
+        if f.metadata.get("positional"):
+            parser.add_argument(f.name, metavar=f.name.upper(), help=help_text)
+        elif kind is bool:
             parser.add_argument(*names, action=argparse.BooleanOptionalAction, **common)
         elif "const" in f.metadata:
             parser.add_argument(
