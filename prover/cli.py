@@ -12,7 +12,7 @@ import sys
 from collections.abc import Sequence
 
 from prover import __version__
-from prover.config import TrainConfig, add_dataclass_arguments, config_from_namespace
+from prover.config import TrainConfig, VerifyConfig, add_dataclass_arguments, config_from_namespace
 
 logger = logging.getLogger("prover")
 
@@ -25,6 +25,13 @@ def _train(args: argparse.Namespace) -> int:
     if os.environ.get("RANK", "0") == "0":  # one line under torchrun / accelerate launch too
         print(final)
     return 0
+
+
+def _verify(args: argparse.Namespace) -> int:
+    cfg = config_from_namespace(VerifyConfig, args)
+    from prover.verify_run import run_verify
+
+    return run_verify(cfg)
 
 
 def _data_check(args: argparse.Namespace) -> int:
@@ -95,6 +102,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_dataclass_arguments(train, TrainConfig)
     train.set_defaults(handler=_train)
+
+    verify = stages.add_parser(
+        "verify",
+        help="check proofs with Lean: one file for a person, or a JSONL batch",
+        description="Check proofs against reference statements with Lean (PROVER_LEAN_PROJECT). A proof is "
+        "accepted only with no error, no sorry, the reference statement unchanged and standard axioms only. "
+        "Single proof: exit code 0 only when accepted.",
+    )
+    add_dataclass_arguments(verify, VerifyConfig)
+    verify.set_defaults(handler=_verify)
     return parser
 
 

@@ -205,6 +205,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         help_text = f"{f.metadata.get('help', '')} (default: {default!r})".replace("%", "%%")
         names = [f"--{f.name}"] + ([f"--{f.name.replace('_', '-')}"] if "_" in f.name else [])
+        names += [f.metadata["short"]] if "short" in f.metadata else []
         common: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
         if f.metadata.get("positional"):
             parser.add_argument(f.name, metavar=f.name.upper(), help=help_text)
@@ -262,3 +263,52 @@ def save_config(config: Any, path: str) -> None:
     from prover.records import atomic_write_text
 
     atomic_write_text(path, yaml.safe_dump(dataclasses.asdict(config), sort_keys=False, allow_unicode=True))
+
+
+# --------------------------------------------------------------------------- the verification stage
+
+BACKENDS = ("file",)
+
+
+def _default_workers() -> int:
+    """min(cores, RAM / 8 GB): a Lean process with Mathlib needs about 6.5 GB."""
+    try:
+        ram_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+    except (ValueError, OSError):
+        ram_gb = 8.0
+    return max(1, min(os.cpu_count() or 1, int(ram_gb // 8)))
+
+
+@dataclass
+class VerifyConfig:
+    """``prover verify``: check one proof file, or a JSONL of model outputs, against reference statements."""
+
+    input: str = option(
+        "", "a .lean proof (or - for stdin), or a JSONL of {name, proof} lines", positional=True
+    )
+    statement: str = option("", "reference statement for a single proof, e.g. 'theorem t : 1 + 1 = 2 := by'")
+    header: str = option("", "header (imports, open, set_option) of --statement")
+    benchmark: str = option("", "benchmark JSONL with name, header, formal_statement (e.g. MiniF2F)")
+    name: str = option("", "the theorem of --benchmark that a single proof proves")
+    output: str = option("", "batch mode: verdicts JSONL (default: INPUT with .verdicts.jsonl)", short="-o")
+    backend: str = option("file", "checker: file (one `lean --json` process per proof)", BACKENDS)
+    workers: int = option(0, "parallel Lean processes; 0: min(cores, RAM / 8 GB)")
+    timeout: float = option(300.0, "seconds per proof before Lean is killed (verdict timeout)")
+    memory_mb: int = option(16384, "address-space cap per Lean process in MB (verdict oom); 0: none")
+    allow_native_decide: bool = option(False, "accept Lean.ofReduceBool / Lean.trustCompiler (native_decide)")
+
+    def __post_init__(self) -> None:
+        if not self.input:
+            raise ValueError("input is required: a .lean file, - for stdin, or a .jsonl of model outputs")
+        if self.backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if self.timeout <= 0:
+            raise ValueError(f"timeout must be > 0, got {self.timeout}")
+        if self.workers < 0:
+            raise ValueError(f"workers must be >= 0, got {self.workers}")
+        if self.workers == 0:
+            self.workers = _default_workers()
+
+    @property
+    def batch(self) -> bool:
+        return self.input.endswith(".jsonl")

@@ -126,3 +126,12 @@ def test_python_dash_m_prover_works():
         [sys.executable, "-m", "prover", "--help"], capture_output=True, text=True, cwd=ROOT
     )
     assert result.returncode == 0 and "train" in result.stdout and "data" in result.stdout
+
+
+def test_without_lean_says_how_to_set_it_up(tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("PROVER_LEAN_CMD", raising=False)
+    monkeypatch.delenv("PROVER_LEAN_PROJECT", raising=False)
+    proof = tmp_path / "proof.lean"
+    proof.write_text(" trivial")
+    assert main(["verify", str(proof), "--statement", "theorem t : True :="]) == 2
+    assert "scripts/setup_lean.sh" in capsys.readouterr().err

@@ -1,0 +1,149 @@
+"""``prover verify``: the command around the policy of ``verify.py``; one proof for a person, or a batch.
+
+Batch mode runs ``workers`` Lean processes in threads (each check is a subprocess), checks identical
+(name, proof) pairs once, and writes verdicts in input order, each line appended whole.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor, as_completed
+
+from prover.config import VerifyConfig
+from prover.lean.filecheck import LeanCommand, run_lean_file
+from prover.records import append_jsonl
+from prover.verify import Reference, VerifyResult, check_proof
+
+logger = logging.getLogger(__name__)
+
+NOT_SET_UP = (
+    "Lean is not set up: run scripts/setup_lean.sh, then export PROVER_LEAN_PROJECT=$PWD/lean_project "
+    "(or set PROVER_LEAN_CMD to a lean command line)"
+)
+
+
+def read_references(path: str) -> dict[str, Reference]:
+    """Reference statements of a benchmark JSONL (DeepSeek / MiniF2F schema), by name."""
+    references = {}
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                references[record["name"]] = Reference(
+                    record["name"], record["formal_statement"], record.get("header", "")
+                )
+            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: bad benchmark record ({error!r})") from None
+    return references
+
+
+def _reference(cfg: VerifyConfig) -> Reference:
+    if cfg.statement:
+        match = re.search(r"\b(?:theorem|lemma)\s+([^\s:({\[]+)", cfg.statement)
+        if match is None:
+            raise ValueError("--statement must declare a theorem: 'theorem NAME ... :='")
+        return Reference(match.group(1), cfg.statement, cfg.header)
+    if cfg.benchmark and cfg.name:
+        references = read_references(cfg.benchmark)
+        if cfg.name not in references:
+            raise ValueError(f"{cfg.benchmark}: no theorem named {cfg.name!r}")
+        return references[cfg.name]
+    raise ValueError("give the reference: --statement '...', or --benchmark FILE --name NAME")
+
+
+class Checker:
+    """Checks outputs against references with the configured backend; safe to call from threads."""
+
+    def __init__(self, cfg: VerifyConfig, command: LeanCommand):
+        self.cfg, self.command = cfg, command
+        self.expected_types: dict[Reference, str] = {}
+
+    def __call__(self, reference: Reference, output: str) -> VerifyResult:
+        def run(code: str):
+            return run_lean_file(code, self.command, self.cfg.timeout, self.cfg.memory_mb or None)
+
+        return check_proof(reference, output, run, self.expected_types, self.cfg.allow_native_decide)
+
+
+def run_verify(cfg: VerifyConfig) -> int:
+    """Exit code: single proof 0 when accepted, 1 when not; batch 0 when every line got a verdict."""
+    command = LeanCommand.from_env()
+    if command is None:
+        print(f"prover verify: {NOT_SET_UP}", file=sys.stderr)
+        return 2
+    checker = Checker(cfg, command)
+    return _batch(cfg, checker) if cfg.batch else _single(cfg, checker)
+
+
+def _single(cfg: VerifyConfig, checker: Checker) -> int:
+    reference = _reference(cfg)
+    source = "<stdin>" if cfg.input == "-" else cfg.input
+    output = sys.stdin.read() if cfg.input == "-" else open(cfg.input, encoding="utf-8").read()
+    result = checker(reference, output)
+    for message in result.messages:
+        print(message.format(source))
+    status = "accepted" if result.accepted else f"rejected ({result.reason.value})"
+    print(
+        f"{reference.name}: {status}{': ' + result.detail if result.detail and not result.accepted else ''}"
+    )
+    if result.axioms:
+        print(f"axioms: {', '.join(result.axioms)}")
+    print(f"checked in {result.seconds:.1f}s")
+    return 0 if result.accepted else 1
+
+
+def _batch(cfg: VerifyConfig, checker: Checker) -> int:
+    from tqdm.auto import tqdm
+
+    if not cfg.benchmark:
+        raise ValueError("batch mode needs --benchmark FILE for the reference statements")
+    references = read_references(cfg.benchmark)
+    items = []
+    with open(cfg.input, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+                name, proof = record["name"], record["proof"]
+            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                raise ValueError(f'{cfg.input}:{number}: expected {{"name", "proof"}} ({error!r})') from None
+            if name not in references:
+                raise ValueError(f"{cfg.input}:{number}: {name!r} is not in {cfg.benchmark}")
+            items.append((name, proof))
+    output_path = cfg.output or re.sub(r"\.jsonl$", "", cfg.input) + ".verdicts.jsonl"
+    if os.path.exists(output_path):
+        os.unlink(output_path)
+    unique = list(dict.fromkeys(items))  # identical (name, proof) pairs are checked once
+    started = time.perf_counter()
+    results: dict[tuple[str, str], VerifyResult] = {}
+    with (
+        ThreadPoolExecutor(max_workers=cfg.workers) as pool,
+        tqdm(total=len(unique), desc="verify", unit="proof") as bar,
+    ):
+        futures = {pool.submit(checker, references[name], proof): (name, proof) for name, proof in unique}
+        accepted = 0
+        for future in as_completed(futures):
+            key = futures[future]
+            results[key] = future.result()
+            accepted += results[key].accepted
+            bar.set_postfix(accepted=f"{accepted}/{len(results)}")
+            bar.update(1)
+    for index, (name, proof) in enumerate(items):
+        append_jsonl(output_path, {"index": index, "name": name, **results[(name, proof)].to_json()})
+    reasons = Counter(r.reason.value for r in (results[item] for item in items))
+    solved = len({name for name, proof in items if results[(name, proof)].accepted})
+    elapsed = time.perf_counter() - started
+    print(
+        f"Accepted: {reasons.get('ok', 0)} / {len(items)} proofs, {solved} / {len({n for n, _ in items})} theorems  "
+        f"({', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))})  Verification: {elapsed:.1f}s  -> {output_path}"
+    )
+    return 0

