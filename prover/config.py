@@ -267,7 +267,7 @@ def save_config(config: Any, path: str) -> None:
 
 # --------------------------------------------------------------------------- the verification stage
 
-BACKENDS = ("file",)
+BACKENDS = ("auto", "repl", "file")
 
 
 def _default_workers() -> int:
@@ -291,7 +291,17 @@ class VerifyConfig:
     benchmark: str = option("", "benchmark JSONL with name, header, formal_statement (e.g. MiniF2F)")
     name: str = option("", "the theorem of --benchmark that a single proof proves")
     output: str = option("", "batch mode: verdicts JSONL (default: INPUT with .verdicts.jsonl)", short="-o")
-    backend: str = option("file", "checker: file (one `lean --json` process per proof)", BACKENDS)
+    backend: str = option(
+        "auto",
+        "checker: repl (warm REPL pool, accepted proofs confirmed by the file checker), file (one "
+        "`lean --json` process per proof) or auto (repl when the project's REPL is built)",
+        BACKENDS,
+    )
+    confirm: bool = option(True, "repl backend: confirm every accepted proof with the file checker")
+    cache: str = option(
+        "", "batch mode: SQLite verdict cache (default: verdict_cache.sqlite beside --output)"
+    )
+    no_cache: bool = option(False, "batch mode: check everything again, ignoring the verdict cache")
     workers: int = option(0, "parallel Lean processes; 0: min(cores, RAM / 8 GB)")
     timeout: float = option(300.0, "seconds per proof before Lean is killed (verdict timeout)")
     memory_mb: int = option(16384, "address-space cap per Lean process in MB (verdict oom); 0: none")

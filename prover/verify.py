@@ -60,6 +60,11 @@ class Reference:
     formal_statement: str
     header: str = ""
 
+    @property
+    def header_text(self) -> str:
+        """The header as it starts every checked file (newline-terminated)."""
+        return self.header if not self.header or self.header.endswith("\n") else self.header + "\n"
+
 
 @dataclass(frozen=True)
 class Assembled:
@@ -68,6 +73,11 @@ class Assembled:
     code: str
     user_offset: int
     check_line: int  # 1-based line of the appended ``#check``; ``#print axioms`` follows it
+
+    def without_header(self, header_text: str) -> Assembled:
+        """The same check as a REPL command run in the header's environment."""
+        lines = header_text.count("\n")
+        return Assembled(self.code[len(header_text) :], self.user_offset - lines, self.check_line - lines)
 
 
 @dataclass
@@ -177,16 +187,12 @@ def assemble(reference: Reference, output: str) -> Assembled | None:
         _, body, _ = split_header(output)  # the header is always the reference's
         if not body.strip():
             return None
-        prefix = (
-            reference.header
-            if reference.header.endswith("\n") or not reference.header
-            else reference.header + "\n"
-        )
+        prefix = reference.header_text
         # offset so that the model's lines keep their own numbers: the dropped header lines count too
         user_offset = prefix.count("\n") - (output.count("\n") - body.count("\n"))
         code = prefix + body
     else:
-        prefix = reference.header + reference.formal_statement
+        prefix = reference.header_text + reference.formal_statement
         if not code_only(output).strip():
             return None  # only comments
         user_offset = prefix.count("\n")
@@ -196,7 +202,7 @@ def assemble(reference: Reference, output: str) -> Assembled | None:
     return Assembled(code + check_suffix(reference.name), user_offset, check_line)
 
 
-def statement_as_axiom(reference: Reference) -> str:
+def statement_as_axiom(reference: Reference, with_header: bool = True) -> str:
     """The reference statement as an ``axiom`` (no proof needed), to elaborate its type on its own."""
     statement = re.sub(r"\s*:=\s*(by)?\s*$", "", reference.formal_statement.rstrip())
     keyword = re.search(r"(^|\s)(theorem|lemma)\b", code_only(statement))
@@ -204,7 +210,8 @@ def statement_as_axiom(reference: Reference) -> str:
         raise ValueError(f"{reference.name}: formal_statement does not declare a theorem or lemma")
     start, end = keyword.span(2)
     check = f"set_option pp.all true in\n#check @_root_.{reference.name}\n"
-    return reference.header + statement[:start] + "axiom" + statement[end:] + "\n\n" + check
+    header = reference.header_text if with_header else ""
+    return header + statement[:start] + "axiom" + statement[end:] + "\n\n" + check
 
 
 # --------------------------------------------------------------------------- the verdict

@@ -16,7 +16,10 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from prover.config import VerifyConfig
-from prover.lean.filecheck import LeanCommand, run_lean_file
+from prover.lean.cache import VerdictCache, verdict_key
+from prover.lean.filecheck import PROJECT_ENV, LeanCommand, run_lean_file
+from prover.lean.pool import ReplPool
+from prover.lean.repl import ReplSettings
 from prover.records import append_jsonl
 from prover.verify import Reference, VerifyResult, check_proof
 
@@ -59,18 +62,63 @@ def _reference(cfg: VerifyConfig) -> Reference:
     raise ValueError("give the reference: --statement '...', or --benchmark FILE --name NAME")
 
 
+def lean_version(command: LeanCommand) -> str:
+    """``lean --version`` of the checker: part of the verdict cache key."""
+    import subprocess
+
+    result = subprocess.run(
+        [*command.argv, "--version"], cwd=command.cwd, capture_output=True, text=True, timeout=120
+    )
+    return result.stdout.strip() or f"unknown ({' '.join(command.argv)})"
+
+
 class Checker:
     """Checks outputs against references with the configured backend; safe to call from threads."""
 
     def __init__(self, cfg: VerifyConfig, command: LeanCommand):
         self.cfg, self.command = cfg, command
         self.expected_types: dict[Reference, str] = {}
+        self.pool: ReplPool | None = None
+        backend = cfg.backend
+        project = os.environ.get(PROJECT_ENV)
+        if backend == "auto":
+            backend = (
+                "repl" if project and os.path.exists(ReplSettings.for_project(project).argv[-1]) else "file"
+            )
+        if backend == "repl":
+            if not project:
+                raise ValueError(
+                    f"--backend repl needs {PROJECT_ENV} (a lean_project/ built by scripts/setup_lean.sh)"
+                )
+            settings = ReplSettings.for_project(project, memory_mb=cfg.memory_mb or None)
+            self.pool = ReplPool(settings, cfg.timeout, cfg.allow_native_decide)
+        self.backend = backend
 
-    def __call__(self, reference: Reference, output: str) -> VerifyResult:
+    def file_check(self, reference: Reference, output: str) -> VerifyResult:
         def run(code: str):
             return run_lean_file(code, self.command, self.cfg.timeout, self.cfg.memory_mb or None)
 
         return check_proof(reference, output, run, self.expected_types, self.cfg.allow_native_decide)
+
+    def __call__(self, reference: Reference, output: str) -> VerifyResult:
+        if self.pool is None:
+            return self.file_check(reference, output)
+        result = self.pool.check(reference, output)
+        if result.accepted and self.cfg.confirm:  # the REPL alone has had false accepts: the file decides
+            confirmed = self.file_check(reference, output)
+            if not confirmed.accepted:
+                logger.warning(
+                    "%s: the REPL accepted a proof the file checker rejects (%s)",
+                    reference.name,
+                    confirmed.reason.value,
+                )
+            confirmed.seconds += result.seconds
+            return confirmed
+        return result
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.close()
 
 
 def run_verify(cfg: VerifyConfig) -> int:
@@ -80,7 +128,10 @@ def run_verify(cfg: VerifyConfig) -> int:
         print(f"prover verify: {NOT_SET_UP}", file=sys.stderr)
         return 2
     checker = Checker(cfg, command)
-    return _batch(cfg, checker) if cfg.batch else _single(cfg, checker)
+    try:
+        return _batch(cfg, checker) if cfg.batch else _single(cfg, checker)
+    finally:
+        checker.close()
 
 
 def _single(cfg: VerifyConfig, checker: Checker) -> int:
@@ -124,18 +175,20 @@ def _batch(cfg: VerifyConfig, checker: Checker) -> int:
         os.unlink(output_path)
     unique = list(dict.fromkeys(items))  # identical (name, proof) pairs are checked once
     started = time.perf_counter()
-    results: dict[tuple[str, str], VerifyResult] = {}
+    results, todo = _cached(cfg, checker, references, unique, output_path)
     with (
         ThreadPoolExecutor(max_workers=cfg.workers) as pool,
-        tqdm(total=len(unique), desc="verify", unit="proof") as bar,
+        tqdm(total=len(todo), desc="verify", unit="proof") as bar,
     ):
-        futures = {pool.submit(checker, references[name], proof): (name, proof) for name, proof in unique}
+        futures = {pool.submit(checker, references[name], proof): (name, proof) for name, proof in todo}
         accepted = 0
         for future in as_completed(futures):
-            key = futures[future]
-            results[key] = future.result()
-            accepted += results[key].accepted
-            bar.set_postfix(accepted=f"{accepted}/{len(results)}")
+            item = futures[future]
+            results[item] = future.result()
+            if todo[item] is not None:
+                todo[item][0].put(todo[item][1], results[item])
+            accepted += results[item].accepted
+            bar.set_postfix(accepted=f"{accepted}/{bar.n + 1}")
             bar.update(1)
     for index, (name, proof) in enumerate(items):
         append_jsonl(output_path, {"index": index, "name": name, **results[(name, proof)].to_json()})
@@ -147,3 +200,22 @@ def _batch(cfg: VerifyConfig, checker: Checker) -> int:
         f"({', '.join(f'{k} {v}' for k, v in sorted(reasons.items()))})  Verification: {elapsed:.1f}s  -> {output_path}"
     )
     return 0
+
+
+def _cached(cfg: VerifyConfig, checker: Checker, references, unique, output_path):
+    """Verdicts already in the cache, and the items still to check (each with its cache and key)."""
+    if cfg.no_cache:
+        return {}, dict.fromkeys(unique)
+    path = cfg.cache or os.path.join(os.path.dirname(os.path.abspath(output_path)), "verdict_cache.sqlite")
+    cache = VerdictCache(path)
+    version = lean_version(checker.command)
+    results, todo = {}, {}
+    for item in unique:
+        key = verdict_key(version, references[item[0]], item[1], cfg.allow_native_decide)
+        hit = cache.get(key)
+        if hit is None:
+            todo[item] = (cache, key)
+        else:
+            results[item] = hit
+    logger.info("verdict cache %s: %d of %d proofs already checked", path, len(results), len(unique))
+    return results, todo

@@ -23,8 +23,11 @@ class Message:
         """From a ``lean --json`` line or a REPL ``messages`` entry; unknown keys are ignored."""
         pos = obj.get("pos") or {}
         end = obj.get("endPos") or {}
+        severity = str(obj.get("severity", "error"))
         return cls(
-            severity=str(obj.get("severity", "error")),
+            severity="information"
+            if severity == "info"
+            else severity,  # the REPL says "info", lean --json "information"
             line=int(pos.get("line", 0)),
             column=int(pos.get("column", 0)),
             end_line=end.get("line"),

@@ -83,6 +83,14 @@ def test_raw_newlines_in_a_request_are_lost_as_in_the_repl():
     assert json.loads(encode(Command("a\nb")))["cmd"] == "a\nb"
 
 
+def test_repl_info_severity_reads_as_lean_information():
+    (_, reply) = [
+        parse_response(r)
+        for r in split_replies((TRANSCRIPTS / "def_eval.expected.out").read_text(encoding="utf-8"))
+    ][:2]
+    assert reply.messages[0].severity == "information" and reply.messages[0].data == "rfl : f = f"
+
+
 def test_unknown_fields_are_ignored_and_garbage_is_refused():
     assert parse_response({"env": 3, "newField": [1]}) == CommandResponse(3)
     with pytest.raises(ValueError):

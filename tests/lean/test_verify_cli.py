@@ -72,3 +72,23 @@ def test_batch_writes_one_verdict_per_line_in_order(tmp_path, monkeypatch, prelu
     assert [v["index"] for v in verdicts] == [0, 1, 2, 3, 4]
     assert [v["reason"] for v in verdicts] == ["ok", "error", "ok", "forbidden", "empty"]
     assert "Accepted: 2 / 5 proofs, 1 / 2 theorems" in capsys.readouterr().out
+
+
+def test_rerun_takes_every_verdict_from_the_cache(tmp_path, monkeypatch, prelude_lean, caplog):
+    import logging
+
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(
+        json.dumps({"name": "two_eq", "proof": " MyEq.refl"})
+        + "\n"
+        + json.dumps({"name": "two_eq_zero", "proof": " MyEq.refl"})
+        + "\n"
+    )
+    argv = ["verify", str(samples), "--benchmark", str(_benchmark(tmp_path)), "-o", str(tmp_path / "v.jsonl")]
+    assert main(argv) == 0
+    first = (tmp_path / "v.jsonl").read_text()
+    caplog.set_level(logging.INFO, logger="prover.verify_run")
+    assert main(argv) == 0
+    assert "2 of 2 proofs already checked" in caplog.text
+    assert (tmp_path / "v.jsonl").read_text() == first

@@ -1,0 +1,66 @@
+"""A persistent verdict cache (SQLite in the run directory): re-running a verification is free.
+
+Keyed by a hash of the Lean version, the policy version, the options that change verdicts, and the
+header, statement and proof. Only judgements are cached, never infrastructure failures.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+import threading
+
+from prover.lean.messages import Message
+from prover.verify import Reason, Reference, VerifyResult
+
+POLICY_VERSION = 1  # bump when the acceptance rules change: old verdicts no longer apply
+
+
+def verdict_key(lean_version: str, reference: Reference, output: str, allow_native_decide: bool) -> str:
+    payload = [
+        POLICY_VERSION,
+        lean_version,
+        allow_native_decide,
+        reference.header,
+        reference.formal_statement,
+        reference.name,
+        output,
+    ]
+    return hashlib.sha256(json.dumps(payload, ensure_ascii=False).encode("utf-8")).hexdigest()
+
+
+class VerdictCache:
+    """Thread-safe get/put of verdicts by key."""
+
+    def __init__(self, path: str):
+        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("CREATE TABLE IF NOT EXISTS verdicts (key TEXT PRIMARY KEY, verdict TEXT NOT NULL)")
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> VerifyResult | None:
+        with self._lock:
+            row = self._db.execute("SELECT verdict FROM verdicts WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        data = json.loads(row[0])
+        return VerifyResult(
+            Reason(data["reason"]),
+            data["detail"],
+            [Message(**m) for m in data["messages"]],
+            data["axioms"],
+            data["seconds"],
+        )
+
+    def put(self, key: str, result: VerifyResult) -> None:
+        if result.reason.is_infrastructure:
+            return
+        with self._lock:
+            self._db.execute(
+                "INSERT OR REPLACE INTO verdicts VALUES (?, ?)", (key, json.dumps(result.to_json()))
+            )
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()

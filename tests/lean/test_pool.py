@@ -1,0 +1,111 @@
+"""The REPL pool's failure handling (stand-in processes) and the verdict cache."""
+
+from __future__ import annotations
+
+import sys
+import threading
+
+import pytest
+
+from prover.lean.cache import VerdictCache, verdict_key
+from prover.lean.messages import Message
+from prover.lean.pool import ReplPool
+from prover.lean.repl import ReplSettings
+from prover.verify import Reason, Reference, VerifyResult
+
+from .test_repl import FAKE, README
+
+REF = Reference("t", "theorem t : True :=")
+pytestmark = pytest.mark.skipif(not README.is_file(), reason="REPL transcripts not found")
+
+
+def pool(mode: str, **kwargs) -> ReplPool:
+    return ReplPool(
+        ReplSettings((sys.executable, str(FAKE), mode, str(README)), **kwargs),
+        timeout=kwargs.pop("timeout", 10),
+    )
+
+
+def test_timeout_is_a_verdict_and_the_repl_is_killed():
+    with ReplPool(ReplSettings((sys.executable, str(FAKE), "hang", str(README))), timeout=0.5) as p:
+        result = p.check(REF, " trivial")
+        assert result.reason is Reason.TIMEOUT and not result.accepted
+        assert not p._repl().alive
+
+
+def test_crash_is_retried_once_then_reported():
+    with pool("die") as p:
+        result = p.check(REF, " trivial")
+        assert result.reason is Reason.CRASH and p._repl().starts == 2
+
+
+def test_a_single_crash_is_survived_by_the_retry(tmp_path, monkeypatch):
+    monkeypatch.setenv("STAND_IN_MARK", str(tmp_path / "crashed-once"))
+    with pool("crash_first") as p:
+        p._expected[REF] = "t : True"  # known already: the one request is the proof, which crashes once
+        result = p.check(REF, " trivial")
+        assert result.reason is not Reason.CRASH and p._repl().starts == 2
+
+
+def test_memory_flood_is_oom():
+    with pool("flood", memory_mb=512) as p:
+        assert p.check(REF, " trivial").reason is Reason.OOM
+
+
+def test_garbage_is_retried_then_a_crash():
+    with pool("garbage") as p:
+        assert p.check(REF, " trivial").reason is Reason.CRASH
+
+
+def test_text_rules_need_no_process():
+    with pool("hang") as p:
+        assert p.check(REF, " sorry").reason is Reason.FORBIDDEN
+        assert p.check(REF, "").reason is Reason.EMPTY
+        assert p._repl().pid is None  # never started
+
+
+def test_each_thread_gets_its_own_repl_and_close_ends_all():
+    p = pool("replay")
+    repls = []
+    threads = [threading.Thread(target=lambda: repls.append(p._repl())) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len({id(r) for r in repls}) == 3
+    p.close()
+    p.close()
+    with pytest.raises(RuntimeError):
+        threading.Thread(target=p._repl).run()
+
+
+def test_verdict_cache_round_trip_and_keys(tmp_path):
+    cache = VerdictCache(str(tmp_path / "cache.sqlite"))
+    key = verdict_key("Lean 4.24.0", REF, " trivial", False)
+    assert cache.get(key) is None
+    result = VerifyResult(
+        Reason.ERROR, "unknown tactic", [Message("error", 1, 2, 1, 5, "unknown tactic")], [], 1.5
+    )
+    cache.put(key, result)
+    again = cache.get(key)
+    assert (
+        again.reason is Reason.ERROR
+        and again.messages == result.messages
+        and again.detail == "unknown tactic"
+    )
+    cache.put(verdict_key("Lean 4.24.0", REF, " other", False), VerifyResult(Reason.TIMEOUT))
+    assert cache.get(verdict_key("Lean 4.24.0", REF, " other", False)) is None  # failures are not cached
+    assert (
+        len(
+            {
+                key,
+                verdict_key("Lean 4.25.0", REF, " trivial", False),
+                verdict_key("Lean 4.24.0", REF, " trivial", True),
+            }
+        )
+        == 3
+    )
+    cache.close()
+    reopened = VerdictCache(str(tmp_path / "cache.sqlite"))
+    assert reopened.get(key).reason is Reason.ERROR
+    reopened.close()
