@@ -208,7 +208,9 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         names += [f.metadata["short"]] if "short" in f.metadata else []
         common: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
         if f.metadata.get("positional"):
-            parser.add_argument(f.name, metavar=f.name.upper(), help=help_text)
+            parser.add_argument(
+                f.name, metavar=f.name.upper(), help=help_text, nargs="?", default=argparse.SUPPRESS
+            )
         elif kind is bool:
             parser.add_argument(*names, action=argparse.BooleanOptionalAction, **common)
         elif "const" in f.metadata:
@@ -306,9 +308,12 @@ class VerifyConfig:
     timeout: float = option(300.0, "seconds per proof before Lean is killed (verdict timeout)")
     memory_mb: int = option(16384, "address-space cap per Lean process in MB (verdict oom); 0: none")
     allow_native_decide: bool = option(False, "accept Lean.ofReduceBool / Lean.trustCompiler (native_decide)")
+    check_statements: str = option(
+        "", "instead of proofs: report the statements of this benchmark JSONL that do not elaborate"
+    )
 
     def __post_init__(self) -> None:
-        if not self.input:
+        if not self.input and not self.check_statements:
             raise ValueError("input is required: a .lean file, - for stdin, or a .jsonl of model outputs")
         if self.backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")

@@ -129,6 +129,8 @@ def run_verify(cfg: VerifyConfig) -> int:
         return 2
     checker = Checker(cfg, command)
     try:
+        if cfg.check_statements:
+            return _check_statements(cfg, checker)
         return _batch(cfg, checker) if cfg.batch else _single(cfg, checker)
     finally:
         checker.close()
@@ -219,3 +221,32 @@ def _cached(cfg: VerifyConfig, checker: Checker, references, unique, output_path
             results[item] = hit
     logger.info("verdict cache %s: %d of %d proofs already checked", path, len(results), len(unique))
     return results, todo
+
+
+def _check_statements(cfg: VerifyConfig, checker: Checker) -> int:
+    """Elaborate every benchmark statement on its own (as an axiom); exit 1 if any does not."""
+    from tqdm.auto import tqdm
+
+    from prover.verify import reference_type, statement_as_axiom
+
+    references = list(read_references(cfg.check_statements).values())
+
+    def elaborate(reference: Reference) -> str | None:
+        run = run_lean_file(
+            statement_as_axiom(reference), checker.command, cfg.timeout, cfg.memory_mb or None
+        )
+        if run.timed_out or run.crashed or run.out_of_memory:
+            return "the check did not finish (timeout, crash or out of memory)"
+        if reference_type(run.messages) is None:
+            return "; ".join(m.data for m in run.messages if m.severity == "error") or "no type printed"
+        return None
+
+    with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
+        problems = list(
+            tqdm(pool.map(elaborate, references), total=len(references), desc="statements", unit="stmt")
+        )
+    failed = [(r.name, p) for r, p in zip(references, problems) if p is not None]
+    for name, problem in failed:
+        print(f"{name}: {problem}")
+    print(f"{len(references) - len(failed)} / {len(references)} statements elaborate")
+    return 1 if failed else 0

@@ -92,3 +92,23 @@ def test_rerun_takes_every_verdict_from_the_cache(tmp_path, monkeypatch, prelude
     assert main(argv) == 0
     assert "2 of 2 proofs already checked" in caplog.text
     assert (tmp_path / "v.jsonl").read_text() == first
+
+
+def test_check_statements_reports_the_ones_that_do_not_elaborate(tmp_path, monkeypatch, prelude_lean, capsys):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    bench = _benchmark(tmp_path)
+    with bench.open("a") as handle:
+        handle.write(
+            json.dumps(
+                {
+                    "name": "broken",
+                    "header": HEADER,
+                    "formal_statement": "theorem broken : MyEq two Nope.nope :=",
+                }
+            )
+            + "\n"
+        )
+    assert main(["verify", "--check_statements", str(bench)]) == 1
+    out = capsys.readouterr().out
+    assert "broken:" in out and "2 / 3 statements elaborate" in out
+    assert "two_eq:" not in out

@@ -1,0 +1,1 @@
+-- Empty library: the project exists to provide Mathlib and the REPL to `lake env`.

@@ -1,0 +1,98 @@
+"""Acceptance and rejection with a real Lean project (marked `lean`; skipped unless PROVER_LEAN_PROJECT
+points to a lean_project/ built by scripts/setup_lean.sh). The statements need only core Lean: set
+PROVER_TEST_HEADER="" to run them without Mathlib (default header: "import Mathlib")."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from prover.lean.filecheck import LeanCommand, run_lean_file
+from prover.lean.pool import ReplPool
+from prover.lean.repl import ReplSettings
+from prover.verify import Reason, Reference, check_proof
+
+PROJECT = os.environ.get("PROVER_LEAN_PROJECT")
+pytestmark = [
+    pytest.mark.lean,
+    pytest.mark.skipif(
+        not PROJECT, reason="set PROVER_LEAN_PROJECT to a built lean_project/ (scripts/setup_lean.sh)"
+    ),
+]
+HEADER = os.environ.get("PROVER_TEST_HEADER", "import Mathlib\n")
+COMM = Reference("comm", "theorem comm (a b : Nat) : a + b = b + a := by", HEADER)
+DEC = Reference("dec", "theorem dec : 2 ^ 10 = 1024 := by", HEADER)
+
+
+@pytest.fixture(scope="module", params=["file", "repl"])
+def check(request):
+    if request.param == "file":
+        command = LeanCommand.from_env()
+        types: dict = {}
+        yield lambda ref, out, **kw: check_proof(
+            ref, out, lambda code: run_lean_file(code, command, timeout=60), types, **kw
+        )
+    else:
+        with ReplPool(ReplSettings.for_project(PROJECT), timeout=60) as pool:
+            yield lambda ref, out, **kw: pool.check(ref, out)
+
+
+def test_correct_proof_is_accepted(check):
+    result = check(COMM, "\n  omega")
+    assert result.accepted, result
+
+
+def test_restated_proof_with_helper_is_accepted(check):
+    output = "theorem helper (a b : Nat) : a + b = b + a := Nat.add_comm a b\n\ntheorem comm (a b : Nat) : a + b = b + a := by\n  exact helper a b\n"
+    assert check(COMM, output).accepted
+
+
+@pytest.mark.parametrize(
+    ("output", "reasons"),
+    [
+        ("\n  sorry", {Reason.FORBIDDEN, Reason.SORRY}),
+        ("\n  admit", {Reason.FORBIDDEN, Reason.SORRY}),
+        (
+            "\n  exact cheat a b\naxiom cheat (a b : Nat) : a + b = b + a",
+            {Reason.FORBIDDEN, Reason.AXIOMS, Reason.ERROR},
+        ),
+        ("\n  omega\n#exit", {Reason.FORBIDDEN, Reason.ERROR}),
+        (
+            "\nset_option debug.skipKernelTC true in\ntheorem comm (a b : Nat) : a + b = b + a := by omega",
+            {Reason.FORBIDDEN},
+        ),
+        ("theorem comm (a b : Nat) : a + b = a + b := rfl", {Reason.STATEMENT_MISMATCH}),
+        (
+            'notation a " ⊕⊕ " b => a + b\ntheorem comm (a b : Nat) : a + b = b + a := by omega',
+            {Reason.FORBIDDEN},
+        ),
+        (
+            'macro "omega" : tactic => `(tactic| sorry)\ntheorem comm (a b : Nat) : a + b = b + a := by omega',
+            {Reason.FORBIDDEN},
+        ),
+        ("", {Reason.EMPTY}),
+        (
+            "\n  simp",
+            {Reason.ERROR, Reason.OK},
+        ),  # simp may or may not close it; never an acceptance by accident
+    ],
+)
+def test_rejections(check, output, reasons):
+    result = check(COMM, output)
+    assert result.reason in reasons, result
+    if Reason.OK not in reasons:
+        assert not result.accepted
+
+
+def test_native_decide_is_rejected_by_default(check):
+    assert check(DEC, "\n  native_decide").reason is Reason.AXIOMS
+
+
+def test_proof_that_never_ends_times_out():
+    command = LeanCommand.from_env()
+    ref = Reference("slow", "theorem slow : Nat.ack 4 2 = 0 := by", HEADER)
+    result = check_proof(
+        ref, "\n  set_option maxHeartbeats 0 in decide", lambda code: run_lean_file(code, command, timeout=5)
+    )
+    assert result.reason in {Reason.TIMEOUT, Reason.ERROR} and not result.accepted
