@@ -1,0 +1,62 @@
+"""Samplers: n completions per prompt with log-probabilities that match a teacher-forced forward pass."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+
+import pytest
+import torch
+
+from prover.sample import VLLM_HINT, HFSampler, VLLMSampler, cut_at_stop
+
+
+def test_hf_sampler_returns_n_completions_per_prompt_in_order(tiny_model, tiny_tokenizer):
+    sampler = HFSampler(tiny_model.eval(), tiny_tokenizer, max_batch=6)
+    prompts = ["n : ℕ\n⊢ n + 0 = n:::", "p q : Prop\n⊢ p → p ∨ q:::", "⊢ True:::"]
+    out = sampler.generate(prompts, n=4, max_tokens=8, seed=0)
+    assert [len(c) for c in out] == [4, 4, 4]
+    assert all(c.tokens >= 1 and c.logprob <= 0 for cs in out for c in cs)
+    again = sampler.generate(prompts, n=4, max_tokens=8, seed=0)
+    assert [[c.text for c in cs] for cs in out] == [[c.text for c in cs] for cs in again]  # seeded
+
+
+def test_logprob_is_the_models_own_under_teacher_forcing(tiny_model, tiny_tokenizer):
+    model = tiny_model.eval()
+    sampler = HFSampler(model, tiny_tokenizer)
+    (completions,) = sampler.generate(["⊢ True:::"], n=3, max_tokens=6, seed=1)
+    prompt_ids = tiny_tokenizer("⊢ True:::")["input_ids"]
+    for completion in completions:
+        ids = list(completion.token_ids)
+        full = torch.tensor([prompt_ids + ids])
+        with torch.no_grad():
+            logp = torch.log_softmax(model(full).logits[0, len(prompt_ids) - 1 : -1], dim=-1)
+        expected = logp.gather(-1, torch.tensor(ids).unsqueeze(-1)).sum().item()
+        assert completion.logprob == pytest.approx(expected, abs=1e-4)
+
+
+def test_greedy_gives_identical_completions(tiny_model, tiny_tokenizer):
+    (out,) = HFSampler(tiny_model.eval(), tiny_tokenizer).generate(
+        ["⊢ True:::"], n=3, temperature=0, max_tokens=5
+    )
+    assert len({c.text for c in out}) == 1
+
+
+def test_stop_strings_cut_the_text():
+    assert cut_at_stop("simp\n```\nmore", ["```"]) == "simp\n"
+    assert cut_at_stop("simp", ["```"]) == "simp"
+
+
+@pytest.mark.skipif(importlib.util.find_spec("vllm") is not None, reason="vllm is installed")
+def test_vllm_sampler_without_vllm_says_how_to_install():
+    with pytest.raises(RuntimeError, match="pip install 'dco-prover\\[vllm\\]'"):
+        VLLMSampler("any/model")
+    assert "vllm" in VLLM_HINT
+
+
+def test_importing_the_sampler_does_not_import_vllm():
+    code = "import sys, prover.sample; print('vllm' in sys.modules)"
+    assert (
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
+    )
