@@ -12,7 +12,13 @@ import sys
 from collections.abc import Sequence
 
 from prover import __version__
-from prover.config import TrainConfig, VerifyConfig, add_dataclass_arguments, config_from_namespace
+from prover.config import (
+    SearchConfig,
+    TrainConfig,
+    VerifyConfig,
+    add_dataclass_arguments,
+    config_from_namespace,
+)
 
 logger = logging.getLogger("prover")
 
@@ -32,6 +38,25 @@ def _verify(args: argparse.Namespace) -> int:
     from prover.verify_run import run_verify
 
     return run_verify(cfg)
+
+
+def _search(args: argparse.Namespace) -> int:
+    cfg = config_from_namespace(SearchConfig, args)
+    from prover.search import run_search
+
+    summary = run_search(cfg)
+    print(f"solved {summary['solved']} / {summary['theorems']} -> {cfg.output_dir}")
+    return 0
+
+
+def _report(args: argparse.Namespace) -> int:
+    from prover.report import make_report
+
+    output = args.output or (args.runs[0] if len(args.runs) == 1 else "report")
+    make_report(args.runs, output, args.ensemble)
+    print(open(os.path.join(output, "report.md"), encoding="utf-8").read(), end="")
+    print(f"-> {output}/report.json, report.md, pass_at_k.png")
+    return 0
 
 
 def _data_check(args: argparse.Namespace) -> int:
@@ -102,6 +127,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_dataclass_arguments(train, TrainConfig)
     train.set_defaults(handler=_train)
+
+    search = stages.add_parser(
+        "search",
+        help="N attempts per benchmark theorem with Lean in the loop",
+        description="Sample N attempts per theorem (vLLM on a GPU, transformers otherwise); every success is "
+        "checked by the verifier. Resumable: --resume fills in exactly the missing attempts.",
+    )
+    add_dataclass_arguments(search, SearchConfig)
+    search.set_defaults(handler=_search)
+
+    report = stages.add_parser(
+        "report", help="pass@k curves, per-problem table and confidence plots of search runs"
+    )
+    report.add_argument("runs", nargs="+", metavar="RUN", help="search run directories")
+    report.add_argument(
+        "-o", "--output", default="", help="output folder (default: the run itself, or ./report)"
+    )
+    report.add_argument("--ensemble", action="store_true", help="also pool the runs' attempts per theorem")
+    report.set_defaults(handler=_report)
 
     verify = stages.add_parser(
         "verify",

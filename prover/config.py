@@ -327,3 +327,76 @@ class VerifyConfig:
     @property
     def batch(self) -> bool:
         return self.input.endswith(".jsonl")
+
+
+# --------------------------------------------------------------------------- the search stage
+
+STRATEGIES = ("rollout", "tree", "whole")
+SAMPLERS = ("auto", "vllm", "hf")
+
+
+@dataclass
+class SearchConfig:
+    """``prover search``: N attempts per benchmark theorem, each checked by the verifier."""
+
+    model: str = option("", "hub name or local path of the prover model")
+    benchmark: str = option(
+        "", "benchmark JSONL (DeepSeek / MiniF2F schema: name, split, header, formal_statement)"
+    )
+    split: str = option(
+        "test", "split of the benchmark to search: valid, test or all", ("valid", "test", "all")
+    )
+    names: str = option("", "comma-separated theorem names (a subset of the split)")
+    strategy: str = option(
+        "rollout",
+        "rollout (tactic model), tree (best-first, tactic model) or whole (whole-proof model)",
+        STRATEGIES,
+    )
+    sampler: str = option("auto", "generation engine: vllm (GPU), hf (transformers) or auto", SAMPLERS)
+    n: int = option(32, "attempts per theorem (pass@n budget)")
+    temperature: float = option(1.0, "sampling temperature")
+    top_p: float = option(0.95, "nucleus sampling top-p")
+    max_tokens_tactic: int = option(128, "max new tokens per tactic")
+    max_tokens_proof: int = option(1024, "max new tokens per whole proof")
+    max_steps: int = option(32, "rollout / tree: max tactics in one proof")
+    n_eff: int = option(4, "tree: tactics sampled per expansion (branching factor)")
+    expansions: int = option(32, "tree: expansion budget of one attempt")
+    stop_on_first: bool = option(
+        False, "stop a theorem at its first verified proof (pass@k past 1 is then not estimable)"
+    )
+    greedy: bool = option(
+        True, "also decode one greedy proof or first tactic per theorem (confidence diagnostic)"
+    )
+    seed: int = option(0, "sampling seed")
+    batch_theorems: int = option(
+        16, "theorems advanced together (one generation call per step for all their attempts)"
+    )
+    tactic_prompt: str = option("{state}:::", "prompt template of tactic models (as in training)")
+    whole_prompt: str = option(
+        "Complete the following Lean 4 code:\n\n```lean4\n{header}{informal_prefix}{formal_statement}",
+        "prompt template of whole-proof models (as in training)",
+    )
+    proof_stop: str = option("```", "whole: the proof ends before this string")
+    tensor_parallel_size: int = option(1, "vllm: GPUs per engine")
+    gpu_memory_utilization: float = option(0.9, "vllm: fraction of GPU memory for the engine")
+    engine_kwargs: dict = option({}, "vllm: extra LLM(...) arguments, as JSON")
+    output_dir: str = option(
+        "runs/search", "run directory: config.json, attempts.jsonl, greedy.jsonl, summary.json"
+    )
+    resume: bool = option(
+        False, "continue a killed run in --output_dir: every theorem ends with exactly n attempts"
+    )
+    timeout: float = option(300.0, "seconds per Lean check or tactic")
+    workers: int = option(0, "parallel Lean processes; 0: min(cores, RAM / 8 GB)")
+    memory_mb: int = option(16384, "address-space cap per Lean process in MB")
+
+    def __post_init__(self) -> None:
+        if not self.model:
+            raise ValueError("model is required (a hub name or a local path)")
+        if not self.benchmark:
+            raise ValueError("benchmark is required (e.g. ../shared/data/minif2f/minif2f.jsonl)")
+        for name in ("n", "max_steps", "n_eff", "expansions", "batch_theorems"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.workers == 0:
+            self.workers = _default_workers()

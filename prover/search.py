@@ -1,0 +1,576 @@
+"""``prover search``: N attempts per benchmark theorem; a success counts only once the verifier accepts it.
+
+Strategies: ``whole`` (N complete proofs per statement from one prompt), ``rollout`` (N independent
+tactic-by-tactic attempts through the REPL's proof states; every live attempt of every theorem in a
+batch advances with one generation call per step) and ``tree`` (best-first expansion ranked by
+cumulative log-probability, ``n_eff`` tactics per expansion, an expansion budget per attempt). The REPL's
+tactic mode has known false accepts, so a finished attempt is assembled into a complete proof and checked
+by the verifier from scratch. The run directory is append-only and resumable: attempts are identified by
+(theorem, attempt index), and a resumed run fills in exactly the missing indices.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import importlib.metadata
+import json
+import logging
+import math
+import os
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+
+from prover.config import SearchConfig, VerifyConfig
+from prover.prompts import format_goals
+from prover.records import append_jsonl, atomic_write_text, read_jsonl
+from prover.sample import Sampler
+from prover.verify import Reference, VerifyResult
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Theorem:
+    name: str
+    split: str
+    header: str
+    formal_statement: str
+    informal_prefix: str = ""
+
+    @property
+    def reference(self) -> Reference:
+        return Reference(self.name, self.formal_statement, self.header)
+
+    @property
+    def statement_hash(self) -> str:
+        return hashlib.sha256((self.header + self.formal_statement).encode("utf-8")).hexdigest()[:16]
+
+
+def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theorem]:
+    """Theorems of a DeepSeek / MiniF2F-schema JSONL, filtered by split and names (in file order)."""
+    wanted = {n.strip() for n in names.split(",") if n.strip()}
+    theorems = []
+    with open(path, encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                r = json.loads(line)
+                theorem = Theorem(
+                    r["name"],
+                    r.get("split", ""),
+                    r.get("header", ""),
+                    r["formal_statement"],
+                    r.get("informal_prefix", ""),
+                )
+            except (json.JSONDecodeError, KeyError, TypeError) as error:
+                raise ValueError(f"{path}:{number}: bad benchmark record ({error!r})") from None
+            if (split == "all" or theorem.split == split) and (not wanted or theorem.name in wanted):
+                theorems.append(theorem)
+    missing = wanted - {t.name for t in theorems}
+    if missing:
+        raise ValueError(f"{path}: no theorem(s) {', '.join(sorted(missing))} in split {split!r}")
+    if not theorems:
+        raise ValueError(f"{path}: no theorems in split {split!r}")
+    return theorems
+
+
+def tactic_body(tactics: list[str]) -> str:
+    """Tactics as the body after ``:= by``, one per line, multi-line tactics indented."""
+    return "".join("\n  " + tactic.replace("\n", "\n  ") for tactic in tactics)
+
+
+@dataclass
+class Attempt:
+    theorem: str
+    statement_hash: str
+    attempt: int
+    strategy: str
+    proof: str  # the text given to the verifier (a body after the statement, or a complete text)
+    tactics: list[str]
+    logprobs: list[float]
+    status: str  # proved | rejected | lean_error | max_steps | budget | repl_failure
+    verdict: str  # the verifier's reason ("" when the attempt never reached the verifier)
+    detail: str
+    tokens: int
+    lean_seconds: float  # the verifier's time on this attempt (generation time is per batch: summary.json)
+
+    @property
+    def proved(self) -> bool:
+        return self.status == "proved"
+
+
+class Search:
+    """One search run; ``sampler``, ``verify`` and ``repl_factory`` can be given (tests, notebooks)."""
+
+    def __init__(
+        self,
+        cfg: SearchConfig,
+        sampler: Sampler | None = None,
+        verify: Callable[[Reference, str], VerifyResult] | None = None,
+        repl_factory: Callable[[], object] | None = None,
+    ):
+        self.cfg = cfg
+        self.theorems = load_theorems(cfg.benchmark, cfg.split, cfg.names)
+        self.sampler = sampler or build_sampler(cfg)
+        self._checker = None
+        if verify is None:
+            from prover.lean.filecheck import LeanCommand
+            from prover.verify_run import NOT_SET_UP, Checker
+
+            command = LeanCommand.from_env()
+            if command is None:
+                raise RuntimeError(NOT_SET_UP)
+            vcfg = VerifyConfig(
+                input="<search>", timeout=cfg.timeout, workers=cfg.workers, memory_mb=cfg.memory_mb
+            )
+            self._checker = verify = Checker(vcfg, command)
+        self.verify = verify
+        self.repl_factory = repl_factory or _default_repl_factory(cfg)
+        self.attempts_path = os.path.join(cfg.output_dir, "attempts.jsonl")
+        self.gen_seconds = self.lean_seconds = 0.0
+        self.tokens = 0
+
+    # ------------------------------------------------------------------ run directory
+
+    def _prepare_run_dir(self) -> dict[str, set[int]]:
+        os.makedirs(self.cfg.output_dir, exist_ok=True)
+        existing = list(read_jsonl(self.attempts_path))
+        if existing and not self.cfg.resume:
+            raise ValueError(f"{self.cfg.output_dir} already holds attempts: pass --resume to continue it")
+        _rewrite_without_torn_line(self.attempts_path)
+        config = {
+            "config": asdict(self.cfg),
+            "benchmark_sha256": _file_hash(self.cfg.benchmark),
+            "theorems": len(self.theorems),
+            "versions": {p: _version(p) for p in ("dco-prover", "torch", "transformers", "vllm")},
+        }
+        atomic_write_text(os.path.join(self.cfg.output_dir, "config.json"), json.dumps(config, indent=1))
+        done: dict[str, set[int]] = defaultdict(set)
+        for record in existing:
+            done[record["theorem"]].add(record["attempt"])
+        return done
+
+    def _record(self, attempt: Attempt) -> None:
+        append_jsonl(self.attempts_path, asdict(attempt))
+
+    # ------------------------------------------------------------------ the run
+
+    def run(self) -> dict:
+        from tqdm.auto import tqdm
+
+        cfg = self.cfg
+        done = self._prepare_run_dir()
+        solved = {name for name, rows in _proved(self.attempts_path).items() if rows}
+        total = len(self.theorems) * cfg.n
+        bar = tqdm(
+            total=total,
+            initial=sum(len(v) for v in done.values()),
+            desc=f"search {cfg.strategy}",
+            unit="attempt",
+        )
+        started = time.perf_counter()
+
+        def progress(attempt: Attempt) -> None:
+            self._record(attempt)
+            done[attempt.theorem].add(attempt.attempt)
+            if attempt.proved:
+                solved.add(attempt.theorem)
+            elapsed = max(time.perf_counter() - started, 1e-9)
+            bar.set_postfix(
+                solved=f"{len(solved)}/{len(self.theorems)}", tok_s=f"{self.tokens / elapsed:.0f}"
+            )
+            bar.update(1)
+
+        try:
+            for start in range(0, len(self.theorems), cfg.batch_theorems):
+                batch = self.theorems[start : start + cfg.batch_theorems]
+                todo = {}
+                for t in batch:
+                    if cfg.stop_on_first and t.name in solved:
+                        continue
+                    missing = [i for i in range(cfg.n) if i not in done[t.name]]
+                    if missing:
+                        todo[t] = missing
+                if todo:
+                    strategy = {"whole": self._whole, "rollout": self._rollout, "tree": self._tree}[
+                        cfg.strategy
+                    ]
+                    strategy(todo, progress, solved)
+            if cfg.greedy:
+                self._greedy()
+        finally:
+            bar.close()
+            if self._checker is not None:
+                self._checker.close()
+        return self.summarize(time.perf_counter() - started)
+
+    def _check(self, theorem: Theorem, proof: str) -> VerifyResult:
+        started = time.perf_counter()
+        result = self.verify(theorem.reference, proof)
+        self.lean_seconds += time.perf_counter() - started
+        return result
+
+    def _generate(self, prompts: list[str], n: int, max_tokens: int, stop=(), temperature=None) -> list:
+        started = time.perf_counter()
+        cfg = self.cfg
+        out = self.sampler.generate(
+            prompts,
+            n,
+            cfg.temperature if temperature is None else temperature,
+            cfg.top_p,
+            max_tokens,
+            stop,
+            cfg.seed,
+        )
+        self.gen_seconds += time.perf_counter() - started
+        self.tokens += sum(c.tokens for cs in out for c in cs)
+        return out
+
+    # ------------------------------------------------------------------ whole proofs
+
+    def _whole_prompt(self, theorem: Theorem) -> str:
+        return self.cfg.whole_prompt.format(
+            header=theorem.header,
+            informal_prefix=theorem.informal_prefix,
+            formal_statement=theorem.formal_statement,
+        )
+
+    def _whole(self, todo: dict[Theorem, list[int]], progress, solved) -> None:
+        cfg = self.cfg
+        rounds = cfg.n if not cfg.stop_on_first else 1
+        while todo:
+            width = max(len(m) for m in todo.values()) if rounds == cfg.n else 1
+            theorems = list(todo)
+            completions = self._generate(
+                [self._whole_prompt(t) for t in theorems], width, cfg.max_tokens_proof, [cfg.proof_stop]
+            )
+            jobs = [(t, index, c) for t, cs in zip(theorems, completions) for index, c in zip(todo[t], cs)]
+            with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
+                results = list(pool.map(lambda job: self._check(job[0], job[2].text), jobs))
+            for (t, index, c), result in zip(jobs, results):
+                progress(_attempt(t, index, "whole", c.text, [], [c.logprob], result, c.tokens))
+            todo = {
+                t: [i for i in missing if i not in {j[1] for j in jobs if j[0] == t}]
+                for t, missing in todo.items()
+                if not (cfg.stop_on_first and t.name in solved)
+            }
+            todo = {t: m for t, m in todo.items() if m}
+
+    # ------------------------------------------------------------------ tactic strategies
+
+    def _initial_states(self, repl, theorems: list[Theorem]) -> dict[Theorem, tuple[int, list[str]] | str]:
+        states = {}
+        for theorem in theorems:
+            try:
+                reply = repl.start_proof(theorem.formal_statement, theorem.header, self.cfg.timeout)
+                states[theorem] = (reply.proof_state, reply.goals)
+            except Exception as error:  # noqa: BLE001 - recorded as the attempts' failure
+                states[theorem] = f"cannot start the proof: {error}"
+        return states
+
+    def _apply(self, repl, state: int, tactic: str):
+        started = time.perf_counter()
+        try:
+            return repl.apply(state, tactic, self.cfg.timeout)
+        finally:
+            self.lean_seconds += time.perf_counter() - started
+
+    def _finish(
+        self, theorem: Theorem, index: int, strategy: str, tactics, logprobs, tokens, status=""
+    ) -> Attempt:
+        if status:
+            return _attempt(
+                theorem, index, strategy, tactic_body(tactics), tactics, logprobs, None, tokens, status
+            )
+        result = self._check(theorem, tactic_body(tactics))
+        return _attempt(theorem, index, strategy, tactic_body(tactics), tactics, logprobs, result, tokens)
+
+    def _rollout(self, todo: dict[Theorem, list[int]], progress, solved) -> None:
+        cfg = self.cfg
+        repl = self.repl_factory()
+        try:
+            starts = self._initial_states(repl, list(todo))
+            live = []  # [theorem, index, state, goals, tactics, logprobs, tokens]
+            for theorem, missing in todo.items():
+                for index in missing:
+                    if isinstance(starts[theorem], str):
+                        progress(_failed(theorem, index, "rollout", starts[theorem]))
+                    else:
+                        state, goals = starts[theorem]
+                        live.append([theorem, index, state, goals, [], [], 0])
+            for _ in range(cfg.max_steps):
+                live = [a for a in live if not (cfg.stop_on_first and a[0].name in solved)]
+                if not live:
+                    break
+                prompts = [cfg.tactic_prompt.format(state=format_goals(a[3])) for a in live]
+                completions = self._generate(prompts, 1, cfg.max_tokens_tactic)
+                still = []
+                for attempt, (completion,) in zip(live, completions):
+                    theorem, index, state, _, tactics, logprobs, tokens = attempt
+                    tactic = completion.text.strip()
+                    tactics, logprobs, tokens = (
+                        [*tactics, tactic],
+                        [*logprobs, completion.logprob],
+                        tokens + completion.tokens,
+                    )
+                    outcome = self._step(repl, state, tactic)
+                    if isinstance(outcome, str):
+                        progress(self._finish(theorem, index, "rollout", tactics, logprobs, tokens, outcome))
+                    elif outcome.completed:
+                        progress(self._finish(theorem, index, "rollout", tactics, logprobs, tokens))
+                    else:
+                        still.append(
+                            [theorem, index, outcome.proof_state, outcome.goals, tactics, logprobs, tokens]
+                        )
+                live = still
+            for theorem, index, _, _, tactics, logprobs, tokens in live:
+                progress(self._finish(theorem, index, "rollout", tactics, logprobs, tokens, "max_steps"))
+        finally:
+            repl.close()
+
+    def _step(self, repl, state: int, tactic: str):
+        """The REPL's reply, or why the attempt ends here (a Lean error or a REPL failure)."""
+        from prover.lean.repl import ReplError
+
+        if not tactic:
+            return "lean_error"
+        try:
+            reply = self._apply(repl, state, tactic)
+        except ReplError:
+            return "repl_failure"
+        if reply.errors:
+            return "lean_error"
+        return reply
+
+    def _tree(self, todo: dict[Theorem, list[int]], progress, solved) -> None:
+        cfg = self.cfg
+        repl = self.repl_factory()
+        try:
+            starts = self._initial_states(repl, list(todo))
+            for theorem, missing in todo.items():
+                for index in missing:
+                    if cfg.stop_on_first and theorem.name in solved:
+                        break
+                    if isinstance(starts[theorem], str):
+                        progress(_failed(theorem, index, "tree", starts[theorem]))
+                        continue
+                    progress(self._one_tree(repl, theorem, index, *starts[theorem]))
+        finally:
+            repl.close()
+
+    def _one_tree(self, repl, theorem: Theorem, index: int, root: int, goals: list[str]) -> Attempt:
+        """Best-first search: expand the open node of highest cumulative log-probability."""
+        cfg = self.cfg
+        frontier = [(0.0, 0, root, goals, [], [])]  # (-logprob, tiebreak, state, goals, tactics, logprobs)
+        counter, tokens = 1, 0
+        for _ in range(cfg.expansions):
+            if not frontier:
+                break
+            neg, _, state, node_goals, tactics, logprobs = heapq.heappop(frontier)
+            prompt = cfg.tactic_prompt.format(state=format_goals(node_goals))
+            (completions,) = self._generate([prompt], cfg.n_eff, cfg.max_tokens_tactic)
+            for completion in {c.text.strip(): c for c in completions}.values():  # distinct tactics only
+                tokens += completion.tokens
+                tactic = completion.text.strip()
+                outcome = self._step(repl, state, tactic)
+                if isinstance(outcome, str) or len(tactics) + 1 > cfg.max_steps:
+                    continue
+                path, path_logprobs = [*tactics, tactic], [*logprobs, completion.logprob]
+                if outcome.completed:
+                    return self._finish(theorem, index, "tree", path, path_logprobs, tokens)
+                heapq.heappush(
+                    frontier,
+                    (
+                        neg - completion.logprob,
+                        counter,
+                        outcome.proof_state,
+                        outcome.goals,
+                        path,
+                        path_logprobs,
+                    ),
+                )
+                counter += 1
+        return self._finish(theorem, index, "tree", [], [], tokens, "budget")
+
+    # ------------------------------------------------------------------ diagnostics and summary
+
+    def _greedy(self) -> None:
+        """One greedy decode per theorem: the model's confidence in it, and whether it is right."""
+        path = os.path.join(self.cfg.output_dir, "greedy.jsonl")
+        seen = {r["theorem"] for r in read_jsonl(path)}
+        theorems = [t for t in self.theorems if t.name not in seen]
+        if not theorems:
+            return
+        if self.cfg.strategy == "whole":
+            completions = self._generate(
+                [self._whole_prompt(t) for t in theorems],
+                1,
+                self.cfg.max_tokens_proof,
+                [self.cfg.proof_stop],
+                0.0,
+            )
+            for theorem, (c,) in zip(theorems, completions):
+                result = self._check(theorem, c.text)
+                append_jsonl(
+                    path,
+                    {
+                        "theorem": theorem.name,
+                        "proof": c.text,
+                        "logprob": c.logprob,
+                        "confidence": math.exp(c.logprob),
+                        "correct": result.accepted,
+                        "verdict": result.reason.value,
+                    },
+                )
+            return
+        repl = self.repl_factory()
+        try:
+            starts = self._initial_states(repl, theorems)
+            for theorem in theorems:
+                if isinstance(starts[theorem], str):
+                    continue
+                state, goals = starts[theorem]
+                tactics, logprobs = [], []
+                correct = False
+                for _ in range(self.cfg.max_steps):
+                    prompt = self.cfg.tactic_prompt.format(state=format_goals(goals))
+                    ((c,),) = self._generate([prompt], 1, self.cfg.max_tokens_tactic, temperature=0.0)
+                    tactics.append(c.text.strip())
+                    logprobs.append(c.logprob)
+                    outcome = self._step(repl, state, tactics[-1])
+                    if isinstance(outcome, str):
+                        break
+                    if outcome.completed:
+                        correct = self._check(theorem, tactic_body(tactics)).accepted
+                        break
+                    state, goals = outcome.proof_state, outcome.goals
+                append_jsonl(
+                    path,
+                    {
+                        "theorem": theorem.name,
+                        "tactics": tactics,
+                        "logprob": logprobs[0],
+                        "confidence": math.exp(logprobs[0]),
+                        "correct": correct,
+                    },
+                )
+        finally:
+            repl.close()
+
+    def summarize(self, seconds: float) -> dict:
+        from prover.metrics import pass_at_k_table
+
+        rows = defaultdict(dict)
+        for record in read_jsonl(self.attempts_path):
+            rows[record["theorem"]][record["attempt"]] = record["status"] == "proved"
+        results = {t.name: [rows[t.name][i] for i in sorted(rows[t.name])] for t in self.theorems}
+        complete = all(len(v) == self.cfg.n for v in results.values())
+        summary = {
+            "strategy": self.cfg.strategy,
+            "n": self.cfg.n,
+            "theorems": len(self.theorems),
+            "solved": sum(any(v) for v in results.values()),
+            "attempts": sum(len(v) for v in results.values()),
+            "pass_at_k": None if self.cfg.stop_on_first or not complete else pass_at_k_table(results),
+            "note": "stop_on_first: only pass@n (solved / theorems) is estimable"
+            if self.cfg.stop_on_first
+            else "",
+            "seconds": {"total": seconds, "generation": self.gen_seconds, "lean": self.lean_seconds},
+            "tokens": self.tokens,
+        }
+        atomic_write_text(os.path.join(self.cfg.output_dir, "summary.json"), json.dumps(summary, indent=1))
+        logger.info(
+            "Success: %d / %d  Generation: %.1fs  Verification: %.1fs",
+            summary["solved"], summary["theorems"], self.gen_seconds, self.lean_seconds,
+        )  # fmt: skip
+        return summary
+
+
+def _attempt(
+    theorem, index, strategy, proof, tactics, logprobs, result: VerifyResult | None, tokens, status=""
+) -> Attempt:
+    if result is not None:
+        status = "proved" if result.accepted else "rejected"
+    return Attempt(
+        theorem.name, theorem.statement_hash, index, strategy, proof, list(tactics), list(logprobs), status,
+        "" if result is None else result.reason.value, "" if result is None else result.detail, tokens,
+        0.0 if result is None else result.seconds,
+    )  # fmt: skip
+
+
+def _failed(theorem: Theorem, index: int, strategy: str, why: str) -> Attempt:
+    return Attempt(
+        theorem.name, theorem.statement_hash, index, strategy, "", [], [], "repl_failure", "", why, 0, 0.0
+    )
+
+
+def _proved(path: str) -> dict[str, list[int]]:
+    proved = defaultdict(list)
+    for record in read_jsonl(path):
+        if record["status"] == "proved":
+            proved[record["theorem"]].append(record["attempt"])
+    return proved
+
+
+def _rewrite_without_torn_line(path: str) -> None:
+    """A kill can leave half a line at the end; appending after it would corrupt the next record."""
+    if os.path.exists(path):
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if data and not data.endswith(b"\n"):
+            atomic_write_text(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
+
+
+def _file_hash(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None
+
+
+def build_sampler(cfg: SearchConfig) -> Sampler:
+    import importlib.util
+
+    engine = cfg.sampler
+    if engine == "auto":
+        import torch
+
+        engine = "vllm" if torch.cuda.is_available() and importlib.util.find_spec("vllm") else "hf"
+    if engine == "vllm":
+        from prover.sample import VLLMSampler
+
+        return VLLMSampler(
+            cfg.model, cfg.tensor_parallel_size, cfg.gpu_memory_utilization, cfg.seed, cfg.engine_kwargs
+        )
+    from prover.sample import HFSampler
+
+    return HFSampler.from_pretrained(cfg.model)
+
+
+def _default_repl_factory(cfg: SearchConfig):
+    def make():
+        from prover.lean.filecheck import PROJECT_ENV
+        from prover.lean.repl import LeanRepl, ReplSettings
+
+        project = os.environ.get(PROJECT_ENV)
+        if not project:
+            raise RuntimeError(
+                f"the {cfg.strategy} strategy drives Lean's REPL: set {PROJECT_ENV} (scripts/setup_lean.sh)"
+            )
+        return LeanRepl(ReplSettings.for_project(project, memory_mb=cfg.memory_mb or None))
+
+    return make
+
+
+def run_search(cfg: SearchConfig) -> dict:
+    return Search(cfg).run()

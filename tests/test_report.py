@@ -1,0 +1,71 @@
+"""`prover report` on small run directories: numbers, tables, plots, ensembles."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from prover.cli import main
+from prover.records import append_jsonl
+
+
+def make_run(path, successes: dict[str, list[bool]], stop_on_first=False, greedy=()):
+    path.mkdir()
+    (path / "config.json").write_text(json.dumps({"config": {"stop_on_first": stop_on_first}}))
+    for theorem, flags in successes.items():
+        for i, ok in enumerate(flags):
+            append_jsonl(
+                str(path / "attempts.jsonl"),
+                {"theorem": theorem, "attempt": i, "status": "proved" if ok else "rejected"},
+            )
+    for theorem, confidence, correct in greedy:
+        append_jsonl(
+            str(path / "greedy.jsonl"), {"theorem": theorem, "confidence": confidence, "correct": correct}
+        )
+    return path
+
+
+def test_report_numbers_tables_and_plots(tmp_path, capsys):
+    ce = make_run(
+        tmp_path / "ce",
+        {"a": [True, True, True, True], "b": [False] * 4},
+        greedy=[("a", 0.99, True), ("b", 0.95, False)],
+    )
+    dco = make_run(
+        tmp_path / "dco",
+        {"a": [False, True, False, False], "b": [False, False, True, False]},
+        greedy=[("a", 0.4, True)],
+    )
+    out = tmp_path / "report"
+    assert main(["report", str(ce), str(dco), "-o", str(out), "--ensemble"]) == 0
+    report = json.loads((out / "report.json").read_text())
+    ce_row, dco_row = report["runs"]
+    assert ce_row["pass_at_k"]["1"]["pass_at_k"] == pytest.approx(0.5) and ce_row["pass_at_k"]["4"][
+        "pass_at_k"
+    ] == pytest.approx(0.5)
+    assert dco_row["pass_at_k"]["1"]["pass_at_k"] == pytest.approx(0.25) and dco_row["pass_at_k"]["4"][
+        "pass_at_k"
+    ] == pytest.approx(1.0)
+    assert report["per_problem"] == [
+        {"theorem": "a", "ce": 0, "dco": 1},
+        {"theorem": "b", "ce": None, "dco": 2},
+    ]
+    assert ce_row["confidence"] == {"correct": [0.99], "wrong": [0.95]}
+    assert report["ensemble"]["budget"] == 8 and report["ensemble"]["pass_at_k"]["8"]["pass_at_k"] == 1.0
+    assert report["ensemble"]["same_budget"]["ce"]["single"] is None  # 4 attempts < 8: not comparable
+    for name in ("report.md", "pass_at_k.png", "confidence.png"):
+        assert (out / name).stat().st_size > 0
+    assert "| dco | 2/2 |" in capsys.readouterr().out
+
+
+def test_stop_on_first_runs_report_no_pass_at_k(tmp_path):
+    run = make_run(tmp_path / "sof", {"a": [False, True], "b": [False] * 4}, stop_on_first=True)
+    assert main(["report", str(run)]) == 0
+    report = json.loads((run / "report.json").read_text())
+    assert report["runs"][0]["pass_at_k"] is None and "only solved" in report["runs"][0]["note"]
+
+
+def test_not_a_run_directory_is_an_error(tmp_path, capsys):
+    assert main(["report", str(tmp_path)]) == 2
+    assert "not a search run directory" in capsys.readouterr().err
