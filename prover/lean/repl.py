@@ -20,6 +20,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from prover.lean.protocol import (
     Command,
@@ -223,12 +224,7 @@ class LeanRepl:
 
     def run(self, cmd: str, env: int | None, timeout: float) -> CommandResponse:
         """Command mode; a protocol-level refusal (``{"message": ...}``) raises ``ReplProtocolError``."""
-        reply = self.send(Command(cmd, env), timeout)
-        if isinstance(reply, ReplFailure):
-            raise ReplProtocolError(reply.message)
-        if not isinstance(reply, CommandResponse):
-            raise ReplProtocolError(f"expected a command reply, got {reply!r}")
-        return reply
+        return _expect(self.send(Command(cmd, env), timeout), CommandResponse)
 
     def header_env(self, header: str, timeout: float) -> int:
         """The ``env`` holding ``header``, elaborated once per process."""
@@ -255,9 +251,13 @@ class LeanRepl:
 
     def apply(self, proof_state: int, tactic: str, timeout: float = 60.0) -> ProofStepResponse:
         """Run ``tactic`` on ``proof_state``: the new state, its goals, Lean's errors and the status."""
-        reply = self.send(ProofStep(tactic, proof_state), timeout)
-        if isinstance(reply, ReplFailure):
-            raise ReplProtocolError(reply.message)
-        if not isinstance(reply, ProofStepResponse):
-            raise ReplProtocolError(f"expected a tactic reply, got {reply!r}")
-        return reply
+        return _expect(self.send(ProofStep(tactic, proof_state), timeout), ProofStepResponse)
+
+
+def _expect(reply: Response, kind: type) -> Any:
+    """``reply`` if it is a ``kind``; the REPL's refusal or a reply of the wrong kind raises."""
+    if isinstance(reply, ReplFailure):
+        raise ReplProtocolError(reply.message)
+    if not isinstance(reply, kind):
+        raise ReplProtocolError(f"expected {kind.__name__}, got {reply!r}")
+    return reply
