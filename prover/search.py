@@ -18,6 +18,7 @@ import json
 import logging
 import math
 import os
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable
@@ -189,16 +190,21 @@ class Search:
         )
         started = time.perf_counter()
 
+        lock = threading.Lock()  # strategies report from worker threads
+
         def progress(attempt: Attempt) -> None:
-            self._record(attempt)
-            done[attempt.theorem].add(attempt.attempt)
-            if attempt.proved:
-                solved.add(attempt.theorem)
-            elapsed = max(time.perf_counter() - started, 1e-9)
-            bar.set_postfix(
-                solved=f"{len(solved)}/{len(self.theorems)}", tok_s=f"{self.tokens / elapsed:.0f}"
-            )
-            bar.update(1)
+            with lock:
+                self._record(attempt)
+                done[attempt.theorem].add(attempt.attempt)
+                if attempt.proved:
+                    solved.add(attempt.theorem)
+                elapsed = max(time.perf_counter() - started, 1e-9)
+                bar.set_postfix(
+                    solved=f"{len(solved)}/{len(self.theorems)}",
+                    tok_s=f"{self.tokens / elapsed:.0f}",
+                    lean_s=f"{self.lean_steps / elapsed:.1f}",
+                )
+                bar.update(1)
 
         try:
             for start in range(0, len(self.theorems), cfg.batch_theorems):
@@ -312,48 +318,63 @@ class Search:
         result = self._check(theorem, tactic_body(tactics))
         return _attempt(theorem, index, strategy, tactic_body(tactics), tactics, logprobs, result, tokens)
 
+    def _repls(self, theorems: list[Theorem]):
+        """REPL processes for a batch (up to ``workers``), each owning some theorems: proof states live in
+        the process that created them, and different processes work in parallel."""
+        repls = [self.repl_factory() for _ in range(max(1, min(self.cfg.workers, len(theorems))))]
+        return repls, {t: repls[i % len(repls)] for i, t in enumerate(theorems)}
+
     def _rollout(self, todo: dict[Theorem, list[int]], progress, solved) -> None:
         cfg = self.cfg
-        repl = self.repl_factory()
+        repls, owner = self._repls(list(todo))
         try:
-            starts = self._initial_states(repl, list(todo))
-            live = []  # [theorem, index, state, goals, tactics, logprobs, tokens]
-            for theorem, missing in todo.items():
-                for index in missing:
-                    if isinstance(starts[theorem], str):
-                        progress(_failed(theorem, index, "rollout", starts[theorem]))
-                    else:
-                        state, goals = starts[theorem]
-                        live.append([theorem, index, state, goals, [], [], 0])
-            for _ in range(cfg.max_steps):
-                live = [a for a in live if not (cfg.stop_on_first and a[0].name in solved)]
-                if not live:
-                    break
-                prompts = [cfg.tactic_prompt.format(state=format_goals(a[3])) for a in live]
-                completions = self._generate(prompts, 1, cfg.max_tokens_tactic)
-                still = []
-                for attempt, (completion,) in zip(live, completions):
-                    theorem, index, state, _, tactics, logprobs, tokens = attempt
-                    tactic = completion.text.strip()
-                    tactics, logprobs, tokens = (
-                        [*tactics, tactic],
-                        [*logprobs, completion.logprob],
-                        tokens + completion.tokens,
-                    )
-                    outcome = self._step(repl, state, tactic)
-                    if isinstance(outcome, str):
-                        progress(self._finish(theorem, index, "rollout", tactics, logprobs, tokens, outcome))
-                    elif outcome.completed:
-                        progress(self._finish(theorem, index, "rollout", tactics, logprobs, tokens))
-                    else:
-                        still.append(
-                            [theorem, index, outcome.proof_state, outcome.goals, tactics, logprobs, tokens]
-                        )
-                live = still
-            for theorem, index, _, _, tactics, logprobs, tokens in live:
-                progress(self._finish(theorem, index, "rollout", tactics, logprobs, tokens, "max_steps"))
+            with ThreadPoolExecutor(max_workers=len(repls)) as pool:
+                starts: dict = {}
+                for part in pool.map(
+                    lambda r: self._initial_states(r, [t for t in todo if owner[t] is r]), repls
+                ):
+                    starts.update(part)
+                live = []  # [theorem, index, state, goals, tactics, logprobs, tokens]
+                for theorem, missing in todo.items():
+                    for index in missing:
+                        if isinstance(starts[theorem], str):
+                            progress(_failed(theorem, index, "rollout", starts[theorem]))
+                        else:
+                            live.append([theorem, index, *starts[theorem], [], [], 0])
+                for _ in range(cfg.max_steps):
+                    live = [a for a in live if not (cfg.stop_on_first and a[0].name in solved)]
+                    if not live:
+                        break
+                    # one generation call for every live attempt of every theorem in the batch
+                    prompts = [cfg.tactic_prompt.format(state=format_goals(a[3])) for a in live]
+                    steps = [
+                        (a, c) for a, (c,) in zip(live, self._generate(prompts, 1, cfg.max_tokens_tactic))
+                    ]
+
+                    def advance(repl, steps=steps):
+                        return [
+                            (a, c, self._step(repl, a[2], c.text.strip()))
+                            for a, c in steps
+                            if owner[a[0]] is repl
+                        ]
+
+                    finished, live = [], []
+                    for group in pool.map(advance, repls):
+                        for (theorem, index, _, _, tactics, logprobs, tokens), c, outcome in group:
+                            path = ([*tactics, c.text.strip()], [*logprobs, c.logprob], tokens + c.tokens)
+                            if isinstance(outcome, str):
+                                progress(self._finish(theorem, index, "rollout", *path, outcome))
+                            elif outcome.completed:
+                                finished.append((theorem, index, "rollout", *path))
+                            else:
+                                live.append([theorem, index, outcome.proof_state, outcome.goals, *path])
+                    for attempt in pool.map(lambda f: self._finish(*f), finished):  # verified in parallel
+                        progress(attempt)
+                for theorem, index, _, _, tactics, logprobs, tokens in live:
+                    progress(self._finish(theorem, index, "rollout", tactics, logprobs, tokens, "max_steps"))
         finally:
-            repl.close()
+            for repl in repls:
+                repl.close()
 
     def _step(self, repl, state: int, tactic: str):
         """The REPL's reply, or why the attempt ends here (a Lean error or a REPL failure)."""
@@ -371,19 +392,26 @@ class Search:
 
     def _tree(self, todo: dict[Theorem, list[int]], progress, solved) -> None:
         cfg = self.cfg
-        repl = self.repl_factory()
-        try:
-            starts = self._initial_states(repl, list(todo))
-            for theorem, missing in todo.items():
-                for index in missing:
+        repls, owner = self._repls(list(todo))
+
+        def search_with(repl) -> None:
+            mine = [t for t in todo if owner[t] is repl]
+            starts = self._initial_states(repl, mine)
+            for theorem in mine:
+                for index in todo[theorem]:
                     if cfg.stop_on_first and theorem.name in solved:
                         break
                     if isinstance(starts[theorem], str):
                         progress(_failed(theorem, index, "tree", starts[theorem]))
-                        continue
-                    progress(self._one_tree(repl, theorem, index, *starts[theorem]))
+                    else:
+                        progress(self._one_tree(repl, theorem, index, *starts[theorem]))
+
+        try:
+            with ThreadPoolExecutor(max_workers=len(repls)) as pool:
+                list(pool.map(search_with, repls))  # list(): re-raise a worker's exception here
         finally:
-            repl.close()
+            for repl in repls:
+                repl.close()
 
     def _one_tree(self, repl, theorem: Theorem, index: int, root: int, goals: list[str]) -> Attempt:
         """Best-first search: expand the open node of highest cumulative log-probability."""

@@ -91,3 +91,41 @@ def test_tactic_search_without_lean_says_how_to_set_it_up(tmp_path, bench, monke
     )
     with pytest.raises(RuntimeError, match="PROVER_LEAN_PROJECT"):
         Search(cfg, sampler=ScriptedModel(), verify=lambda r, o: None).run()
+
+
+@pytest.mark.parametrize("strategy", ["rollout", "tree"])
+def test_theorems_spread_over_parallel_repls(tmp_path, prelude_lean, strategy):
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(
+        "".join(
+            json.dumps(
+                {
+                    "name": n,
+                    "split": "test",
+                    "header": "",
+                    "formal_statement": f"theorem {n} (x : Unit) : Nat := by",
+                }
+            )
+            + "\n"
+            for n in ("f", "g")
+        )
+    )
+    started = []
+
+    def repl():
+        r = LeanRepl(ReplSettings((sys.executable, str(FAKE), "replay", str(README))))
+        started.append(r)
+        return r
+
+    cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy=strategy, n=1, n_eff=1, expansions=4,
+                       output_dir=str(tmp_path / "run"), greedy=False, workers=2)  # fmt: skip
+    verify = lambda reference, output: check_proof(
+        reference, output, lambda code: run_lean_file(code, prelude_lean, timeout=60)
+    )  # noqa: E731
+    Search(cfg, sampler=ScriptedModel(), verify=verify, repl_factory=repl).run()
+    attempts = {a["theorem"]: a for a in read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl"))}
+    assert len(started) == 2 and sorted(attempts) == [
+        "f",
+        "g",
+    ]  # one REPL per theorem, each replaying its own session
+    assert all(a["tactics"] == ["apply Int.natAbs", "exact -37"] for a in attempts.values())
