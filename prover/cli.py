@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from prover import __version__
 from prover.config import (
+    CheckConfig,
+    ProveConfig,
     SearchConfig,
     TrainConfig,
     VerifyConfig,
@@ -57,6 +59,57 @@ def _report(args: argparse.Namespace) -> int:
     print(open(os.path.join(output, "report.md"), encoding="utf-8").read(), end="")
     print(f"-> {output}/report.json, report.md, pass_at_k.png")
     return 0
+
+
+def _check(args: argparse.Namespace) -> int:
+    cfg = config_from_namespace(CheckConfig, args)
+    from prover.interactive import main_check
+    from prover.lean.filecheck import LeanCommand, run_lean_file
+    from prover.verify_run import NOT_SET_UP, reference_from
+
+    command = LeanCommand.from_env()
+    if command is None:
+        print(f"prover check: {NOT_SET_UP}", file=sys.stderr)
+        return 2
+    source = "<stdin>" if cfg.file == "-" else cfg.file
+    code = sys.stdin.read() if cfg.file == "-" else open(cfg.file, encoding="utf-8").read()
+    reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
+
+    def run(text: str):
+        return run_lean_file(text, command, cfg.timeout, cfg.memory_mb or None)
+
+    return main_check(code, source, run, reference, cfg.allow_native_decide)
+
+
+def _prove(args: argparse.Namespace) -> int:
+    cfg = config_from_namespace(ProveConfig, args)
+    from prover.interactive import ProofSession, interact
+    from prover.lean.filecheck import LeanCommand, run_lean_file
+    from prover.lean.repl import LeanRepl, ReplSettings
+    from prover.verify import check_proof
+    from prover.verify_run import NOT_SET_UP, reference_from
+
+    settings = ReplSettings.from_env(memory_mb=cfg.memory_mb or None)
+    command = LeanCommand.from_env()
+    if settings is None or command is None:
+        print(f"prover prove: {NOT_SET_UP}", file=sys.stderr)
+        return 2
+    reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
+    sampler = None
+    if cfg.model:
+        from prover.sample import HFSampler
+
+        sampler = HFSampler.from_pretrained(cfg.model)
+
+    def verify(ref, output):
+        return check_proof(
+            ref, output, lambda code: run_lean_file(code, command, cfg.timeout, cfg.memory_mb or None)
+        )
+
+    session = ProofSession(
+        reference, lambda: LeanRepl(settings), verify, sampler, cfg.timeout, cfg.tactic_prompt
+    )
+    return interact(session)
 
 
 def _data_check(args: argparse.Namespace) -> int:
@@ -146,6 +199,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     report.add_argument("--ensemble", action="store_true", help="also pool the runs' attempts per theorem")
     report.set_defaults(handler=_report)
+
+    check = stages.add_parser(
+        "check",
+        help="check a Lean file a person wrote: messages, axioms, and the verdict against a reference",
+        description="Lean's messages with line and column and each theorem's axioms; with --statement or "
+        "--benchmark/--name the batch verifier's rules. Exit code 0 only when accepted.",
+    )
+    add_dataclass_arguments(check, CheckConfig)
+    check.set_defaults(handler=_check)
+
+    prove = stages.add_parser(
+        "prove",
+        help="build a proof tactic by tactic at the terminal (suggestions from a model)",
+        description="A terminal session over Lean's REPL: goals after every tactic, undo, restart, suggest, "
+        "try, save. Closed goals count as proved only once the verifier accepts the whole proof.",
+    )
+    add_dataclass_arguments(prove, ProveConfig)
+    prove.set_defaults(handler=_prove)
 
     verify = stages.add_parser(
         "verify",

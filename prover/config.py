@@ -400,3 +400,42 @@ class SearchConfig:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
         if self.workers == 0:
             self.workers = _default_workers()
+
+
+# --------------------------------------------------------------------------- people at a terminal
+
+
+@dataclass
+class CheckConfig:
+    """``prover check``: Lean's verdict on a file a person wrote (any header, their own theorems)."""
+
+    file: str = option("", "the .lean file, or - for stdin", positional=True)
+    statement: str = option("", "reference statement: apply the batch verifier's acceptance rules to it")
+    header: str = option("", "header of --statement")
+    benchmark: str = option("", "benchmark JSONL holding the reference statement (with --name)")
+    name: str = option("", "the theorem of --benchmark")
+    timeout: float = option(300.0, "seconds before Lean is killed")
+    memory_mb: int = option(16384, "address-space cap of the Lean process in MB; 0: none")
+    allow_native_decide: bool = option(False, "accept native_decide's axioms")
+
+    def __post_init__(self) -> None:
+        if not self.file:
+            raise ValueError("file is required: a .lean file, or - for stdin")
+
+
+@dataclass
+class ProveConfig:
+    """``prover prove``: build a proof tactic by tactic at the terminal."""
+
+    statement: str = option("", "the theorem to prove, ending in ':= by'")
+    header: str = option("", "header of --statement (imports, open, set_option)")
+    benchmark: str = option("", "benchmark JSONL holding the statement (with --name)")
+    name: str = option("", "the theorem of --benchmark")
+    model: str = option("", "a tactic model (path or hub name) for 'suggest'")
+    tactic_prompt: str = option("{state}:::", "prompt template of the tactic model")
+    timeout: float = option(300.0, "seconds per tactic")
+    memory_mb: int = option(16384, "address-space cap of the REPL in MB; 0: none")
+
+    def __post_init__(self) -> None:
+        if not self.statement and not (self.benchmark and self.name):
+            raise ValueError("give the theorem: --statement '...', or --benchmark FILE --name NAME")

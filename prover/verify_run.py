@@ -48,18 +48,26 @@ def read_references(path: str) -> dict[str, Reference]:
     return references
 
 
-def _reference(cfg: VerifyConfig) -> Reference:
-    if cfg.statement:
-        match = re.search(r"\b(?:theorem|lemma)\s+([^\s:({\[]+)", cfg.statement)
+def reference_from(statement: str, header: str, benchmark: str, name: str) -> Reference | None:
+    """The reference statement named on the command line (--statement, or --benchmark with --name)."""
+    if statement:
+        match = re.search(r"\b(?:theorem|lemma)\s+([^\s:({\[]+)", statement)
         if match is None:
             raise ValueError("--statement must declare a theorem: 'theorem NAME ... :='")
-        return Reference(match.group(1), cfg.statement, cfg.header)
-    if cfg.benchmark and cfg.name:
-        references = read_references(cfg.benchmark)
-        if cfg.name not in references:
-            raise ValueError(f"{cfg.benchmark}: no theorem named {cfg.name!r}")
-        return references[cfg.name]
-    raise ValueError("give the reference: --statement '...', or --benchmark FILE --name NAME")
+        return Reference(match.group(1), statement, header)
+    if benchmark and name:
+        references = read_references(benchmark)
+        if name not in references:
+            raise ValueError(f"{benchmark}: no theorem named {name!r}")
+        return references[name]
+    return None
+
+
+def _reference(cfg: VerifyConfig) -> Reference:
+    reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
+    if reference is None:
+        raise ValueError("give the reference: --statement '...', or --benchmark FILE --name NAME")
+    return reference
 
 
 def lean_version(command: LeanCommand) -> str:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-_HEADER_LINE = re.compile(r"^\s*(import\s|open\s|set_option\s|--|$)")
+_HEADER_LINE = re.compile(r"^\s*(prelude\s*$|import\s|open\s|set_option\s|--|$)")
 
 
 def split_header(code: str) -> tuple[str, str, int]:
     """(header, body, line offset of the body) with ``header + body == code``.
 
     The header is the longest prefix of whole lines that are blank, line comments, block comments,
-    ``import``, ``open`` or ``set_option`` commands (``open ... in`` / ``set_option ... in`` modify the
+    ``prelude``, ``import``, ``open`` or ``set_option`` commands (``open ... in`` / ``set_option ... in`` modify the
     next command, so they stay with the body).
     """
     lines = code.splitlines(keepends=True)

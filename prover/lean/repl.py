@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from prover.lean.messages import Message
 from prover.lean.protocol import (
     Command,
     CommandResponse,
@@ -69,6 +70,20 @@ class ReplSettings:
     memory_mb: int | None = 16384  # RLIMIT_AS of the process; None: no cap
     max_commands: int = 500  # recycle after this many requests (the REPL leaks)
     max_rss_mb: int | None = 12288  # recycle above this resident size of the group
+
+    @classmethod
+    def from_env(cls, **kwargs) -> ReplSettings | None:
+        """``$PROVER_REPL_CMD`` (a command line), else the REPL built in ``$PROVER_LEAN_PROJECT``."""
+        import shlex
+
+        if os.environ.get("PROVER_REPL_CMD"):
+            return cls(
+                tuple(shlex.split(os.environ["PROVER_REPL_CMD"])),
+                os.environ.get("PROVER_LEAN_PROJECT"),
+                **kwargs,
+            )
+        project = os.environ.get("PROVER_LEAN_PROJECT")
+        return cls.for_project(project, **kwargs) if project else None
 
     @classmethod
     def for_project(cls, project: str, **kwargs) -> ReplSettings:
@@ -251,7 +266,12 @@ class LeanRepl:
 
     def apply(self, proof_state: int, tactic: str, timeout: float = 60.0) -> ProofStepResponse:
         """Run ``tactic`` on ``proof_state``: the new state, its goals, Lean's errors and the status."""
-        return _expect(self.send(ProofStep(tactic, proof_state), timeout), ProofStepResponse)
+        reply = self.send(ProofStep(tactic, proof_state), timeout)
+        if isinstance(reply, ReplFailure) and reply.message.startswith("Lean error"):
+            # the REPL reports some tactic errors (an unknown tactic) as a refusal: it is Lean's error
+            error = Message("error", 1, 0, None, None, reply.message.removeprefix("Lean error:").strip())
+            return ProofStepResponse(proof_state, [], [error], [], None)
+        return _expect(reply, ProofStepResponse)
 
 
 def _expect(reply: Response, kind: type) -> Any:

@@ -119,9 +119,10 @@ def test_theorems_spread_over_parallel_repls(tmp_path, prelude_lean, strategy):
 
     cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy=strategy, n=1, n_eff=1, expansions=4,
                        output_dir=str(tmp_path / "run"), greedy=False, workers=2)  # fmt: skip
-    verify = lambda reference, output: check_proof(
-        reference, output, lambda code: run_lean_file(code, prelude_lean, timeout=60)
-    )  # noqa: E731
+
+    def verify(reference, output):
+        return check_proof(reference, output, lambda code: run_lean_file(code, prelude_lean, timeout=60))  # noqa: E731
+
     Search(cfg, sampler=ScriptedModel(), verify=verify, repl_factory=repl).run()
     attempts = {a["theorem"]: a for a in read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl"))}
     assert len(started) == 2 and sorted(attempts) == [

@@ -1,0 +1,381 @@
+"""For people at a terminal or in a notebook: ``prover check FILE`` and ``prover prove`` (``ProofSession``).
+
+``prover check`` gives Lean's messages and each theorem's axioms, and with a reference statement the batch
+verifier's verdict. ``ProofSession`` walks the REPL's tactic mode: a failed tactic keeps the state, undo
+and restart are local (proof states persist in the REPL), and closed goals are "proved" only after the
+assembled proof passes the same acceptance rules as ``prover verify``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sys
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from prover.lean.messages import Message
+from prover.prompts import format_goals
+from prover.verify import Reason, Reference, VerifyResult, code_only, parse_axioms
+
+PROMPT, CONTINUATION = "tactic> ", "...     "
+COMMANDS = ("undo", "restart", "goals", "proof", "suggest", "try", "save", "quit", "help")
+HELP = """commands:
+  <tactic>      apply a tactic to the current goals (end a line with \\ to continue it on the next)
+  undo          go back one tactic              restart   back to the statement
+  goals         show the current goals          proof     show the proof so far
+  suggest [k]   the model's top-k tactics       try N     apply suggestion N
+  save FILE     write the complete proof        quit      leave (also Ctrl-D)
+Ctrl-C interrupts a long tactic and keeps the last good state."""
+
+
+# --------------------------------------------------------------------------- rendering (pure)
+
+
+def render_goals(goals: list[str]) -> str:
+    if not goals:
+        return "no goals"
+    return "\n\n".join(f"Goal {i}:\n{goal}" for i, goal in enumerate(goals, start=1))
+
+
+def render_messages(messages: list[Message], source: str = "") -> str:
+    return "\n".join(
+        m.format(source) if source else f"{m.line}:{m.column}: {m.severity}: {m.data}" for m in messages
+    )
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str  # "tactic" or one of COMMANDS
+    argument: str = ""
+
+
+def parse_command(text: str) -> Command:
+    """A line (or joined lines) typed at the prompt: a command word, else a tactic."""
+    stripped = text.strip()
+    word, _, rest = stripped.partition(" ")
+    rest = rest.strip()
+    if word in ("undo", "restart", "goals", "proof", "quit", "help") and not rest:
+        return Command(word)
+    if word == "suggest" and (not rest or rest.isdigit()):
+        return Command(word, rest)
+    if word == "try":
+        if not rest.isdigit():
+            raise ValueError("usage: try N (the number of a suggestion)")
+        return Command(word, rest)
+    if word == "save":
+        if not rest:
+            raise ValueError("usage: save FILE")
+        return Command(word, rest)
+    return Command("tactic", stripped)
+
+
+# --------------------------------------------------------------------------- prover check
+
+
+def declared_theorems(code: str) -> list[str]:
+    return re.findall(r"(?:^|\s)(?:theorem|lemma)\s+([^\s:({\[⦃]+)", code_only(code))
+
+
+@dataclass
+class FileReport:
+    messages: list[Message]
+    axioms: dict[str, list[str] | None]  # per theorem; None when Lean printed nothing for it
+    verdict: VerifyResult | None = None  # with a reference statement
+
+    @property
+    def accepted(self) -> bool:
+        if self.verdict is not None:
+            return self.verdict.accepted
+        from prover.verify import STANDARD_AXIOMS
+
+        clean = not any(m.severity == "error" or "sorry" in m.data for m in self.messages)
+        return clean and all(a is not None and set(a) <= STANDARD_AXIOMS for a in self.axioms.values())
+
+
+def check_file(
+    code: str, run: Callable, reference: Reference | None = None, allow_native_decide: bool = False
+) -> FileReport:
+    """Lean's messages and each theorem's axioms for a person's file; the verdict when a reference is given."""
+    from prover.verify import check_proof
+
+    names = declared_theorems(code)
+    body = code.rstrip("\n") + "\n"
+    first_check = body.count("\n") + 2
+    suffix = "".join(f"\n#print axioms _root_.{name}\n" for name in names)
+    result = run(body + suffix)
+    if result.timed_out or result.crashed or result.out_of_memory:
+        raise RuntimeError(
+            "Lean did not finish: " + ("timeout" if result.timed_out else result.stderr[-500:])
+        )
+    own = [m for m in result.messages if m.line < first_check]
+    axioms: dict[str, list[str] | None] = {name: None for name in names}
+    for m in result.messages:
+        if m.line >= first_check and (listed := parse_axioms(m.data)) is not None:
+            quoted = re.match(r"'([^']+)'", m.data)
+            name = quoted.group(1) if quoted else ""
+            axioms[name.removeprefix("_root_.") if name.removeprefix("_root_.") in axioms else name] = listed
+    report = FileReport(own, axioms)
+    if reference is not None:
+        report.verdict = check_proof(reference, code, run, allow_native_decide=allow_native_decide)
+    return report
+
+
+# --------------------------------------------------------------------------- the session
+
+
+@dataclass
+class Step:
+    tactic: str
+    state: int
+    goals: list[str]
+
+
+@dataclass
+class Outcome:
+    """What one action did: Lean's errors (the state is kept), or the new goals; ``verdict`` at the end."""
+
+    goals: list[str]
+    errors: list[Message] = field(default_factory=list)
+    completed: bool = False
+    verdict: VerifyResult | None = None
+
+
+class ProofSession:
+    """A proof built tactic by tactic over a REPL; usable from Python (notebooks) and by ``prover prove``."""
+
+    def __init__(
+        self,
+        reference: Reference,
+        repl_factory: Callable[[], object],
+        verify: Callable[[Reference, str], VerifyResult],
+        sampler=None,
+        timeout: float = 300.0,
+        tactic_prompt: str = "{state}:::",
+    ):
+        self.reference, self.repl_factory, self.verify = reference, repl_factory, verify
+        self.sampler, self.timeout, self.tactic_prompt = sampler, timeout, tactic_prompt
+        self.repl = repl_factory()
+        self.steps: list[Step] = []
+        self.suggestions: list[tuple[str, float]] = []
+        self._root: Step | None = None
+
+    # --------------------------------------------------------------- state
+
+    def start(self) -> list[str]:
+        reply = self.repl.start_proof(self.reference.formal_statement, self.reference.header, self.timeout)
+        self._root, self.steps = Step("", reply.proof_state, reply.goals), []
+        return reply.goals
+
+    @property
+    def current(self) -> Step:
+        return self.steps[-1] if self.steps else self._root
+
+    @property
+    def goals(self) -> list[str]:
+        return self.current.goals
+
+    def proof(self) -> str:
+        """The complete proof so far: header, statement and the tactics in order."""
+        from prover.search import tactic_body
+
+        return (
+            self.reference.header_text
+            + self.reference.formal_statement
+            + tactic_body([s.tactic for s in self.steps])
+            + "\n"
+        )
+
+    def undo(self) -> list[str]:
+        if self.steps:
+            self.steps.pop()
+        return self.goals
+
+    def restart(self) -> list[str]:
+        self.steps = []
+        return self.goals
+
+    # --------------------------------------------------------------- actions
+
+    def apply(self, tactic: str) -> Outcome:
+        """Apply ``tactic``; on Lean's error the state stays as it was."""
+        reply = self.repl.apply(self.current.state, tactic, self.timeout)
+        if reply.errors:
+            return Outcome(self.goals, reply.errors)
+        self.steps.append(Step(tactic, reply.proof_state, reply.goals))
+        if reply.completed:
+            from prover.search import tactic_body
+
+            try:
+                verdict = self.verify(self.reference, tactic_body([s.tactic for s in self.steps]))
+            except ValueError as error:  # the reference itself does not elaborate
+                verdict = VerifyResult(Reason.ERROR, str(error))
+            return Outcome([], [], True, verdict)
+        return Outcome(reply.goals)
+
+    def interrupt(self) -> None:
+        """After Ctrl-C: a fresh REPL at the last good state (the statement, then the tactics so far)."""
+        self.repl.close()
+        self.repl = self.repl_factory()
+        tactics = [s.tactic for s in self.steps]
+        self.start()
+        for tactic in tactics:
+            reply = self.repl.apply(self.current.state, tactic, self.timeout)
+            self.steps.append(Step(tactic, reply.proof_state, reply.goals))
+
+    def suggest(self, k: int = 5) -> list[tuple[str, float]]:
+        """The model's top-k distinct tactics for the current goals, with their probabilities (sampled)."""
+        if self.sampler is None:
+            raise ValueError("no model: start with --model PATH to get suggestions")
+        prompt = self.tactic_prompt.format(state=format_goals(self.goals))
+        (completions,) = self.sampler.generate(
+            [prompt], max(4 * k, 8), temperature=1.0, top_p=1.0, max_tokens=128
+        )
+        best: dict[str, float] = {}
+        for c in completions:
+            text = c.text.strip()
+            if text:
+                best[text] = max(best.get(text, -math.inf), c.logprob)
+        self.suggestions = sorted(((t, math.exp(lp)) for t, lp in best.items()), key=lambda x: -x[1])[:k]
+        return self.suggestions
+
+    def save(self, path: str) -> None:
+        from prover.records import atomic_write_text
+
+        atomic_write_text(path, self.proof())
+
+    def close(self) -> None:
+        self.repl.close()
+
+
+# --------------------------------------------------------------------------- the terminal loop
+
+
+def _read_input(prompt_in: Callable[[str], str]) -> str:
+    lines = [prompt_in(PROMPT)]
+    while lines[-1].endswith("\\"):
+        lines[-1] = lines[-1][:-1]
+        lines.append(prompt_in(CONTINUATION))
+    return "\n".join(lines)
+
+
+def _run_interruptible(fn, *args):
+    """Run ``fn`` in a thread so that Ctrl-C reaches the terminal loop while Lean works."""
+    result: dict = {}
+
+    def target():
+        try:
+            result["value"] = fn(*args)
+        except BaseException as error:  # noqa: BLE001 - handed to the caller below
+            result["error"] = error
+
+    thread = threading.Thread(target=target, daemon=True)
+    thread.start()
+    while thread.is_alive():
+        thread.join(0.1)
+    if "error" in result:
+        raise result["error"]
+    return result.get("value")
+
+
+def interact(session: ProofSession, prompt_in: Callable[[str], str] = input, out=print) -> int:
+    """The read-eval-print loop; returns 0 when the proof was accepted, 1 otherwise."""
+    from prover.lean.repl import ReplError
+
+    try:
+        import readline  # noqa: F401 - line editing and history for input()
+    except ImportError:
+        pass
+    out(f"Proving {session.reference.name}. Type a tactic, or 'help'.\n")
+    out(render_goals(session.start()))
+    accepted = False
+    while True:
+        try:
+            text = _read_input(prompt_in)
+        except EOFError:
+            out("")
+            break
+        except KeyboardInterrupt:
+            out("\n(Ctrl-C: type quit to leave)")
+            continue
+        if not text.strip():
+            continue
+        try:
+            command = parse_command(text)
+        except ValueError as error:
+            out(str(error))
+            continue
+        try:
+            if command.name == "quit":
+                break
+            if command.name == "help":
+                out(HELP)
+            elif command.name == "goals":
+                out(render_goals(session.goals))
+            elif command.name == "proof":
+                out(session.proof())
+            elif command.name == "undo":
+                out(render_goals(session.undo()))
+            elif command.name == "restart":
+                out(render_goals(session.restart()))
+            elif command.name == "save":
+                session.save(command.argument)
+                out(f"saved {command.argument}")
+            elif command.name == "suggest":
+                suggestions = session.suggest(int(command.argument or 5))
+                out(
+                    "\n".join(f"{i}. {t}   (p = {p:.3f})" for i, (t, p) in enumerate(suggestions, start=1))
+                    or "no suggestion"
+                )
+            else:
+                if command.name == "try":
+                    index = int(command.argument) - 1
+                    if not 0 <= index < len(session.suggestions):
+                        out("no such suggestion: run suggest first")
+                        continue
+                    command = Command("tactic", session.suggestions[index][0])
+                    out(f"> {command.argument}")
+                outcome = _run_interruptible(session.apply, command.argument)
+                if outcome.errors:
+                    out(render_messages(outcome.errors) + "\n(state unchanged)")
+                elif outcome.completed:
+                    verdict = outcome.verdict
+                    if verdict.accepted:
+                        out(f"proved: {session.reference.name} is accepted by the verifier")
+                        accepted = True
+                    else:
+                        out(
+                            f"goals closed, but the verifier rejects the proof ({verdict.reason.value}): {verdict.detail}"
+                        )
+                else:
+                    out(render_goals(outcome.goals))
+        except KeyboardInterrupt:
+            out("\ninterrupted: restarting Lean at the last good state")
+            session.interrupt()
+            out(render_goals(session.goals))
+        except (ReplError, ValueError) as error:
+            out(f"error: {error}")
+    session.close()
+    return 0 if accepted else 1
+
+
+def main_check(
+    code: str, source: str, run: Callable, reference: Reference | None, allow_native_decide: bool
+) -> int:
+    report = check_file(code, run, reference, allow_native_decide)
+    if report.messages:
+        print(render_messages(report.messages, source))
+    for name, axioms in report.axioms.items():
+        print(
+            f"{name}: axioms: {', '.join(axioms) if axioms else 'none'}"
+            if axioms is not None
+            else f"{name}: not checked (an error stopped it)"
+        )
+    if report.verdict is not None:
+        v = report.verdict
+        print(f"{reference.name}: {'accepted' if v.accepted else f'rejected ({v.reason.value}): {v.detail}'}")
+    else:
+        print("accepted" if report.accepted else "not accepted")
+    sys.stdout.flush()
+    return 0 if report.accepted else 1

