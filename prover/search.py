@@ -149,6 +149,9 @@ class Search:
         self.attempts_path = os.path.join(cfg.output_dir, "attempts.jsonl")
         self.gen_seconds = self.lean_seconds = 0.0
         self.tokens = self.lean_steps = 0  # generated tokens; Lean calls (tactics applied, proofs checked)
+        self.calls = (
+            len(list(read_jsonl(self.attempts_path))) if cfg.resume else 0
+        )  # generation calls (seeds)
 
     # ------------------------------------------------------------------ run directory
 
@@ -245,6 +248,7 @@ class Search:
     def _generate(self, prompts: list[str], n: int, max_tokens: int, stop=(), temperature=None) -> list:
         started = time.perf_counter()
         cfg = self.cfg
+        self.calls += 1  # a fresh seed per call: the same seed twice would repeat the same samples
         out = self.sampler.generate(
             prompts,
             n,
@@ -252,7 +256,7 @@ class Search:
             cfg.top_p,
             max_tokens,
             stop,
-            cfg.seed,
+            cfg.seed * 1_000_003 + self.calls,
         )
         self.gen_seconds += time.perf_counter() - started
         self.tokens += sum(c.tokens for cs in out for c in cs)
@@ -269,9 +273,8 @@ class Search:
 
     def _whole(self, todo: dict[Theorem, list[int]], progress, solved) -> None:
         cfg = self.cfg
-        rounds = cfg.n if not cfg.stop_on_first else 1
         while todo:
-            width = max(len(m) for m in todo.values()) if rounds == cfg.n else 1
+            width = 1 if cfg.stop_on_first else max(len(m) for m in todo.values())
             theorems = list(todo)
             completions = self._generate(
                 [self._whole_prompt(t) for t in theorems], width, cfg.max_tokens_proof, [cfg.proof_stop]

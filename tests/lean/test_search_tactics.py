@@ -130,3 +130,18 @@ def test_theorems_spread_over_parallel_repls(tmp_path, prelude_lean, strategy):
         "g",
     ]  # one REPL per theorem, each replaying its own session
     assert all(a["tactics"] == ["apply Int.natAbs", "exact -37"] for a in attempts.values())
+
+
+def test_every_generation_call_gets_its_own_seed(tmp_path, bench, prelude_lean):
+    seeds = []
+
+    class Recorder(ScriptedModel):
+        def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
+            seeds.append(seed)
+            return super().generate(prompts, n)
+
+    cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy="whole", n=3, stop_on_first=True,
+                       output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
+    verify = lambda r, o: check_proof(r, o, lambda code: run_lean_file(code, prelude_lean, timeout=60))  # noqa: E731
+    Search(cfg, sampler=Recorder(), verify=verify).run()
+    assert len(seeds) == 3 and len(set(seeds)) == 3  # one attempt per round until solved: three rounds
