@@ -51,6 +51,16 @@ def _search(args: argparse.Namespace) -> int:
     return 0
 
 
+def _merge(args: argparse.Namespace) -> int:
+    from prover.search import merge_runs
+
+    summary = merge_runs(args.shards, args.output)
+    print(
+        f"merged {len(args.shards)} shards: solved {summary['solved']} / {summary['theorems']} -> {args.output}"
+    )
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     from prover.report import make_report
 
@@ -189,6 +199,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add_dataclass_arguments(search, SearchConfig)
     search.set_defaults(handler=_search)
+
+    merge = stages.add_parser(
+        "merge", help="join the shard directories of a search (--shard i/n) into one run"
+    )
+    merge.add_argument("shards", nargs="+", metavar="SHARD", help="shard run directories")
+    merge.add_argument("-o", "--output", required=True, help="the merged run directory")
+    merge.set_defaults(handler=_merge)
 
     report = stages.add_parser(
         "report", help="pass@k curves, per-problem table and confidence plots of search runs"

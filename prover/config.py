@@ -11,6 +11,7 @@ import argparse
 import dataclasses
 import json
 import os
+import re
 import types
 import typing
 from dataclasses import dataclass, field
@@ -386,6 +387,9 @@ class SearchConfig:
     resume: bool = option(
         False, "continue a killed run in --output_dir: every theorem ends with exactly n attempts"
     )
+    shard: str = option(
+        "", "i/n: search every n-th theorem from the i-th (clusters without Ray); join with prover merge"
+    )
     timeout: float = option(300.0, "seconds per Lean check or tactic")
     workers: int = option(0, "parallel Lean processes; 0: min(cores, RAM / 8 GB)")
     memory_mb: int = option(16384, "address-space cap per Lean process in MB")
@@ -398,6 +402,10 @@ class SearchConfig:
         for name in ("n", "max_steps", "n_eff", "expansions", "batch_theorems"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.shard:
+            match = re.fullmatch(r"(\d+)/(\d+)", self.shard)
+            if match is None or not int(match.group(1)) < int(match.group(2)):
+                raise ValueError(f"shard must be i/n with 0 <= i < n, got {self.shard!r}")
         if self.workers == 0:
             self.workers = _default_workers()
 

@@ -38,9 +38,10 @@ class Sampler(Protocol):
         top_p: float = 0.95,
         max_tokens: int = 256,
         stop: Sequence[str] = (),
-        seed: int | None = None,
+        seed: int | Sequence[int] | None = None,
     ) -> list[list[Completion]]:
-        """``n`` completions for each prompt, in prompt order."""
+        """``n`` completions for each prompt, in prompt order. A list of seeds (one per prompt) makes each
+        prompt's samples independent of the batch it is in (sharded and resumed runs reproduce them)."""
 
 
 def cut_at_stop(text: str, stop: Sequence[str]) -> str:
@@ -74,22 +75,25 @@ class HFSampler:
     def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
         import torch
 
-        if seed is not None:
-            torch.manual_seed(seed)
-        per_call = max(1, self.max_batch // n)  # prompts per generate call
-        out: list[list[Completion]] = []
         side = self.tokenizer.padding_side
         self.tokenizer.padding_side = "left"
         try:
+            if seed is not None and not isinstance(seed, int):  # per-prompt seeds: one call per prompt
+                out = []
+                for prompt, prompt_seed in zip(prompts, seed, strict=True):
+                    torch.manual_seed(prompt_seed)
+                    out.extend(self._generate([prompt], n, temperature, top_p, max_tokens, list(stop)))
+                return out
+            if seed is not None:
+                torch.manual_seed(seed)
+            per_call = max(1, self.max_batch // n)  # prompts per generate call
+            out = []
             for start in range(0, len(prompts), per_call):
-                out.extend(
-                    self._generate(
-                        list(prompts[start : start + per_call]), n, temperature, top_p, max_tokens, list(stop)
-                    )
-                )
+                chunk = list(prompts[start : start + per_call])
+                out.extend(self._generate(chunk, n, temperature, top_p, max_tokens, list(stop)))
+            return out
         finally:
             self.tokenizer.padding_side = side
-        return out
 
     def _generate(self, prompts, n, temperature, top_p, max_tokens, stop):
         import torch
@@ -162,15 +166,19 @@ class VLLMSampler:
     def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
         from vllm import SamplingParams
 
-        params = SamplingParams(
-            n=n,
-            temperature=temperature,
-            top_p=top_p if temperature > 0 else 1.0,
-            max_tokens=max_tokens,
-            stop=list(stop) or None,
-            seed=seed,
-            logprobs=0,  # the sampled token's log-probability, summed into cumulative_logprob
-        )
+        def params(prompt_seed):
+            return SamplingParams(
+                n=n,
+                temperature=temperature,
+                top_p=top_p if temperature > 0 else 1.0,
+                max_tokens=max_tokens,
+                stop=list(stop) or None,
+                seed=prompt_seed,
+                logprobs=0,  # the sampled token's log-probability, summed into cumulative_logprob
+            )
+
+        per_prompt = seed is not None and not isinstance(seed, int)
+        params = [params(s) for s in seed] if per_prompt else params(seed)
         outputs = self.llm.generate(list(prompts), params, use_tqdm=False)
         return [
             [

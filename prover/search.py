@@ -131,6 +131,11 @@ class Search:
     ):
         self.cfg = cfg
         self.theorems = load_theorems(cfg.benchmark, cfg.split, cfg.names)
+        if cfg.shard:
+            index, count = (int(x) for x in cfg.shard.split("/"))
+            self.theorems = self.theorems[
+                index::count
+            ]  # SLURM arrays: shard i of n, merged by `prover merge`
         self.sampler = sampler or build_sampler(cfg)
         self._checker = None
         if verify is None:
@@ -245,10 +250,17 @@ class Search:
         self.lean_seconds += time.perf_counter() - started
         return result
 
-    def _generate(self, prompts: list[str], n: int, max_tokens: int, stop=(), temperature=None) -> list:
+    def seed_for(self, theorem: Theorem, *where: int) -> int:
+        """The sampling seed of one prompt: a function of the run's seed, the theorem and the attempt's
+        position only, so that batching, sharding and resuming do not change what is sampled."""
+        key = ":".join([str(self.cfg.seed), theorem.name, *map(str, where)])
+        return int(hashlib.sha256(key.encode("utf-8")).hexdigest()[:8], 16)
+
+    def _generate(
+        self, prompts: list[str], n: int, max_tokens: int, seeds: list[int], stop=(), temperature=None
+    ) -> list:
         started = time.perf_counter()
         cfg = self.cfg
-        self.calls += 1  # a fresh seed per call: the same seed twice would repeat the same samples
         out = self.sampler.generate(
             prompts,
             n,
@@ -256,7 +268,7 @@ class Search:
             cfg.top_p,
             max_tokens,
             stop,
-            cfg.seed * 1_000_003 + self.calls,
+            seeds,
         )
         self.gen_seconds += time.perf_counter() - started
         self.tokens += sum(c.tokens for cs in out for c in cs)
@@ -277,7 +289,11 @@ class Search:
             width = 1 if cfg.stop_on_first else max(len(m) for m in todo.values())
             theorems = list(todo)
             completions = self._generate(
-                [self._whole_prompt(t) for t in theorems], width, cfg.max_tokens_proof, [cfg.proof_stop]
+                [self._whole_prompt(t) for t in theorems],
+                width,
+                cfg.max_tokens_proof,
+                [self.seed_for(t, todo[t][0]) for t in theorems],
+                [cfg.proof_stop],
             )
             jobs = [(t, index, c) for t, cs in zip(theorems, completions) for index, c in zip(todo[t], cs)]
             with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
@@ -344,15 +360,15 @@ class Search:
                             progress(_failed(theorem, index, "rollout", starts[theorem]))
                         else:
                             live.append([theorem, index, *starts[theorem], [], [], 0])
-                for _ in range(cfg.max_steps):
+                for step in range(cfg.max_steps):
                     live = [a for a in live if not (cfg.stop_on_first and a[0].name in solved)]
                     if not live:
                         break
                     # one generation call for every live attempt of every theorem in the batch
                     prompts = [cfg.tactic_prompt.format(state=format_goals(a[3])) for a in live]
-                    steps = [
-                        (a, c) for a, (c,) in zip(live, self._generate(prompts, 1, cfg.max_tokens_tactic))
-                    ]
+                    seeds = [self.seed_for(a[0], a[1], step) for a in live]
+                    generated = self._generate(prompts, 1, cfg.max_tokens_tactic, seeds)
+                    steps = [(a, c) for a, (c,) in zip(live, generated)]
 
                     def advance(repl, steps=steps):
                         return [
@@ -421,12 +437,13 @@ class Search:
         cfg = self.cfg
         frontier = [(0.0, 0, root, goals, [], [])]  # (-logprob, tiebreak, state, goals, tactics, logprobs)
         counter, tokens = 1, 0
-        for _ in range(cfg.expansions):
+        for expansion in range(cfg.expansions):
             if not frontier:
                 break
             neg, _, state, node_goals, tactics, logprobs = heapq.heappop(frontier)
             prompt = cfg.tactic_prompt.format(state=format_goals(node_goals))
-            (completions,) = self._generate([prompt], cfg.n_eff, cfg.max_tokens_tactic)
+            seed = self.seed_for(theorem, index, expansion)
+            (completions,) = self._generate([prompt], cfg.n_eff, cfg.max_tokens_tactic, [seed])
             for completion in {c.text.strip(): c for c in completions}.values():  # distinct tactics only
                 tokens += completion.tokens
                 tactic = completion.text.strip()
@@ -464,6 +481,7 @@ class Search:
                 [self._whole_prompt(t) for t in theorems],
                 1,
                 self.cfg.max_tokens_proof,
+                [0] * len(theorems),
                 [self.cfg.proof_stop],
                 0.0,
             )
@@ -492,7 +510,7 @@ class Search:
                 correct = False
                 for _ in range(self.cfg.max_steps):
                     prompt = self.cfg.tactic_prompt.format(state=format_goals(goals))
-                    ((c,),) = self._generate([prompt], 1, self.cfg.max_tokens_tactic, temperature=0.0)
+                    ((c,),) = self._generate([prompt], 1, self.cfg.max_tokens_tactic, [0], temperature=0.0)
                     tactics.append(c.text.strip())
                     logprobs.append(c.logprob)
                     outcome = self._step(repl, state, tactics[-1])
@@ -516,33 +534,106 @@ class Search:
             repl.close()
 
     def summarize(self, seconds: float) -> dict:
-        from prover.metrics import pass_at_k_table
-
-        rows = defaultdict(dict)
-        for record in read_jsonl(self.attempts_path):
-            rows[record["theorem"]][record["attempt"]] = record["status"] == "proved"
-        results = {t.name: [rows[t.name][i] for i in sorted(rows[t.name])] for t in self.theorems}
-        complete = all(len(v) == self.cfg.n for v in results.values())
-        summary = {
-            "strategy": self.cfg.strategy,
-            "n": self.cfg.n,
-            "theorems": len(self.theorems),
-            "solved": sum(any(v) for v in results.values()),
-            "attempts": sum(len(v) for v in results.values()),
-            "pass_at_k": None if self.cfg.stop_on_first or not complete else pass_at_k_table(results),
-            "note": "stop_on_first: only pass@n (solved / theorems) is estimable"
-            if self.cfg.stop_on_first
-            else "",
-            "seconds": {"total": seconds, "generation": self.gen_seconds, "lean": self.lean_seconds},
-            "tokens": self.tokens,
-            "lean_steps": self.lean_steps,
-        }
+        timing = {"total": seconds, "generation": self.gen_seconds, "lean": self.lean_seconds}
+        summary = summarize(
+            list(read_jsonl(self.attempts_path)),
+            [t.name for t in self.theorems],
+            self.cfg,
+            timing,
+            self.tokens,
+            self.lean_steps,
+        )
         atomic_write_text(os.path.join(self.cfg.output_dir, "summary.json"), json.dumps(summary, indent=1))
         logger.info(
             "Success: %d / %d  Generation: %.1fs  Verification: %.1fs",
             summary["solved"], summary["theorems"], self.gen_seconds, self.lean_seconds,
         )  # fmt: skip
         return summary
+
+
+def summarize(
+    records: list[dict], names: list[str], cfg: SearchConfig, seconds: dict, tokens: int, lean_steps: int
+) -> dict:
+    """summary.json of a run (or of merged shards) from its attempt records."""
+    from prover.metrics import pass_at_k_table
+
+    rows: dict[str, dict[int, bool]] = defaultdict(dict)
+    for record in records:
+        rows[record["theorem"]][record["attempt"]] = record["status"] == "proved"
+    results = {name: [rows[name][i] for i in sorted(rows[name])] for name in names}
+    complete = all(len(v) == cfg.n for v in results.values())
+    return {
+        "strategy": cfg.strategy,
+        "n": cfg.n,
+        "theorems": len(names),
+        "solved": sum(any(v) for v in results.values()),
+        "attempts": sum(len(v) for v in results.values()),
+        "pass_at_k": None if cfg.stop_on_first or not complete else pass_at_k_table(results),
+        "note": "stop_on_first: only pass@n (solved / theorems) is estimable" if cfg.stop_on_first else "",
+        "seconds": seconds,
+        "tokens": tokens,
+        "lean_steps": lean_steps,
+    }
+
+
+def merge_runs(shards: list[str], output: str) -> dict:
+    """``prover merge``: shard directories of one search (``--shard i/n``) -> one run directory."""
+    configs = []
+    for shard in shards:
+        with open(os.path.join(shard, "config.json"), encoding="utf-8") as handle:
+            configs.append(json.load(handle))
+    ignored = {"shard", "output_dir", "resume", "workers"}
+    settings = [{k: v for k, v in c["config"].items() if k not in ignored} for c in configs]
+    for shard, other in zip(shards[1:], settings[1:]):
+        if other != settings[0]:
+            changed = sorted(k for k in other if other[k] != settings[0].get(k))
+            raise ValueError(f"{shard} was run with other settings than {shards[0]}: {', '.join(changed)}")
+    shard_ids = sorted(c["config"].get("shard", "") for c in configs)
+    records, greedy, seen = [], [], set()
+    for shard in shards:
+        for record in read_jsonl(os.path.join(shard, "attempts.jsonl")):
+            key = (record["theorem"], record["attempt"])
+            if key in seen:
+                raise ValueError(f"{shard}: attempt {key} is also in another shard")
+            seen.add(key)
+            records.append(record)
+        greedy.extend(read_jsonl(os.path.join(shard, "greedy.jsonl")))
+    os.makedirs(output, exist_ok=True)
+    atomic_write_text(
+        os.path.join(output, "attempts.jsonl"),
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+    )
+    atomic_write_text(
+        os.path.join(output, "greedy.jsonl"),
+        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in greedy),
+    )
+    cfg = SearchConfig(**{**configs[0]["config"], "shard": "", "output_dir": output, "resume": False})
+    merged = {
+        **configs[0],
+        "config": asdict(cfg),
+        "merged_from": shards,
+        "shards": shard_ids,
+        "theorems": sum(c["theorems"] for c in configs),
+    }
+    atomic_write_text(os.path.join(output, "config.json"), json.dumps(merged, indent=1))
+    summaries = []
+    for shard in shards:
+        path = os.path.join(shard, "summary.json")
+        summaries.append(json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else {})
+    timing = {
+        k: sum(s.get("seconds", {}).get(k, 0.0) for s in summaries) for k in ("total", "generation", "lean")
+    }
+    names = list(dict.fromkeys(r["theorem"] for r in records))
+    summary = summarize(
+        records,
+        names,
+        cfg,
+        timing,
+        sum(s.get("tokens", 0) for s in summaries),
+        sum(s.get("lean_steps", 0) for s in summaries),
+    )
+    atomic_write_text(os.path.join(output, "summary.json"), json.dumps(summary, indent=1))
+    return summary
 
 
 def _attempt(

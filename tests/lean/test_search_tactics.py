@@ -144,4 +144,6 @@ def test_every_generation_call_gets_its_own_seed(tmp_path, bench, prelude_lean):
                        output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
     verify = lambda r, o: check_proof(r, o, lambda code: run_lean_file(code, prelude_lean, timeout=60))  # noqa: E731
     Search(cfg, sampler=Recorder(), verify=verify).run()
-    assert len(seeds) == 3 and len(set(seeds)) == 3  # one attempt per round until solved: three rounds
+    assert (
+        len(seeds) == 3 and len({tuple(s) for s in seeds}) == 3
+    )  # one attempt per round: three rounds, three seeds

@@ -136,3 +136,61 @@ def test_sigkill_then_resume_gives_exactly_n_attempts(tmp_path, model, bench, pr
     keys = [(r["theorem"], r["attempt"]) for r in rows]
     assert len(keys) == len(set(keys)) == 80  # none lost, none duplicated
     assert sorted(keys) == sorted((t, i) for t in ("two_eq", "two_eq_zero") for i in range(40))
+
+
+def test_two_shards_merged_equal_one_unsharded_run(tmp_path, model, bench, monkeypatch, prelude_lean, capsys):
+    from prover.cli import main
+
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    whole = Search(search_config(tmp_path / "whole", model, bench, n=5, greedy=True)).run()
+    for i in range(2):
+        Search(search_config(tmp_path / f"shard{i}", model, bench, n=5, greedy=True, shard=f"{i}/2")).run()
+    merged = tmp_path / "merged"
+    assert (
+        main(
+            [
+                "merge",
+                str(tmp_path / "shard0" / "search"),
+                str(tmp_path / "shard1" / "search"),
+                "-o",
+                str(merged),
+            ]
+        )
+        == 0
+    )
+
+    def attempts(run):
+        return {
+            (r["theorem"], r["attempt"]): (r["proof"], r["status"])
+            for r in read_jsonl(os.path.join(run, "attempts.jsonl"))
+        }
+
+    assert attempts(merged) == attempts(tmp_path / "whole" / "search") and len(attempts(merged)) == 10
+    summary = json.loads((merged / "summary.json").read_text())
+    assert (
+        summary["solved"] == whole["solved"]
+        and summary["pass_at_k"]["5"]["pass_at_k"] == whole["pass_at_k"][5]["pass_at_k"]
+    )
+    assert len(list(read_jsonl(str(merged / "greedy.jsonl")))) == 2
+    assert main(["report", str(merged)]) == 0
+
+
+def test_merge_refuses_shards_of_different_runs(tmp_path, model, bench, monkeypatch, prelude_lean, capsys):
+    from prover.cli import main
+
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    Search(search_config(tmp_path / "a", model, bench, n=1, greedy=False, shard="0/2")).run()
+    Search(search_config(tmp_path / "b", model, bench, n=2, greedy=False, shard="1/2")).run()
+    assert (
+        main(
+            [
+                "merge",
+                str(tmp_path / "a" / "search"),
+                str(tmp_path / "b" / "search"),
+                "-o",
+                str(tmp_path / "m"),
+            ]
+        )
+        == 2
+    )
+    assert "other settings" in capsys.readouterr().err
