@@ -309,6 +309,7 @@ class VerifyConfig:
     timeout: float = option(300.0, "seconds per proof before Lean is killed (verdict timeout)")
     memory_mb: int = option(16384, "address-space cap per Lean process in MB (verdict oom); 0: none")
     allow_native_decide: bool = option(False, "accept Lean.ofReduceBool / Lean.trustCompiler (native_decide)")
+    ray: str = option("", "batch mode on a Ray cluster: 'auto' (running cluster), an address, or 'local'")
     check_statements: str = option(
         "", "instead of proofs: report the statements of this benchmark JSONL that do not elaborate"
     )
@@ -387,6 +388,7 @@ class SearchConfig:
     resume: bool = option(
         False, "continue a killed run in --output_dir: every theorem ends with exactly n attempts"
     )
+    ray: str = option("", "verify on a Ray cluster: 'auto' (running cluster), an address, or 'local'")
     shard: str = option(
         "", "i/n: search every n-th theorem from the i-th (clusters without Ray); join with prover merge"
     )

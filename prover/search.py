@@ -143,12 +143,17 @@ class Search:
             from prover.verify_run import NOT_SET_UP, Checker
 
             command = LeanCommand.from_env()
-            if command is None:
+            if command is None and not cfg.ray:
                 raise RuntimeError(NOT_SET_UP)
             vcfg = VerifyConfig(
                 input="<search>", timeout=cfg.timeout, workers=cfg.workers, memory_mb=cfg.memory_mb
             )
-            self._checker = verify = Checker(vcfg, command)
+            if cfg.ray:  # every node checks proofs with its own Lean
+                from prover.distributed import RayVerifier
+
+                self._checker = verify = RayVerifier(vcfg, cfg.ray)
+            else:
+                self._checker = verify = Checker(vcfg, command)
         self.verify = verify
         self.repl_factory = repl_factory or _default_repl_factory(cfg)
         self.attempts_path = os.path.join(cfg.output_dir, "attempts.jsonl")

@@ -92,6 +92,16 @@ class VerifyResult:
     def accepted(self) -> bool:
         return self.reason is Reason.OK
 
+    @classmethod
+    def from_json(cls, data: dict) -> VerifyResult:
+        return cls(
+            Reason(data["reason"]),
+            data["detail"],
+            [Message(**m) for m in data["messages"]],
+            data["axioms"],
+            data["seconds"],
+        )
+
     def to_json(self) -> dict:
         return {
             "accepted": self.accepted,

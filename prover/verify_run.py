@@ -186,18 +186,13 @@ def _batch(cfg: VerifyConfig, checker: Checker) -> int:
     unique = list(dict.fromkeys(items))  # identical (name, proof) pairs are checked once
     started = time.perf_counter()
     results, todo = _cached(cfg, checker, references, unique, output_path)
-    with (
-        ThreadPoolExecutor(max_workers=cfg.workers) as pool,
-        tqdm(total=len(todo), desc="verify", unit="proof") as bar,
-    ):
-        futures = {pool.submit(checker, references[name], proof): (name, proof) for name, proof in todo}
+    with tqdm(total=len(todo), desc="verify", unit="proof") as bar:
         accepted = 0
-        for future in as_completed(futures):
-            item = futures[future]
-            results[item] = future.result()
+        for item, result in _check_all(cfg, checker, references, list(todo)):
+            results[item] = result
             if todo[item] is not None:
-                todo[item][0].put(todo[item][1], results[item])
-            accepted += results[item].accepted
+                todo[item][0].put(todo[item][1], result)
+            accepted += result.accepted
             bar.set_postfix(accepted=f"{accepted}/{bar.n + 1}")
             bar.update(1)
     for index, (name, proof) in enumerate(items):
@@ -258,3 +253,21 @@ def _check_statements(cfg: VerifyConfig, checker: Checker) -> int:
         print(f"{name}: {problem}")
     print(f"{len(references) - len(failed)} / {len(references)} statements elaborate")
     return 1 if failed else 0
+
+
+def _check_all(cfg: VerifyConfig, checker: Checker, references, todo: list[tuple[str, str]]):
+    """(item, verdict) as they finish: on this machine's workers, or on a Ray cluster with --ray."""
+    if cfg.ray:
+        from prover.distributed import RayVerifier
+
+        verifier = RayVerifier(cfg, cfg.ray)
+        try:
+            for index, result in verifier.verify_many((references[name], proof) for name, proof in todo):
+                yield todo[index], result
+        finally:
+            verifier.close()
+        return
+    with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
+        futures = {pool.submit(checker, references[name], proof): (name, proof) for name, proof in todo}
+        for future in as_completed(futures):
+            yield futures[future], future.result()

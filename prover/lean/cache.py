@@ -11,8 +11,7 @@ import json
 import sqlite3
 import threading
 
-from prover.lean.messages import Message
-from prover.verify import Reason, Reference, VerifyResult
+from prover.verify import Reference, VerifyResult
 
 POLICY_VERSION = 1  # bump when the acceptance rules change: old verdicts no longer apply
 
@@ -44,14 +43,7 @@ class VerdictCache:
             row = self._db.execute("SELECT verdict FROM verdicts WHERE key = ?", (key,)).fetchone()
         if row is None:
             return None
-        data = json.loads(row[0])
-        return VerifyResult(
-            Reason(data["reason"]),
-            data["detail"],
-            [Message(**m) for m in data["messages"]],
-            data["axioms"],
-            data["seconds"],
-        )
+        return VerifyResult.from_json(json.loads(row[0]))
 
     def put(self, key: str, result: VerifyResult) -> None:
         if result.reason.is_infrastructure:
