@@ -380,6 +380,9 @@ class SearchConfig:
     )
     proof_stop: str = option("```", "whole: the proof ends before this string")
     tensor_parallel_size: int = option(1, "vllm: GPUs per engine")
+    engines: int = option(
+        1, "data-parallel sampling engines on Ray (one per GPU or tensor-parallel group); >1 needs Ray"
+    )
     gpu_memory_utilization: float = option(0.9, "vllm: fraction of GPU memory for the engine")
     engine_kwargs: dict = option({}, "vllm: extra LLM(...) arguments, as JSON")
     output_dir: str = option(

@@ -696,12 +696,22 @@ def build_sampler(cfg: SearchConfig) -> Sampler:
         import torch
 
         engine = "vllm" if torch.cuda.is_available() and importlib.util.find_spec("vllm") else "hf"
+    vllm_options = {
+        "tensor_parallel_size": cfg.tensor_parallel_size,
+        "gpu_memory_utilization": cfg.gpu_memory_utilization,
+        "seed": cfg.seed,
+        "engine_kwargs": cfg.engine_kwargs,
+    }
+    if cfg.engines > 1:
+        from prover.distributed import RaySampler
+
+        gpus = cfg.tensor_parallel_size if engine == "vllm" else 0
+        options = vllm_options if engine == "vllm" else {}
+        return RaySampler(engine, cfg.model, cfg.engines, gpus, cfg.ray or "auto", **options)
     if engine == "vllm":
         from prover.sample import VLLMSampler
 
-        return VLLMSampler(
-            cfg.model, cfg.tensor_parallel_size, cfg.gpu_memory_utilization, cfg.seed, cfg.engine_kwargs
-        )
+        return VLLMSampler(cfg.model, **vllm_options)
     from prover.sample import HFSampler
 
     return HFSampler.from_pretrained(cfg.model)

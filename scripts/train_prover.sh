@@ -16,6 +16,7 @@
 #   BENCHMARK  benchmark JSONL for the contamination guard [../shared/data/minif2f/minif2f.jsonl if present]
 #   TINY=1  a tiny random model on the CPU (a smoke run: about 30 s, 20 steps)
 #   EXTRA   further flags for `prover train`, e.g. "--lora --gradient_checkpointing"
+#   ACCELERATE_CONFIG  ddp | deepspeed_zero2 | fsdp (configs/accelerate/*.yaml), used with >1 GPU [ddp]
 # Cost: a 7B model on 8x80GB GPUs with bf16 runs about one LeanDojo epoch (~250k pairs) in a few hours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -39,6 +40,7 @@ args+=(${EXTRA:-})
 
 gpus=$(python -c 'import torch; print(torch.cuda.device_count())')
 if (( gpus > 1 )); then
-  exec accelerate launch --num_processes "$gpus" -m prover train "${args[@]}"
+  exec accelerate launch --config_file "configs/accelerate/${ACCELERATE_CONFIG:-ddp}.yaml" --num_processes "$gpus" \
+    -m prover train "${args[@]}"
 fi
 exec prover train "${args[@]}"

@@ -66,3 +66,30 @@ def test_two_processes_take_the_same_step_as_one(tmp_path):
         "data_state_0.json",
         "data_state_1.json",
     ]
+
+
+def test_accelerate_launch_with_the_shipped_ddp_config_on_two_cpu_processes(tmp_path):
+    """`accelerate launch` (the GPU-node entry point) with configs/accelerate/ddp.yaml, on 2 CPU processes."""
+    out = tmp_path / "run"
+    env = {**os.environ, "ACCELERATE_USE_CPU": "1", "OMP_NUM_THREADS": "1"}
+    _run([sys.executable, "-m", "accelerate.commands.launch", "--config_file", "configs/accelerate/ddp.yaml",
+          "--num_processes", "2", "-m", "prover", "--log-level", "WARNING", "train", "--tiny",
+          "--data", str(DATA / "tactic_pairs.jsonl"), "--global_batch_size", "4", "--per_device_batch_size", "1",
+          "--max_steps", "2", "--learning_rate", "1e-3", "--eval_fraction", "0", "--max_length", "256",
+          "--output_dir", str(out)], env)  # fmt: skip
+    checkpoint = out / "checkpoint-2"
+    names = sorted(p.name for p in checkpoint.iterdir())
+    assert {
+        "data_state_0.json",
+        "data_state_1.json",
+        "model.safetensors",
+        "config.json",
+        "trainer_state.json",
+    } <= set(names)
+    assert sorted(p.name for p in (checkpoint / "state").iterdir() if p.name.startswith("random_states")) == [
+        "random_states_0.pkl",
+        "random_states_1.pkl",
+    ]
+    from transformers import AutoModelForCausalLM
+
+    assert AutoModelForCausalLM.from_pretrained(out / "final").num_parameters() > 0

@@ -140,3 +140,23 @@ def test_search_verifies_on_ray(tmp_path, prelude_lean, monkeypatch):
     summary = Search(cfg, sampler=Fixed()).run()
     statuses = {(r["theorem"], r["status"]) for r in read_jsonl(str(tmp_path / "run" / "attempts.jsonl"))}
     assert statuses == {("two_eq", "proved"), ("two_eq_zero", "rejected")} and summary["solved"] == 1
+
+
+def test_data_parallel_engines_sample_what_one_engine_samples(tmp_path, verifier, tiny_model, tiny_tokenizer):
+    from prover.distributed import RaySampler
+    from prover.sample import HFSampler
+
+    tiny_model.save_pretrained(tmp_path / "m")
+    tiny_tokenizer.save_pretrained(tmp_path / "m")
+    prompts = ["⊢ True:::", "n : ℕ\n⊢ n + 0 = n:::", "p q : Prop\n⊢ p → p ∨ q:::"]
+    seeds = [11, 22, 33]
+    single = HFSampler.from_pretrained(str(tmp_path / "m"), device="cpu").generate(
+        prompts, 2, max_tokens=6, seed=seeds
+    )
+    pool = RaySampler("hf", str(tmp_path / "m"), engines=2)
+    try:
+        spread = pool.generate(prompts, 2, max_tokens=6, seed=seeds)
+    finally:
+        pool.close()
+    assert [[c.text for c in cs] for cs in spread] == [[c.text for c in cs] for cs in single]
+    assert [c.logprob for cs in spread for c in cs] == pytest.approx([c.logprob for cs in single for c in cs])
