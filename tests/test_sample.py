@@ -60,3 +60,20 @@ def test_importing_the_sampler_does_not_import_vllm():
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )
+
+
+def test_left_padded_batches_keep_each_prompts_logprobs(tiny_model, tiny_tokenizer):
+    """A short prompt batched with a long one (left padding) scores its samples as if it were alone."""
+    model = tiny_model.eval()
+    prompts = ["⊢ True:::", "p q r : Prop\nhpq : p → q\nhqr : q → r\n⊢ p → r:::"]
+    out = HFSampler(model, tiny_tokenizer).generate(prompts, 2, max_tokens=5, seed=3)
+    for prompt, completions in zip(prompts, out):
+        prompt_ids = tiny_tokenizer(prompt)["input_ids"]
+        for completion in completions:
+            ids = list(completion.token_ids)
+            with torch.no_grad():
+                logp = torch.log_softmax(
+                    model(torch.tensor([prompt_ids + ids])).logits[0, len(prompt_ids) - 1 : -1], dim=-1
+                )
+            expected = logp.gather(-1, torch.tensor(ids).unsqueeze(-1)).sum().item()
+            assert completion.logprob == pytest.approx(expected, abs=1e-4)
