@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -19,10 +18,6 @@ MINIF2F = ROOT.parent / "shared" / "data" / "minif2f" / "minif2f.jsonl"
 requires_minif2f = pytest.mark.skipif(
     not MINIF2F.is_file(),
     reason=f"MiniF2F copy not found at {MINIF2F} (the shared/ folder beside the checkout)",
-)
-requires_lean = pytest.mark.skipif(
-    not os.environ.get("PROVER_LEAN_PROJECT") and shutil.which("lake") is None,
-    reason="set PROVER_LEAN_PROJECT to a built lean_project/ (scripts/setup_lean.sh)",
 )
 
 

