@@ -207,6 +207,16 @@ def build_parser() -> argparse.ArgumentParser:
     merge.add_argument("-o", "--output", required=True, help="the merged run directory")
     merge.set_defaults(handler=_merge)
 
+    verify = stages.add_parser(
+        "verify",
+        help="check proofs with Lean: one file for a person, or a JSONL batch",
+        description="Check proofs against reference statements with Lean (PROVER_LEAN_PROJECT). A proof is "
+        "accepted only with no error, no sorry, the reference statement unchanged and standard axioms only. "
+        "Single proof: exit code 0 only when accepted.",
+    )
+    add_dataclass_arguments(verify, VerifyConfig)
+    verify.set_defaults(handler=_verify)
+
     report = stages.add_parser(
         "report", help="pass@k curves, per-problem table and confidence plots of search runs"
     )
@@ -235,15 +245,6 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataclass_arguments(prove, ProveConfig)
     prove.set_defaults(handler=_prove)
 
-    verify = stages.add_parser(
-        "verify",
-        help="check proofs with Lean: one file for a person, or a JSONL batch",
-        description="Check proofs against reference statements with Lean (PROVER_LEAN_PROJECT). A proof is "
-        "accepted only with no error, no sorry, the reference statement unchanged and standard axioms only. "
-        "Single proof: exit code 0 only when accepted.",
-    )
-    add_dataclass_arguments(verify, VerifyConfig)
-    verify.set_defaults(handler=_verify)
     return parser
 
 
