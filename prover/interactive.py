@@ -20,7 +20,6 @@ from prover.prompts import format_goals
 from prover.verify import Reason, Reference, VerifyResult, code_only, parse_axioms
 
 PROMPT, CONTINUATION = "tactic> ", "...     "
-COMMANDS = ("undo", "restart", "goals", "proof", "suggest", "try", "save", "quit", "help")
 HELP = """commands:
   <tactic>      apply a tactic to the current goals (end a line with \\ to continue it on the next)
   undo          go back one tactic              restart   back to the statement
@@ -47,7 +46,7 @@ def render_messages(messages: list[Message], source: str = "") -> str:
 
 @dataclass(frozen=True)
 class Command:
-    name: str  # "tactic" or one of COMMANDS
+    name: str  # "tactic", or a command word: undo restart goals proof suggest try save quit help
     argument: str = ""
 
 

@@ -64,10 +64,6 @@ class TokenizedExample:
     input_ids: tuple[int, ...]
     n_prompt: int
 
-    @property
-    def n_target(self) -> int:
-        return len(self.input_ids) - self.n_prompt
-
 
 def tokenize_examples(
     examples: Sequence[Example], tokenizer, fmt: PromptFormat, max_length: int, batch_size: int = 1024
