@@ -2,7 +2,8 @@
 
 Accepted only if all hold (checked in this order, the first failure is the reason):
   * the output holds a proof (``empty`` otherwise);
-  * no construct that can fake a verdict or weaken checking appears outside comments and strings:
+  * no construct that can fake a verdict or weaken checking appears outside comments (string contents
+    are scanned too: interpolations hold code):
     ``sorry``/``admit``, ``axiom``, ``#exit``, ``set_option debug.*``/``pp.*``/``trust``, new syntax,
     macros, notation, elaborators, delaborators, ``#eval``/``run_cmd``, ``unsafe``, ``implemented_by``,
     ``extern``, ``import`` (``forbidden``);
@@ -116,19 +117,31 @@ class VerifyResult:
 # --------------------------------------------------------------------------- text rules
 
 
-def code_only(text: str) -> str:
-    """``text`` with comments and string literals blanked (newlines kept), so scans see only code."""
+_IDENT = re.compile(r"[\w'!?.]")
+_CHAR = re.compile(r"'(\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)|[^\\'\n])'")
+_RAW = re.compile(r'r(#*)"')
+
+
+def code_only(text: str, keep_strings: bool = False) -> str:
+    """``text`` with comments blanked, and string literals too unless ``keep_strings`` (newlines kept).
+
+    Character literals (``'"'``) and raw strings (``r#"..."#``) are recognised so that a quote inside
+    them cannot desynchronise the scan and hide code as a "comment" or a "string".
+    """
     out = []
     i, n, depth = 0, len(text), 0
+
+    def blank(chunk: str) -> str:
+        return chunk if keep_strings else "".join("\n" if c == "\n" else " " for c in chunk)
+
     while i < n:
         two = text[i : i + 2]
+        after_code = i == 0 or not _IDENT.match(text[i - 1])
         if depth:
-            if two == "/-":
-                depth, i = depth + 1, i + 2
+            if two in ("/-", "-/"):
+                depth += 1 if two == "/-" else -1
                 out.append("  ")
-            elif two == "-/":
-                depth, i = depth - 1, i + 2
-                out.append("  ")
+                i += 2
             else:
                 out.append("\n" if text[i] == "\n" else " ")
                 i += 1
@@ -140,11 +153,20 @@ def code_only(text: str) -> str:
             end = n if end < 0 else end
             out.append(" " * (end - i))
             i = end
+        elif text[i] == "'" and after_code and (char := _CHAR.match(text, i)):
+            out.append(blank(char.group(0)))
+            i = char.end()
+        elif text[i] == "r" and after_code and (raw := _RAW.match(text, i)):
+            closing = '"' + raw.group(1)
+            end = text.find(closing, raw.end())
+            end = n if end < 0 else end + len(closing)
+            out.append(text[i : raw.end()] + blank(text[raw.end() : end]))
+            i = end
         elif text[i] == '"':
             j = i + 1
             while j < n and text[j] != '"':
                 j += 2 if text[j] == "\\" else 1
-            out.append('"' + "".join("\n" if c == "\n" else " " for c in text[i + 1 : j]) + '"')
+            out.append('"' + blank(text[i + 1 : j]) + '"')
             i = j + 1
         else:
             out.append(text[i])
@@ -168,8 +190,9 @@ _FORBIDDEN = [
 
 
 def forbidden_constructs(text: str) -> list[str]:
-    """What ``text`` contains (outside comments and strings) that the policy refuses, in order found."""
-    code = code_only(text)
+    """What ``text`` contains outside comments that the policy refuses, in order found. String contents are
+    scanned too: interpolated strings (``s!"{...}"``) hold code, and no proof needs these words in a string."""
+    code = code_only(text, keep_strings=True)
     return [what for pattern, what in _FORBIDDEN if re.search(pattern, code, re.MULTILINE)]
 
 

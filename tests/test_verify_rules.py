@@ -53,13 +53,26 @@ def test_constructs_that_can_fake_a_verdict_are_forbidden(output):
     [
         "\n  simp -- no sorry here",
         "\n  /- admit /- nested -/ sorry -/ simp",
-        '\n  have h : "axiom sorry" = "axiom sorry" := rfl\n  simp',
         "\n  exact Nat.add_zero a",
         "\n  simp [Nat.sorry_free_lemma_name_ok]",
     ],
 )
 def test_words_in_comments_strings_and_longer_names_are_fine(output):
     assert not isinstance(precheck(REF, output), VerifyResult)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [
+        'def c := \'"\'\naxiom cheat : False\ndef d := "x"\ntheorem foo (a : Nat) : a + 0 = a := by simp',
+        'def s := r"\\"\naxiom cheat : False\ndef t := "y"\ntheorem foo (a : Nat) : a + 0 = a := by simp',
+        'def s := r#"a"b"#\n#exit\ntheorem foo (a : Nat) : a + 0 = a := by simp',
+        'def s := s!"{(by run_tac pure () : Nat)}"\ntheorem foo (a : Nat) : a + 0 = a := by simp',
+        '\n  have h : "axiom" = "axiom" := rfl\n  simp',
+    ],
+)
+def test_quotes_in_char_and_raw_literals_and_interpolations_cannot_hide_code(output):
+    assert precheck(REF, output).reason is Reason.FORBIDDEN
 
 
 def test_code_only_blanks_comments_and_strings_but_keeps_lines():
