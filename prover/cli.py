@@ -65,8 +65,10 @@ def _report(args: argparse.Namespace) -> int:
     from prover.report import make_report
 
     output = args.output or (args.runs[0] if len(args.runs) == 1 else "report")
-    make_report(args.runs, output, args.ensemble)
-    print(open(os.path.join(output, "report.md"), encoding="utf-8").read(), end="")
+    report = make_report(args.runs, output, args.ensemble)
+    from prover.report import markdown
+
+    print(markdown(report), end="")
     print(f"-> {output}/report.json, report.md, pass_at_k.png")
     return 0
 

@@ -26,7 +26,10 @@ def load_run(run_dir: str) -> dict:
     for record in read_jsonl(path):
         attempts[record["theorem"]][record["attempt"]] = record["status"] == "proved"
     config_path = os.path.join(run_dir, "config.json")
-    config = json.load(open(config_path, encoding="utf-8"))["config"] if os.path.isfile(config_path) else {}
+    config = {}
+    if os.path.isfile(config_path):
+        with open(config_path, encoding="utf-8") as handle:
+            config = json.load(handle)["config"]
     greedy = list(read_jsonl(os.path.join(run_dir, "greedy.jsonl")))
     return {
         "name": os.path.basename(os.path.normpath(run_dir)),

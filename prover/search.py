@@ -165,7 +165,8 @@ class Search:
 
     # ------------------------------------------------------------------ run directory
 
-    def _prepare_run_dir(self) -> dict[str, set[int]]:
+    def _prepare_run_dir(self) -> tuple[dict[str, set[int]], set[str]]:
+        """Write config.json; (attempt indices already done per theorem, theorems already proved)."""
         os.makedirs(self.cfg.output_dir, exist_ok=True)
         existing = list(read_jsonl(self.attempts_path))
         if existing and not self.cfg.resume:
@@ -181,7 +182,7 @@ class Search:
         done: dict[str, set[int]] = defaultdict(set)
         for record in existing:
             done[record["theorem"]].add(record["attempt"])
-        return done
+        return done, {r["theorem"] for r in existing if r["status"] == "proved"}
 
     def _record(self, attempt: Attempt) -> None:
         append_jsonl(self.attempts_path, asdict(attempt))
@@ -192,8 +193,7 @@ class Search:
         from tqdm.auto import tqdm
 
         cfg = self.cfg
-        done = self._prepare_run_dir()
-        solved = {name for name, rows in _proved(self.attempts_path).items() if rows}
+        done, solved = self._prepare_run_dir()
         total = len(self.theorems) * cfg.n
         bar = tqdm(
             total=total,
@@ -305,12 +305,12 @@ class Search:
                 results = list(pool.map(lambda job: self._check(job[0], job[2].text), jobs))
             for (t, index, c), result in zip(jobs, results):
                 progress(_attempt(t, index, "whole", c.text, [], [c.logprob], result, c.tokens))
+            # each theorem's first `width` missing attempts were drawn in this round
             todo = {
-                t: [i for i in missing if i not in {j[1] for j in jobs if j[0] == t}]
+                t: missing[width:]
                 for t, missing in todo.items()
-                if not (cfg.stop_on_first and t.name in solved)
+                if missing[width:] and not (cfg.stop_on_first and t.name in solved)
             }
-            todo = {t: m for t, m in todo.items() if m}
 
     # ------------------------------------------------------------------ tactic strategies
 
@@ -583,10 +583,7 @@ def summarize(
 
 def merge_runs(shards: list[str], output: str) -> dict:
     """``prover merge``: shard directories of one search (``--shard i/n``) -> one run directory."""
-    configs = []
-    for shard in shards:
-        with open(os.path.join(shard, "config.json"), encoding="utf-8") as handle:
-            configs.append(json.load(handle))
+    configs = [_read_json(os.path.join(shard, "config.json")) for shard in shards]
     ignored = {"shard", "output_dir", "resume", "workers"}
     settings = [{k: v for k, v in c["config"].items() if k not in ignored} for c in configs]
     for shard, other in zip(shards[1:], settings[1:]):
@@ -624,7 +621,7 @@ def merge_runs(shards: list[str], output: str) -> dict:
     summaries = []
     for shard in shards:
         path = os.path.join(shard, "summary.json")
-        summaries.append(json.load(open(path, encoding="utf-8")) if os.path.isfile(path) else {})
+        summaries.append(_read_json(path) if os.path.isfile(path) else {})
     timing = {
         k: sum(s.get("seconds", {}).get(k, 0.0) for s in summaries) for k in ("total", "generation", "lean")
     }
@@ -659,14 +656,6 @@ def _failed(theorem: Theorem, index: int, strategy: str, why: str) -> Attempt:
     )
 
 
-def _proved(path: str) -> dict[str, list[int]]:
-    proved = defaultdict(list)
-    for record in read_jsonl(path):
-        if record["status"] == "proved":
-            proved[record["theorem"]].append(record["attempt"])
-    return proved
-
-
 def _rewrite_without_torn_line(path: str) -> None:
     """A kill can leave half a line at the end; appending after it would corrupt the next record."""
     if os.path.exists(path):
@@ -674,6 +663,11 @@ def _rewrite_without_torn_line(path: str) -> None:
             data = handle.read()
         if data and not data.endswith(b"\n"):
             atomic_write_text(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
+
+
+def _read_json(path: str) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
 
 
 def _file_hash(path: str) -> str:
