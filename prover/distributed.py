@@ -68,7 +68,8 @@ class RayVerifier:
         env = {k: os.environ[k] for k in _FORWARDED_ENV if k in os.environ}
         actor = ray.remote(_Verifier)
         self.actors = []
-        for node in (n for n in ray.nodes() if n["Alive"]):
+        nodes = [n for n in ray.nodes() if n["Alive"]]
+        for node in nodes:
             for _ in range(actors_per_node):
                 strategy = NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)
                 options = {"scheduling_strategy": strategy, "max_concurrency": cfg.workers, "num_cpus": 0}
@@ -78,9 +79,7 @@ class RayVerifier:
         self.max_in_flight = max_in_flight or 2 * cfg.workers
         self._lock = threading.Lock()
         self._in_flight = collections.Counter()
-        logger.info(
-            "Ray: %d verifier actors on %d nodes", len(self.actors), len({id(a) for a in self.actors})
-        )
+        logger.info("Ray: %d verifier actors on %d nodes", len(self.actors), len(nodes))
 
     def _live(self) -> list:
         with self._lock:

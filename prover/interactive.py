@@ -114,7 +114,7 @@ def check_file(
         if m.line >= first_check and (listed := parse_axioms(m.data)) is not None:
             quoted = re.match(r"'([^']+)'", m.data)
             name = quoted.group(1) if quoted else ""
-            axioms[name.removeprefix("_root_.") if name.removeprefix("_root_.") in axioms else name] = listed
+            axioms[name.removeprefix("_root_.")] = listed
     report = FileReport(own, axioms)
     if reference is not None:
         report.verdict = check_proof(reference, code, run, allow_native_decide=allow_native_decide)

@@ -205,9 +205,14 @@ def _declares(code: str, name: str) -> bool:
     )
 
 
+def _type_check(name: str) -> str:
+    """Prints the theorem's type fully explicitly (the same command for reference and candidate)."""
+    return f"set_option pp.all true in\n#check @_root_.{name}\n"
+
+
 def check_suffix(name: str) -> str:
     """Commands appended after the proof: the theorem's type (fully explicit) and its axioms."""
-    return f"\n\nset_option pp.all true in\n#check @_root_.{name}\n\n#print axioms _root_.{name}\n"
+    return f"\n\n{_type_check(name)}\n#print axioms _root_.{name}\n"
 
 
 def assemble(reference: Reference, output: str) -> Assembled | None:
@@ -242,9 +247,8 @@ def statement_as_axiom(reference: Reference, with_header: bool = True) -> str:
     if keyword is None:
         raise ValueError(f"{reference.name}: formal_statement does not declare a theorem or lemma")
     start, end = keyword.span(2)
-    check = f"set_option pp.all true in\n#check @_root_.{reference.name}\n"
     header = reference.header_text if with_header else ""
-    return header + statement[:start] + "axiom" + statement[end:] + "\n\n" + check
+    return header + statement[:start] + "axiom" + statement[end:] + "\n\n" + _type_check(reference.name)
 
 
 # --------------------------------------------------------------------------- the verdict

@@ -32,20 +32,10 @@ NOT_SET_UP = (
 
 
 def read_references(path: str) -> dict[str, Reference]:
-    """Reference statements of a benchmark JSONL (DeepSeek / MiniF2F schema), by name."""
-    references = {}
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                references[record["name"]] = Reference(
-                    record["name"], record["formal_statement"], record.get("header", "")
-                )
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise ValueError(f"{path}:{number}: bad benchmark record ({error!r})") from None
-    return references
+    """Reference statements of a benchmark (DeepSeek / MiniF2F schema), by name."""
+    from prover.search import load_theorems
+
+    return {t.name: t.reference for t in load_theorems(path)}
 
 
 def reference_from(statement: str, header: str, benchmark: str, name: str) -> Reference | None:
