@@ -76,8 +76,8 @@ def _report(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(CheckConfig, args)
     from prover.interactive import main_check
-    from prover.lean.filecheck import LeanCommand, run_lean_file
-    from prover.verify_run import NOT_SET_UP, reference_from
+    from prover.lean.filecheck import LeanCommand
+    from prover.verify_run import NOT_SET_UP, Checker, reference_from
 
     command = LeanCommand.from_env()
     if command is None:
@@ -86,20 +86,27 @@ def _check(args: argparse.Namespace) -> int:
     source = "<stdin>" if cfg.file == "-" else cfg.file
     code = sys.stdin.read() if cfg.file == "-" else open(cfg.file, encoding="utf-8").read()
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
+    checker = Checker(_file_checking(cfg.timeout, cfg.memory_mb, cfg.allow_native_decide), command)
+    return main_check(code, source, checker.run_file, reference, cfg.allow_native_decide)
 
-    def run(text: str):
-        return run_lean_file(text, command, cfg.timeout, cfg.memory_mb or None)
 
-    return main_check(code, source, run, reference, cfg.allow_native_decide)
+def _file_checking(timeout: float, memory_mb: int, allow_native_decide: bool = False) -> VerifyConfig:
+    """The file checker's settings for the commands that check one proof for a person."""
+    return VerifyConfig(
+        input="-",
+        backend="file",
+        timeout=timeout,
+        memory_mb=memory_mb,
+        allow_native_decide=allow_native_decide,
+    )
 
 
 def _prove(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(ProveConfig, args)
     from prover.interactive import ProofSession, interact
-    from prover.lean.filecheck import LeanCommand, run_lean_file
+    from prover.lean.filecheck import LeanCommand
     from prover.lean.repl import LeanRepl, ReplSettings
-    from prover.verify import check_proof
-    from prover.verify_run import NOT_SET_UP, reference_from
+    from prover.verify_run import NOT_SET_UP, Checker, reference_from
 
     settings = ReplSettings.from_env(memory_mb=cfg.memory_mb or None)
     command = LeanCommand.from_env()
@@ -113,11 +120,7 @@ def _prove(args: argparse.Namespace) -> int:
 
         sampler = HFSampler.from_pretrained(cfg.model)
 
-    def verify(ref, output):
-        return check_proof(
-            ref, output, lambda code: run_lean_file(code, command, cfg.timeout, cfg.memory_mb or None)
-        )
-
+    verify = Checker(_file_checking(cfg.timeout, cfg.memory_mb), command).file_check
     session = ProofSession(
         reference, lambda: LeanRepl(settings), verify, sampler, cfg.timeout, cfg.tactic_prompt
     )

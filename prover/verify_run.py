@@ -92,11 +92,14 @@ class Checker:
             self.pool = ReplPool(settings, cfg.timeout, cfg.allow_native_decide)
         self.backend = backend
 
-    def file_check(self, reference: Reference, output: str) -> VerifyResult:
-        def run(code: str):
-            return run_lean_file(code, self.command, self.cfg.timeout, self.cfg.memory_mb or None)
+    def run_file(self, code: str):
+        """One ``lean --json`` process on ``code`` with this run's time and memory limits."""
+        return run_lean_file(code, self.command, self.cfg.timeout, self.cfg.memory_mb or None)
 
-        return check_proof(reference, output, run, self.expected_types, self.cfg.allow_native_decide)
+    def file_check(self, reference: Reference, output: str) -> VerifyResult:
+        return check_proof(
+            reference, output, self.run_file, self.expected_types, self.cfg.allow_native_decide
+        )
 
     def __call__(self, reference: Reference, output: str) -> VerifyResult:
         if self.pool is None:
@@ -225,9 +228,7 @@ def _check_statements(cfg: VerifyConfig, checker: Checker) -> int:
     references = list(read_references(cfg.check_statements).values())
 
     def elaborate(reference: Reference) -> str | None:
-        run = run_lean_file(
-            statement_as_axiom(reference), checker.command, cfg.timeout, cfg.memory_mb or None
-        )
+        run = checker.run_file(statement_as_axiom(reference))
         if run.timed_out or run.crashed or run.out_of_memory:
             return "the check did not finish (timeout, crash or out of memory)"
         if reference_type(run.messages) is None:
