@@ -364,15 +364,16 @@ class ProverTrainer:
         except AllConfident as error:
             logger.warning("stopping at step %d: %s", self.step, error)
             micro_batches, stop = [], 1.0
-        if (
-            acc.reduce(torch.tensor(stop, device=acc.device), "sum").item() > 0
-        ):  # every process stops together
-            return None
         rows = float(sum(len(units[u]) for unit_ids, _, _ in micro_batches for u in unit_ids))
-        global_rows = acc.reduce(torch.tensor(rows, device=acc.device), "sum")
+        # one all-reduce before the step: whether any process stopped, and the global batch's rows
+        stopped, global_rows = acc.reduce(
+            torch.tensor([stop, rows], dtype=torch.float64, device=acc.device), "sum"
+        ).tolist()
+        if stopped > 0:  # every process stops together
+            return None
         totals = torch.zeros(
-            6, dtype=torch.float64, device=acc.device
-        )  # loss, ce, logp, weight, rows, tokens
+            9, dtype=torch.float64, device=acc.device
+        )  # loss ce logp weight rows tokens drawn dropped epoch
         for unit_ids, _, _ in micro_batches:
             batch = self._batch(units, unit_ids, self.data.tokenized)
             with acc.accumulate(self.model):
@@ -385,7 +386,7 @@ class ProverTrainer:
                     acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
-            totals += torch.stack(  # kept on the device: no synchronisation per micro-batch
+            totals[:6] += torch.stack(  # kept on the device: no synchronisation per micro-batch
                 [
                     weighted.detach().double(),
                     ce.detach().double().sum(),
@@ -398,14 +399,16 @@ class ProverTrainer:
         lr = self.scheduler.get_last_lr()[0]  # the rate this step used
         self.scheduler.step()
         self.step += 1
-        drawn = [float(sum(d for _, d, _ in micro_batches)), float(sum(x for _, _, x in micro_batches))]
-        loss, ce, logp, weight, n_rows, tokens = acc.reduce(totals, "sum").tolist()
-        n_drawn, n_dropped = acc.reduce(torch.tensor(drawn, device=acc.device), "sum").tolist()
+        totals[6] += sum(d for _, d, _ in micro_batches)
+        totals[7] += sum(x for _, _, x in micro_batches)
+        totals[8] += self.stream.epochs_done
+        # one all-reduce after the step for every metric
+        loss, ce, logp, weight, n_rows, tokens, n_drawn, n_dropped, epochs = acc.reduce(
+            totals, "sum"
+        ).tolist()
         return {
             "step": self.step,
-            "epoch": round(
-                acc.reduce(torch.tensor(self.stream.epochs_done, device=acc.device), "mean").item(), 4
-            ),
+            "epoch": round(epochs / acc.num_processes, 4),
             "loss": loss / n_rows,
             "ce": ce / n_rows,
             "logp": logp / cfg.global_batch_size,  # per unit: a trace's steps add up to log p(proof)
