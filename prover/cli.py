@@ -52,7 +52,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from prover.search import merge_runs
+    from prover.runs import merge_runs
 
     summary = merge_runs(args.shards, args.output)
     print(

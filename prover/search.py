@@ -25,73 +25,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
+from prover.benchmark import Theorem, load_theorems
 from prover.config import SearchConfig, VerifyConfig
 from prover.prompts import format_goals
 from prover.records import append_jsonl, atomic_write_text, read_jsonl
+from prover.runs import summarize
 from prover.sample import Sampler
 from prover.verify import Reference, VerifyResult
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Theorem:
-    name: str
-    split: str
-    header: str
-    formal_statement: str
-    informal_prefix: str = ""
-
-    @property
-    def reference(self) -> Reference:
-        return Reference(self.name, self.formal_statement, self.header)
-
-    @property
-    def statement_hash(self) -> str:
-        return hashlib.sha256((self.header + self.formal_statement).encode("utf-8")).hexdigest()[:16]
-
-
-def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theorem]:
-    """Theorems of a DeepSeek / MiniF2F-schema JSONL (or a Hugging Face dataset with those columns),
-    filtered by split and names, in file order."""
-    wanted = {n.strip() for n in names.split(",") if n.strip()}
-    theorems = []
-    for where, r in _benchmark_records(path, split):
-        try:
-            theorem = Theorem(
-                r["name"],
-                r.get("split") or split,
-                r.get("header") or "",
-                r["formal_statement"],
-                r.get("informal_prefix") or "",
-            )
-        except (KeyError, TypeError) as error:
-            raise ValueError(f"{where}: bad benchmark record ({error!r})") from None
-        if (split == "all" or theorem.split == split) and (not wanted or theorem.name in wanted):
-            theorems.append(theorem)
-    missing = wanted - {t.name for t in theorems}
-    if missing:
-        raise ValueError(f"{path}: no theorem(s) {', '.join(sorted(missing))} in split {split!r}")
-    if not theorems:
-        raise ValueError(f"{path}: no theorems in split {split!r}")
-    return theorems
-
-
-def _benchmark_records(path: str, split: str):
-    if os.path.isfile(path):
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        yield f"{path}:{number}", json.loads(line)
-                    except json.JSONDecodeError as error:
-                        raise ValueError(f"{path}:{number}: malformed JSON ({error.msg})") from None
-        return
-    import datasets  # a hub name or a dataset folder
-
-    dataset = datasets.load_dataset(path, split=split if split != "all" else "train")
-    for i, row in enumerate(dataset):
-        yield f"{path}[{split}] row {i}", dict(row)
 
 
 def tactic_body(tactics: list[str]) -> str:
@@ -540,102 +482,15 @@ class Search:
 
     def summarize(self, seconds: float) -> dict:
         timing = {"total": seconds, "generation": self.gen_seconds, "lean": self.lean_seconds}
-        summary = summarize(
-            list(read_jsonl(self.attempts_path)),
-            [t.name for t in self.theorems],
-            self.cfg,
-            timing,
-            self.tokens,
-            self.lean_steps,
-        )
+        names = [t.name for t in self.theorems]
+        records = list(read_jsonl(self.attempts_path))
+        summary = summarize(records, names, self.cfg, timing, self.tokens, self.lean_steps)
         atomic_write_text(os.path.join(self.cfg.output_dir, "summary.json"), json.dumps(summary, indent=1))
         logger.info(
             "Success: %d / %d  Generation: %.1fs  Verification: %.1fs",
             summary["solved"], summary["theorems"], self.gen_seconds, self.lean_seconds,
         )  # fmt: skip
         return summary
-
-
-def summarize(
-    records: list[dict], names: list[str], cfg: SearchConfig, seconds: dict, tokens: int, lean_steps: int
-) -> dict:
-    """summary.json of a run (or of merged shards) from its attempt records."""
-    from prover.metrics import pass_at_k_table
-
-    rows: dict[str, dict[int, bool]] = defaultdict(dict)
-    for record in records:
-        rows[record["theorem"]][record["attempt"]] = record["status"] == "proved"
-    results = {name: [rows[name][i] for i in sorted(rows[name])] for name in names}
-    complete = all(len(v) == cfg.n for v in results.values())
-    return {
-        "strategy": cfg.strategy,
-        "n": cfg.n,
-        "theorems": len(names),
-        "solved": sum(any(v) for v in results.values()),
-        "attempts": sum(len(v) for v in results.values()),
-        "pass_at_k": None if cfg.stop_on_first or not complete else pass_at_k_table(results),
-        "note": "stop_on_first: only pass@n (solved / theorems) is estimable" if cfg.stop_on_first else "",
-        "seconds": seconds,
-        "tokens": tokens,
-        "lean_steps": lean_steps,
-    }
-
-
-def merge_runs(shards: list[str], output: str) -> dict:
-    """``prover merge``: shard directories of one search (``--shard i/n``) -> one run directory."""
-    configs = [_read_json(os.path.join(shard, "config.json")) for shard in shards]
-    ignored = {"shard", "output_dir", "resume", "workers"}
-    settings = [{k: v for k, v in c["config"].items() if k not in ignored} for c in configs]
-    for shard, other in zip(shards[1:], settings[1:]):
-        if other != settings[0]:
-            changed = sorted(k for k in other if other[k] != settings[0].get(k))
-            raise ValueError(f"{shard} was run with other settings than {shards[0]}: {', '.join(changed)}")
-    shard_ids = sorted(c["config"].get("shard", "") for c in configs)
-    records, greedy, seen = [], [], set()
-    for shard in shards:
-        for record in read_jsonl(os.path.join(shard, "attempts.jsonl")):
-            key = (record["theorem"], record["attempt"])
-            if key in seen:
-                raise ValueError(f"{shard}: attempt {key} is also in another shard")
-            seen.add(key)
-            records.append(record)
-        greedy.extend(read_jsonl(os.path.join(shard, "greedy.jsonl")))
-    os.makedirs(output, exist_ok=True)
-    atomic_write_text(
-        os.path.join(output, "attempts.jsonl"),
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
-    )
-    atomic_write_text(
-        os.path.join(output, "greedy.jsonl"),
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in greedy),
-    )
-    cfg = SearchConfig(**{**configs[0]["config"], "shard": "", "output_dir": output, "resume": False})
-    merged = {
-        **configs[0],
-        "config": asdict(cfg),
-        "merged_from": shards,
-        "shards": shard_ids,
-        "theorems": sum(c["theorems"] for c in configs),
-    }
-    atomic_write_text(os.path.join(output, "config.json"), json.dumps(merged, indent=1))
-    summaries = []
-    for shard in shards:
-        path = os.path.join(shard, "summary.json")
-        summaries.append(_read_json(path) if os.path.isfile(path) else {})
-    timing = {
-        k: sum(s.get("seconds", {}).get(k, 0.0) for s in summaries) for k in ("total", "generation", "lean")
-    }
-    names = list(dict.fromkeys(r["theorem"] for r in records))
-    summary = summarize(
-        records,
-        names,
-        cfg,
-        timing,
-        sum(s.get("tokens", 0) for s in summaries),
-        sum(s.get("lean_steps", 0) for s in summaries),
-    )
-    atomic_write_text(os.path.join(output, "summary.json"), json.dumps(summary, indent=1))
-    return summary
 
 
 def _attempt(
@@ -663,11 +518,6 @@ def _rewrite_without_torn_line(path: str) -> None:
             data = handle.read()
         if data and not data.endswith(b"\n"):
             atomic_write_text(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
-
-
-def _read_json(path: str) -> dict:
-    with open(path, encoding="utf-8") as handle:
-        return json.load(handle)
 
 
 def _file_hash(path: str) -> str:

