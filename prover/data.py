@@ -267,17 +267,11 @@ def normalize_statement(statement: str) -> str:
 
 
 def read_benchmark_statements(path: str) -> tuple[set[str], set[str]]:
-    """(normalised statements, names) of a benchmark JSONL with ``formal_statement`` and ``name``."""
-    statements: set[str] = set()
-    names: set[str] = set()
-    for where, record in _jsonl_records(path):
-        if isinstance(record, DataError):
-            raise record
-        statements.add(normalize_statement(_field(record, "formal_statement", where)))
-        name = _field(record, "name", where, required=False)
-        if name:
-            names.add(name)
-    return statements, names
+    """(normalised statements, names) of a benchmark, read as search reads it."""
+    from prover.benchmark import load_theorems
+
+    theorems = load_theorems(path)
+    return {normalize_statement(t.formal_statement) for t in theorems}, {t.name for t in theorems}
 
 
 def drop_contaminated(
