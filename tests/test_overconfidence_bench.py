@@ -34,7 +34,14 @@ def test_reduced_run_writes_well_formed_results(tmp_path):
                 and len(confidence["correct"]) + len(confidence["wrong"]) == results["test_problems"]
             )
             assert all(0.0 <= p <= 1.0 for p in confidence["correct"] + confidence["wrong"])
-    assert "| CE | 1 |" in (tmp_path / "results.md").read_text()
+            by_operation = epoch["by_operation"]
+            assert set(by_operation) == set(results["task"]) == {"+", "*%"}
+            assert sum(o["problems"] for o in by_operation.values()) == results["test_problems"]
+            for k in ("1", "256"):  # the whole is the problem-weighted mean of its operations
+                whole = sum(o["problems"] * o["pass_at"][k] for o in by_operation.values())
+                assert abs(whole / results["test_problems"] - epoch["pass_at"][k]) < 1e-9
+    report = (tmp_path / "results.md").read_text()
+    assert "| CE | 1 |" in report and "## `a * b mod 11` problems only" in report
     assert (tmp_path / "pass_at_k.png").stat().st_size > 0 and (
         tmp_path / "confidence.png"
     ).stat().st_size > 0

@@ -1,19 +1,23 @@
 """CE's pass@N falls with training while DCO holds it: the seed paper's effect at CPU scale.
 
-Task: modular addition, "a + b mod P" -> the residue as a decimal string, with an exact checker. A random
-TRAIN_FRACTION of the P^2 problems is the training set, and TEST_PROBLEMS other problems are held out
-(never trained on). Why this task: every answer is short and checkable, the answer space is small enough
-to compute the model's exact probability of every answer, and a tiny transformer trained from scratch
-partly generalizes, so pass@1 rises while over-confidence can make large-k coverage fall.
+Task ("mix"): two kinds of problems, with an exact checker: `a + b` (0 <= a, b < 31), which a tiny
+transformer learns to generalize, and `a * b mod 31`, which it cannot learn in this budget and can only
+memorize. 60% of the addition problems and 35% of the multiplication problems are the training set; the
+rest are held out, split into validation and test problems (never trained on). Why: like MATH for the
+paper's model, the test set mixes problems within the model's reach and problems beyond it. With training,
+CE's pass@1 rises (additions), while on the multiplications it grows confident in wrong answers, so
+pass@256 falls from its peak. Single-operation tasks (`--task add|modadd`) either generalize or memorize
+as a whole and do not show both halves (README). Settings were chosen on the validation problems
+(`--split valid`); the committed results are the test problems'.
 
-Runs: CE and DCO with several N', same data, same seeds, same number of optimizer steps, all trained by
-`prover train` (tiny random Llama, the project's losses and confidence filter). After every epoch: the
-model's probability of each of the P answer strings (teacher forcing, answer + eos) and of everything else
-(the invalid remainder); 256 samples per problem at temperature 1 are drawn from that exact distribution;
-pass@k (k = 1..256) with the unbiased estimator; the greedy answer's probability (greedy decoding),
-split by correct / wrong.
+Runs: CE and DCO with several N', same data, same seeds, same number of optimizer steps (epsilon 0: no
+confidence filter, so no run stops early and the batches are the same), all trained by `prover train`
+(tiny random Llama, the project's losses). After every epoch: 256 samples per problem at temperature 1
+(drawn exactly: see `evaluate`), pass@k (k = 1..256) with the unbiased estimator, over all problems and per
+operation; the greedy answer's probability, split by correct / wrong.
 
     python benchmarks/overconfidence/run.py                 # full: 3 seeds, writes results.json, .md, .png
+    python benchmarks/overconfidence/run.py --split valid --seeds 0 --out /tmp/oc   # try settings
     python benchmarks/overconfidence/run.py --quick --out /tmp/oc   # a reduced run (the test uses it)
 """
 
@@ -33,29 +37,46 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 KS = (1, 4, 16, 64, 256)
 
 
-def make_task(modulus: int, train_fraction: float, test_problems: int, seed: int = 1234):
-    """Problems (a, b) with 0 <= a, b < modulus, split into training and held-out test problems."""
-    pairs = [(a, b) for a in range(modulus) for b in range(modulus)]
-    random.Random(seed).shuffle(pairs)
-    n_train = int(len(pairs) * train_fraction)
-    train, test = pairs[:n_train], pairs[n_train : n_train + test_problems]
-    assert not set(train) & set(test)
-    return train, test
+# A task is a list of operations; a problem is (operation, a, b) with 0 <= a, b < modulus.
+OPERATIONS = {
+    "+": (lambda a, b, m: f"{a} + {b}", lambda a, b, m: a + b),
+    "+%": (lambda a, b, m: f"{a} + {b} mod {m}", lambda a, b, m: (a + b) % m),
+    "*%": (lambda a, b, m: f"{a} * {b} mod {m}", lambda a, b, m: (a * b) % m),
+}
+TASKS = {"mix": ["+", "*%"], "add": ["+"], "modadd": ["+%"]}
 
 
-TASK = {"name": "modadd"}
+def make_task(task: str, modulus: int, train_fraction: list[float], valid: int, test: int, seed: int = 1234):
+    """Training, validation and test problems, disjoint; `train_fraction` per operation (one for all)."""
+    operations = TASKS[task]
+    fractions = train_fraction * len(operations) if len(train_fraction) == 1 else train_fraction
+    if len(fractions) != len(operations):
+        raise ValueError(f"--train_fraction needs 1 or {len(operations)} values for {operations}")
+    rng = random.Random(seed)
+    train, rest = [], []
+    for op, fraction in zip(operations, fractions):
+        problems = [(op, a, b) for a in range(modulus) for b in range(modulus)]
+        rng.shuffle(problems)
+        n_train = int(len(problems) * fraction)
+        train += problems[:n_train]
+        rest += problems[n_train:]
+    rng.shuffle(train)
+    rng.shuffle(rest)
+    if len(rest) < valid + test:
+        raise ValueError(
+            f"only {len(rest)} problems are left for {valid} validation and {test} test problems"
+        )
+    return train, rest[:valid], rest[valid : valid + test]
 
 
-def state(a: int, b: int, modulus: int) -> str:
-    return f"{a} + {b} mod {modulus}" if TASK["name"] == "modadd" else f"{a} + {b}"
+def state(problem, modulus: int) -> str:
+    op, a, b = problem
+    return OPERATIONS[op][0](a, b, modulus)
 
 
-def answer(a: int, b: int, modulus: int) -> int:
-    return (a + b) % modulus if TASK["name"] == "modadd" else a + b
-
-
-def candidates(modulus: int) -> list[int]:
-    return list(range(modulus)) if TASK["name"] == "modadd" else list(range(2 * modulus - 1))
+def answer(problem, modulus: int) -> str:
+    op, a, b = problem
+    return str(OPERATIONS[op][1](a, b, modulus))
 
 
 def train_run(
@@ -68,13 +89,19 @@ def train_run(
         tiny=True, data=data, data_kind="tactic", loss="ce" if method == "ce" else "dco", n=n_prime or 1,
         epsilon=args.epsilon if method == "dco" else 0.0, output_dir=out, global_batch_size=args.batch,
         per_device_batch_size=args.batch, max_steps=args.epochs * steps_per_epoch, learning_rate=args.lr,
-        warmup_steps=0, weight_decay=0.0, eval_fraction=0.0, save_steps=steps_per_epoch, logging_steps=steps_per_epoch,
+        warmup_steps=0, weight_decay=args.weight_decay, eval_fraction=0.0, save_steps=steps_per_epoch, logging_steps=steps_per_epoch,
         max_length=64, seed=seed,
     )  # fmt: skip
     return run_train(cfg)
 
 
-def evaluate(model_dir: str, test, modulus: int, samples: int, seed: int) -> dict:
+def evaluate(model_dir: str, problems, modulus: int, samples: int, seed: int) -> dict:
+    """pass@k from `samples` temperature-1 samples per problem, and the greedy answer's confidence.
+
+    A sample is correct exactly when the model generates the answer's tokens and then eos, so the number of
+    correct samples is drawn from Binomial(samples, p) with p that sequence's probability (teacher forcing):
+    the same distribution as sampling, without generating the wrong answers.
+    """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -83,39 +110,41 @@ def evaluate(model_dir: str, test, modulus: int, samples: int, seed: int) -> dic
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    prompts = [state(a, b, modulus) + ":::" for a, b in test]
-    answers = [str(r) for r in candidates(modulus)]
-    eos = tokenizer.eos_token_id
-    answer_ids = [tokenizer(a, add_special_tokens=False)["input_ids"] + [eos] for a in answers]
-    generator = torch.Generator().manual_seed(seed)
-    passes = {k: [] for k in KS}
-    for prompt, (a, b) in zip(prompts, test):
+    prompts = [state(problem, modulus) + ":::" for problem in problems]
+    answers = [answer(problem, modulus) for problem in problems]
+    rows, spans = [], []
+    for prompt, text in zip(prompts, answers):
         prompt_ids = tokenizer(prompt)["input_ids"]
-        rows = [prompt_ids + ids for ids in answer_ids]
-        width = max(map(len, rows))
-        batch = torch.full((len(rows), width), tokenizer.pad_token_id)
-        for i, row in enumerate(rows):
-            batch[i, : len(row)] = torch.tensor(row)
-        with torch.no_grad():
-            logp = torch.log_softmax(model(batch).logits.double(), dim=-1)
-        seq = torch.stack([
-            sum(logp[i, len(prompt_ids) - 1 + t, tok] for t, tok in enumerate(ids)) for i, ids in enumerate(answer_ids)
-        ])  # fmt: skip
-        probs = seq.exp()
-        distribution = torch.cat([probs, (1 - probs.sum()).clamp(min=0).unsqueeze(0)])  # + the invalid rest
-        draws = torch.multinomial(distribution.float(), samples, replacement=True, generator=generator)
-        correct = int((draws == candidates(modulus).index(answer(a, b, modulus))).sum())
-        for k in KS:
-            passes[k].append(pass_at_k(samples, correct, k))
+        answer_ids = tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        rows.append(prompt_ids + answer_ids)
+        spans.append((len(prompt_ids), answer_ids))
+    batch = torch.full((len(rows), max(map(len, rows))), tokenizer.pad_token_id)
+    for i, row in enumerate(rows):
+        batch[i, : len(row)] = torch.tensor(row)
+    with torch.no_grad():
+        logp = torch.log_softmax(model(batch).logits.double(), dim=-1)
+    p_correct = torch.stack([
+        sum(logp[i, start - 1 + t, token] for t, token in enumerate(ids)) for i, (start, ids) in enumerate(spans)
+    ]).exp()  # fmt: skip
+    generator = torch.Generator().manual_seed(seed)
+    correct = torch.binomial(torch.full_like(p_correct, samples), p_correct.clamp(0, 1), generator=generator)
+
+    def passes(indices) -> dict:
+        return {str(k): statistics.fmean(pass_at_k(samples, int(correct[i]), k) for i in indices) for k in KS}
+
+    by_operation = {}
+    for i, (op, _, _) in enumerate(problems):
+        by_operation.setdefault(op, []).append(i)
     greedy = HFSampler(model, tokenizer).generate(prompts, 1, temperature=0.0, max_tokens=4)
     confidence = {"correct": [], "wrong": []}
-    for (c,), (a, b) in zip(greedy, test):
-        confidence["correct" if c.text.strip() == str(answer(a, b, modulus)) else "wrong"].append(
-            math.exp(c.logprob)
+    for (completion,), text in zip(greedy, answers):
+        confidence["correct" if completion.text.strip() == text else "wrong"].append(
+            math.exp(completion.logprob)
         )
     return {
-        "pass_at": {str(k): statistics.fmean(v) for k, v in passes.items()},
+        "pass_at": passes(range(len(problems))),
         "greedy_confidence": confidence,
+        "by_operation": {op: {"problems": len(ix), "pass_at": passes(ix)} for op, ix in by_operation.items()},
     }
 
 
@@ -128,26 +157,49 @@ def checkpoints_by_epoch(run_dir: str, steps_per_epoch: int, epochs: int) -> lis
     ]
 
 
-def table(runs: list[dict]) -> str:
+def label(method: str, n_prime) -> str:
+    return "CE" if method == "ce" else f"DCO N'={n_prime}"
+
+
+def mean_se(xs: list[float]) -> str:
+    se = statistics.stdev(xs) / math.sqrt(len(xs)) if len(xs) > 1 else 0.0
+    return f"{statistics.fmean(xs):.1f} ± {se:.1f}"
+
+
+def table(runs: list[dict], epochs: set[int] | None = None, operation: str | None = None) -> str:
+    """Rows: method and epoch; columns: pass@k in %, mean ± standard error over seeds (of one operation)."""
     groups: dict = {}
     for run in runs:
-        key = (run["method"], run["n_prime"])
         for epoch in run["epochs"]:
-            groups.setdefault(key, {}).setdefault(epoch["epoch"], []).append(epoch["pass_at"])
+            if epochs is None or epoch["epoch"] in epochs:
+                values = epoch["by_operation"][operation] if operation else epoch
+                groups.setdefault((run["method"], run["n_prime"]), {}).setdefault(epoch["epoch"], []).append(
+                    values["pass_at"]
+                )
     lines = [
         "| method | epoch | " + " | ".join(f"pass@{k}" for k in KS) + " |",
         "|---|---|" + "---|" * len(KS),
     ]
-    for (method, n_prime), epochs in groups.items():
-        label = "CE" if method == "ce" else f"DCO N'={n_prime}"
-        for epoch, values in sorted(epochs.items()):
-            cells = []
-            for k in KS:
-                xs = [100 * v[str(k)] for v in values]
-                se = statistics.stdev(xs) / math.sqrt(len(xs)) if len(xs) > 1 else 0.0
-                cells.append(f"{statistics.fmean(xs):.1f} ± {se:.1f}")
-            lines.append(f"| {label} | {epoch} | " + " | ".join(cells) + " |")
+    for (method, n_prime), by_epoch in groups.items():
+        for epoch, values in sorted(by_epoch.items()):
+            cells = [mean_se([100 * v[str(k)] for v in values]) for k in KS]
+            lines.append(f"| {label(method, n_prime)} | {epoch} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def report(runs: list[dict], results: dict) -> str:
+    """results.md: every fifth epoch, then each operation apart, then every epoch."""
+    last = max(e["epoch"] for e in runs[0]["epochs"])
+    selected = {1, *range(5, last + 1, 5), last}
+    seeds = sorted({r["seed"] for r in runs})
+    parts = [
+        f"pass@k in % of {results['test_problems']} {results['evaluated_on']} problems, mean ± standard error "
+        f"over seeds {seeds}.\n\n## Selected epochs\n\n{table(runs, selected)}"
+    ]
+    for op, form in results["task"].items():
+        parts.append(f"\n## `{form}` problems only\n\n{table(runs, selected, op)}")
+    parts.append(f"\n## Every epoch\n\n{table(runs)}")
+    return "".join(parts)
 
 
 def plots(runs: list[dict], out: str) -> None:
@@ -166,7 +218,7 @@ def plots(runs: list[dict], out: str) -> None:
                 statistics.fmean(100 * r["epochs"][i]["pass_at"][str(k)] for r in mine)
                 for i in range(len(epochs))
             ]
-            ax.plot(epochs, means, marker=".", label="CE" if method == "ce" else f"DCO N'={n_prime}")
+            ax.plot(epochs, means, marker=".", label=label(method, n_prime))
         ax.set_title(f"pass@{k}")
         ax.set_xlabel("epoch")
     axes[0].set_ylabel("% of test problems")
@@ -183,7 +235,7 @@ def plots(runs: list[dict], out: str) -> None:
         ]
         wrong = [p for r in last[(method, n_prime)] for p in r["epochs"][-1]["greedy_confidence"]["wrong"]]
         ax.hist([correct, wrong], bins=10, range=(0, 1), label=["greedy correct", "greedy wrong"])
-        ax.set_title("CE" if method == "ce" else f"DCO N'={n_prime}")
+        ax.set_title(label(method, n_prime))
         ax.set_xlabel("p(greedy answer), last epoch")
     axes[0].legend(fontsize=7)
     fig.tight_layout()
@@ -198,45 +250,48 @@ def main() -> int:
     parser.add_argument("--out", default=HERE)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=["ce", "dco:4", "dco:16", "dco:256"])
+    parser.add_argument("--task", default="mix", choices=sorted(TASKS), help=f"operations: {TASKS}")
+    parser.add_argument("--modulus", type=int, default=31, help="operands 0 <= a, b < modulus")
     parser.add_argument(
-        "--task", default="modadd", choices=["modadd", "add"], help="a + b mod P, or a + b (0 <= a, b < P)"
+        "--train_fraction",
+        type=float,
+        nargs="+",
+        default=[0.6, 0.35],
+        help="of each operation's problems (one value: all)",
     )
-    parser.add_argument("--modulus", type=int, default=31)
-    parser.add_argument("--train_fraction", type=float, default=0.3)
+    parser.add_argument("--valid_problems", type=int, default=200)
     parser.add_argument("--test_problems", type=int, default=200)
-    parser.add_argument("--epochs", type=int, default=30)
+    parser.add_argument(
+        "--split", default="test", choices=["valid", "test"], help="evaluate on: tune settings on valid"
+    )
+    parser.add_argument("--epochs", type=int, default=40)
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--epsilon", type=float, default=0.1)
+    parser.add_argument("--weight_decay", type=float, default=0.0)
+    parser.add_argument("--epsilon", type=float, default=0.0, help="DCO's confidence filter")
     parser.add_argument("--samples", type=int, default=256)
     parser.add_argument(
         "--quick", action="store_true", help="a reduced run: 1 seed, CE and DCO N'=256, 2 epochs"
     )
     args = parser.parse_args()
     if args.quick:
-        args.seeds, args.methods, args.epochs, args.test_problems, args.modulus = (
-            [0],
-            ["ce", "dco:256"],
-            2,
-            20,
-            11,
-        )
+        args.seeds, args.methods, args.epochs = [0], ["ce", "dco:256"], 2
+        args.modulus, args.valid_problems, args.test_problems = 11, 10, 20
     import logging
-
-    TASK["name"] = args.task
 
     logging.basicConfig(level=logging.WARNING)
     os.makedirs(args.out, exist_ok=True)
     work = os.path.join(args.out, "work")
-    train, test = make_task(args.modulus, args.train_fraction, args.test_problems)
+    train, valid, test = make_task(
+        args.task, args.modulus, args.train_fraction, args.valid_problems, args.test_problems
+    )
+    evaluated = valid if args.split == "valid" else test
     data = os.path.join(work, "train.jsonl")
     os.makedirs(work, exist_ok=True)
     with open(data, "w", encoding="utf-8") as handle:
-        for a, b in train:
-            handle.write(
-                json.dumps({"state": state(a, b, args.modulus), "tactic": str(answer(a, b, args.modulus))})
-                + "\n"
-            )
+        for problem in train:
+            record = {"state": state(problem, args.modulus), "tactic": answer(problem, args.modulus)}
+            handle.write(json.dumps(record) + "\n")
     steps_per_epoch = math.ceil(len(train) / args.batch)
     started = time.perf_counter()
     runs = []
@@ -251,28 +306,28 @@ def main() -> int:
             for epoch, path in enumerate(
                 checkpoints_by_epoch(run_dir, steps_per_epoch, args.epochs), start=1
             ):
-                epochs.append({"epoch": epoch, **evaluate(path, test, args.modulus, args.samples, seed)})
+                epochs.append({"epoch": epoch, **evaluate(path, evaluated, args.modulus, args.samples, seed)})
             runs.append({"method": method, "n_prime": n_prime, "seed": seed, "epochs": epochs})
-            last = epochs[-1]["pass_at"]
-            print(
-                f"{spec:>8} seed {seed}: pass@1 {last['1']:.3f}  pass@256 {last['256']:.3f}  ({time.perf_counter() - started:.0f}s)",
-                flush=True,
-            )
+            for k in ("1", "256"):
+                curve = " ".join(f"{100 * e['pass_at'][k]:.0f}" for e in epochs)
+                print(f"{spec:>8} seed {seed} pass@{k:<3} by epoch: {curve}", flush=True)
+            print(f"({time.perf_counter() - started:.0f}s)", flush=True)
     settings = {k: v for k, v in vars(args).items() if k != "out"}
     results = {
-        "task": "modular addition",
+        "task": {op: OPERATIONS[op][0]("a", "b", args.modulus) for op in TASKS[args.task]},
         "settings": settings,
         "train_problems": len(train),
-        "test_problems": len(test),
+        "evaluated_on": args.split,
+        "test_problems": len(evaluated),
         "runs": runs,
     }
     with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=1)
     with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as handle:
-        handle.write(table(runs))
+        handle.write(report(runs, results))
     plots(runs, args.out)
     shutil.rmtree(work, ignore_errors=True)
-    print(table(runs))
+    print(table(runs, {1, args.epochs // 2, args.epochs}))
     print(f"total {time.perf_counter() - started:.0f}s -> {args.out}")
     return 0
 
