@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 
@@ -46,3 +47,48 @@ def test_reduced_run_writes_well_formed_results(tmp_path):
         tmp_path / "confidence.png"
     ).stat().st_size > 0
     assert not (tmp_path / "work").exists()  # checkpoints are not left behind
+
+
+def test_exact_answer_probability_matches_sampling(tmp_path):
+    """The benchmark draws pass@k from p(answer + eos) instead of generating: real temperature-1 samples of
+    a trained model must hit the answer at that rate."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("oc_run", ROOT / "benchmarks" / "overconfidence" / "run.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from prover.config import TrainConfig
+    from prover.sample import HFSampler
+    from prover.train import run_train
+
+    train, _, _ = bench.make_task("mix", 11, [0.6, 0.35], 0, 0)
+    data = tmp_path / "train.jsonl"
+    data.write_text(
+        "".join(
+            json.dumps({"state": bench.state(p, 11), "tactic": bench.answer(p, 11)}) + "\n" for p in train
+        )
+    )
+    model_dir = run_train(
+        TrainConfig(
+            tiny=True, data=str(data), data_kind="tactic", output_dir=str(tmp_path / "run"), max_steps=300,
+            global_batch_size=16, per_device_batch_size=16, learning_rate=3e-3, warmup_steps=0,
+            eval_fraction=0.0, save_steps=1000, logging_steps=1000, max_length=64, seed=0,
+        )
+    )  # fmt: skip
+    tokenizer = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    problems = train[:6]
+    prompts = [bench.prompt(p, 11) for p in problems]
+    answers = [bench.answer(p, 11) for p in problems]
+    p = bench.answer_probabilities(model, tokenizer, prompts, answers).tolist()
+    assert max(p) > 0.2 and min(p) < 0.95, p  # a range where a wrong p would show
+    n = 600
+    samples = HFSampler(model, tokenizer).generate(
+        prompts, n, temperature=1.0, top_p=1.0, max_tokens=6, seed=list(range(len(prompts)))
+    )
+    for expected, completions, text in zip(p, samples, answers):
+        hits = sum(c.text.strip() == text for c in completions)
+        tolerance = 5 * math.sqrt(expected * (1 - expected) / n) + 0.01
+        assert abs(hits / n - expected) <= tolerance, (text, hits / n, expected)

@@ -95,12 +95,39 @@ def train_run(
     return run_train(cfg)
 
 
+def answer_probabilities(model, tokenizer, prompts: list[str], answers: list[str]):
+    """Each answer's probability under the model (teacher forcing): its tokens, then eos, after the prompt,
+    tokenized as in training (prompt and target apart)."""
+    import torch
+
+    rows, spans = [], []
+    for prompt, text in zip(prompts, answers):
+        prompt_ids = tokenizer(prompt)["input_ids"]
+        answer_ids = tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
+        rows.append(prompt_ids + answer_ids)
+        spans.append((len(prompt_ids), answer_ids))
+    batch = torch.full((len(rows), max(map(len, rows))), tokenizer.pad_token_id)
+    for i, row in enumerate(rows):
+        batch[i, : len(row)] = torch.tensor(row)  # right padding: a causal model never sees it
+    with torch.no_grad():
+        logp = torch.log_softmax(model(batch).logits.double(), dim=-1)
+    return torch.stack([
+        sum(logp[i, start - 1 + t, token] for t, token in enumerate(ids)) for i, (start, ids) in enumerate(spans)
+    ]).exp()  # fmt: skip
+
+
+def prompt(problem, modulus: int) -> str:
+    from prover.prompts import TACTIC_PROMPT
+
+    return TACTIC_PROMPT.format(state=state(problem, modulus))
+
+
 def evaluate(model_dir: str, problems, modulus: int, samples: int, seed: int) -> dict:
     """pass@k from `samples` temperature-1 samples per problem, and the greedy answer's confidence.
 
     A sample is correct exactly when the model generates the answer's tokens and then eos, so the number of
-    correct samples is drawn from Binomial(samples, p) with p that sequence's probability (teacher forcing):
-    the same distribution as sampling, without generating the wrong answers.
+    correct samples is drawn from Binomial(samples, p) with p that sequence's probability: the distribution
+    of sampling, without generating the wrong answers (tests/test_overconfidence_bench.py compares the two).
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
@@ -110,22 +137,9 @@ def evaluate(model_dir: str, problems, modulus: int, samples: int, seed: int) ->
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
-    prompts = [state(problem, modulus) + ":::" for problem in problems]
+    prompts = [prompt(problem, modulus) for problem in problems]
     answers = [answer(problem, modulus) for problem in problems]
-    rows, spans = [], []
-    for prompt, text in zip(prompts, answers):
-        prompt_ids = tokenizer(prompt)["input_ids"]
-        answer_ids = tokenizer(text, add_special_tokens=False)["input_ids"] + [tokenizer.eos_token_id]
-        rows.append(prompt_ids + answer_ids)
-        spans.append((len(prompt_ids), answer_ids))
-    batch = torch.full((len(rows), max(map(len, rows))), tokenizer.pad_token_id)
-    for i, row in enumerate(rows):
-        batch[i, : len(row)] = torch.tensor(row)
-    with torch.no_grad():
-        logp = torch.log_softmax(model(batch).logits.double(), dim=-1)
-    p_correct = torch.stack([
-        sum(logp[i, start - 1 + t, token] for t, token in enumerate(ids)) for i, (start, ids) in enumerate(spans)
-    ]).exp()  # fmt: skip
+    p_correct = answer_probabilities(model, tokenizer, prompts, answers)
     generator = torch.Generator().manual_seed(seed)
     correct = torch.binomial(torch.full_like(p_correct, samples), p_correct.clamp(0, 1), generator=generator)
 
