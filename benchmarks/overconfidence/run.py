@@ -216,7 +216,7 @@ def report(runs: list[dict], results: dict) -> str:
     return "".join(parts)
 
 
-def plots(runs: list[dict], out: str) -> None:
+def plots(runs: list[dict], out: str, split: str) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -235,7 +235,7 @@ def plots(runs: list[dict], out: str) -> None:
             ax.plot(epochs, means, marker=".", label=label(method, n_prime))
         ax.set_title(f"pass@{k}")
         ax.set_xlabel("epoch")
-    axes[0].set_ylabel("% of test problems")
+    axes[0].set_ylabel(f"% of {split} problems")
     axes[-1].legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(os.path.join(out, "pass_at_k.png"), dpi=110)
@@ -293,6 +293,8 @@ def main() -> int:
         args.modulus, args.valid_problems, args.test_problems = 11, 10, 20
     import logging
 
+    from prover.records import atomic_write_text
+
     logging.basicConfig(level=logging.WARNING)
     os.makedirs(args.out, exist_ok=True)
     work = os.path.join(args.out, "work")
@@ -335,11 +337,9 @@ def main() -> int:
         "test_problems": len(evaluated),
         "runs": runs,
     }
-    with open(os.path.join(args.out, "results.json"), "w", encoding="utf-8") as handle:
-        json.dump(results, handle, indent=1)
-    with open(os.path.join(args.out, "results.md"), "w", encoding="utf-8") as handle:
-        handle.write(report(runs, results))
-    plots(runs, args.out)
+    atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(results, indent=1))
+    atomic_write_text(os.path.join(args.out, "results.md"), report(runs, results))
+    plots(runs, args.out, args.split)
     shutil.rmtree(work, ignore_errors=True)
     print(table(runs, {1, args.epochs // 2, args.epochs}))
     print(f"total {time.perf_counter() - started:.0f}s -> {args.out}")
