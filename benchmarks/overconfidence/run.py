@@ -125,9 +125,10 @@ def prompt(problem, modulus: int) -> str:
 def evaluate(model_dir: str, problems, modulus: int, samples: int, seed: int) -> dict:
     """pass@k from `samples` temperature-1 samples per problem, and the greedy answer's confidence.
 
-    A sample is correct exactly when the model generates the answer's tokens and then eos, so the number of
-    correct samples is drawn from Binomial(samples, p) with p that sequence's probability: the distribution
-    of sampling, without generating the wrong answers (tests/test_overconfidence_bench.py compares the two).
+    A sample is correct when the model generates the answer's tokens and then eos, so the number of correct
+    samples is drawn from Binomial(samples, p) with p that sequence's probability: the distribution of
+    sampling, without generating the wrong answers. (Other token sequences that spell the answer are left
+    out; tests/test_overconfidence_bench.py checks against real samples that they do not matter.)
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
