@@ -17,6 +17,8 @@ import typing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from prover.prompts import TACTIC_PROMPT, TACTIC_TARGET, WHOLE_PROMPT, WHOLE_TARGET
+
 T = TypeVar("T")
 
 
@@ -76,13 +78,10 @@ class TrainConfig:
     )
     skip_bad: bool = option(False, "skip malformed lines (and count them) instead of stopping at the first")
     max_length: int = option(2048, "max tokens of prompt + target; longer examples are dropped, never cut")
-    tactic_prompt: str = option("{state}:::", "prompt template of tactic models")
-    tactic_target: str = option("{tactic}", "target template of tactic models (eos is appended)")
-    whole_prompt: str = option(
-        "Complete the following Lean 4 code:\n\n```lean4\n{header}{informal_prefix}{formal_statement}",
-        "prompt template of whole-proof models",
-    )
-    whole_target: str = option("{proof}\n```", "target template of whole-proof models (eos is appended)")
+    tactic_prompt: str = option(TACTIC_PROMPT, "prompt template of tactic models")
+    tactic_target: str = option(TACTIC_TARGET, "target template of tactic models (eos is appended)")
+    whole_prompt: str = option(WHOLE_PROMPT, "prompt template of whole-proof models")
+    whole_target: str = option(WHOLE_TARGET, "target template of whole-proof models (eos is appended)")
     # objective
     loss: str = option(
         "dco", "ce | dco (sequence level; whole proof over traces with trace_id) | dco_step", LOSSES
@@ -373,11 +372,8 @@ class SearchConfig:
     batch_theorems: int = option(
         16, "theorems advanced together (one generation call per step for all their attempts)"
     )
-    tactic_prompt: str = option("{state}:::", "prompt template of tactic models (as in training)")
-    whole_prompt: str = option(
-        "Complete the following Lean 4 code:\n\n```lean4\n{header}{informal_prefix}{formal_statement}",
-        "prompt template of whole-proof models (as in training)",
-    )
+    tactic_prompt: str = option(TACTIC_PROMPT, "prompt template of tactic models (as in training)")
+    whole_prompt: str = option(WHOLE_PROMPT, "prompt template of whole-proof models (as in training)")
     proof_stop: str = option("```", "whole: the proof ends before this string")
     tensor_parallel_size: int = option(1, "vllm: GPUs per engine")
     engines: int = option(
@@ -445,7 +441,7 @@ class ProveConfig:
     benchmark: str = option("", "benchmark JSONL holding the statement (with --name)")
     name: str = option("", "the theorem of --benchmark")
     model: str = option("", "a tactic model (path or hub name) for 'suggest'")
-    tactic_prompt: str = option("{state}:::", "prompt template of the tactic model")
+    tactic_prompt: str = option(TACTIC_PROMPT, "prompt template of the tactic model")
     timeout: float = option(300.0, "seconds per tactic")
     memory_mb: int = option(16384, "address-space cap of the REPL in MB; 0: none")
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prover.lean.messages import Message
-from prover.prompts import format_goals
+from prover.prompts import TACTIC_PROMPT, format_goals
 from prover.verify import Reason, Reference, VerifyResult, code_only, parse_axioms
 
 PROMPT, CONTINUATION = "tactic> ", "...     "
@@ -151,7 +151,7 @@ class ProofSession:
         verify: Callable[[Reference, str], VerifyResult],
         sampler=None,
         timeout: float = 300.0,
-        tactic_prompt: str = "{state}:::",
+        tactic_prompt: str = TACTIC_PROMPT,
     ):
         self.reference, self.repl_factory, self.verify = reference, repl_factory, verify
         self.sampler, self.timeout, self.tactic_prompt = sampler, timeout, tactic_prompt

@@ -266,23 +266,12 @@ class Search:
                 states[theorem] = f"cannot start the proof: {error}"
         return states
 
-    def _apply(self, repl, state: int, tactic: str):
-        started = time.perf_counter()
-        self.lean_steps += 1
-        try:
-            return repl.apply(state, tactic, self.cfg.timeout)
-        finally:
-            self.lean_seconds += time.perf_counter() - started
-
     def _finish(
         self, theorem: Theorem, index: int, strategy: str, tactics, logprobs, tokens, status=""
     ) -> Attempt:
-        if status:
-            return _attempt(
-                theorem, index, strategy, tactic_body(tactics), tactics, logprobs, None, tokens, status
-            )
-        result = self._check(theorem, tactic_body(tactics))
-        return _attempt(theorem, index, strategy, tactic_body(tactics), tactics, logprobs, result, tokens)
+        body = tactic_body(tactics)
+        result = None if status else self._check(theorem, body)
+        return _attempt(theorem, index, strategy, body, tactics, logprobs, result, tokens, status)
 
     def _repls(self, theorems: list[Theorem]):
         """REPL processes for a batch (up to ``workers``), each owning some theorems: proof states live in
@@ -348,10 +337,14 @@ class Search:
 
         if not tactic:
             return "lean_error"
+        started = time.perf_counter()
+        self.lean_steps += 1
         try:
-            reply = self._apply(repl, state, tactic)
+            reply = repl.apply(state, tactic, self.cfg.timeout)
         except ReplError:
             return "repl_failure"
+        finally:
+            self.lean_seconds += time.perf_counter() - started
         if reply.errors:
             return "lean_error"
         return reply

@@ -65,11 +65,7 @@ def test_exact_answer_probability_matches_sampling(tmp_path):
 
     train, _, _ = bench.make_task("mix", 11, [0.6, 0.35], 0, 0)
     data = tmp_path / "train.jsonl"
-    data.write_text(
-        "".join(
-            json.dumps({"state": bench.state(p, 11), "tactic": bench.answer(p, 11)}) + "\n" for p in train
-        )
-    )
+    bench.write_training_data(train, 11, str(data))
     model_dir = run_train(
         TrainConfig(
             tiny=True, data=str(data), data_kind="tactic", output_dir=str(tmp_path / "run"), max_steps=300,

@@ -79,6 +79,15 @@ def answer(problem, modulus: int) -> str:
     return str(OPERATIONS[op][1](a, b, modulus))
 
 
+def write_training_data(problems, modulus: int, path: str) -> None:
+    """Tactic-pair JSONL for `prover train`: the problem as the state, the answer as the tactic."""
+    with open(path, "w", encoding="utf-8") as handle:
+        for problem in problems:
+            handle.write(
+                json.dumps({"state": state(problem, modulus), "tactic": answer(problem, modulus)}) + "\n"
+            )
+
+
 def train_run(
     method: str, n_prime: int | None, seed: int, data: str, out: str, args, steps_per_epoch: int
 ) -> str:
@@ -305,10 +314,7 @@ def main() -> int:
     evaluated = valid if args.split == "valid" else test
     data = os.path.join(work, "train.jsonl")
     os.makedirs(work, exist_ok=True)
-    with open(data, "w", encoding="utf-8") as handle:
-        for problem in train:
-            record = {"state": state(problem, args.modulus), "tactic": answer(problem, args.modulus)}
-            handle.write(json.dumps(record) + "\n")
+    write_training_data(train, args.modulus, data)
     steps_per_epoch = math.ceil(len(train) / args.batch)
     started = time.perf_counter()
     runs = []
