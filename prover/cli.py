@@ -87,7 +87,7 @@ def _check(args: argparse.Namespace) -> int:
     code = sys.stdin.read() if cfg.file == "-" else open(cfg.file, encoding="utf-8").read()
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
     checker = Checker(_file_checking(cfg.timeout, cfg.memory_mb, cfg.allow_native_decide), command)
-    return main_check(code, source, checker.run_file, reference, cfg.allow_native_decide)
+    return main_check(code, source, checker.run, reference, cfg.allow_native_decide)
 
 
 def _file_checking(timeout: float, memory_mb: int, allow_native_decide: bool = False) -> VerifyConfig:

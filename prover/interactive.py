@@ -9,7 +9,6 @@ assembled proof passes the same acceptance rules as ``prover verify``.
 from __future__ import annotations
 
 import math
-import re
 import sys
 import threading
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from dataclasses import dataclass, field
 
 from prover.lean.messages import Message
 from prover.prompts import TACTIC_PROMPT, format_goals
-from prover.verify import Reason, Reference, VerifyResult, code_only, parse_axioms
+from prover.verify import Reason, Reference, Runner, VerifyResult, check_proof, check_standalone
 
 PROMPT, CONTINUATION = "tactic> ", "...     "
 HELP = """commands:
@@ -73,52 +72,27 @@ def parse_command(text: str) -> Command:
 # --------------------------------------------------------------------------- prover check
 
 
-def declared_theorems(code: str) -> list[str]:
-    return re.findall(r"(?:^|\s)(?:theorem|lemma)\s+([^\s:({\[⦃]+)", code_only(code))
-
-
 @dataclass
 class FileReport:
-    messages: list[Message]
+    verdict: VerifyResult  # against the reference statement when one is given, else the file on its own
     axioms: dict[str, list[str] | None]  # per theorem; None when Lean printed nothing for it
-    verdict: VerifyResult | None = None  # with a reference statement
 
     @property
     def accepted(self) -> bool:
-        if self.verdict is not None:
-            return self.verdict.accepted
-        from prover.verify import STANDARD_AXIOMS
-
-        clean = not any(m.severity == "error" or "sorry" in m.data for m in self.messages)
-        return clean and all(a is not None and set(a) <= STANDARD_AXIOMS for a in self.axioms.values())
+        return self.verdict.accepted
 
 
 def check_file(
-    code: str, run: Callable, reference: Reference | None = None, allow_native_decide: bool = False
+    code: str, run: Runner, reference: Reference | None = None, allow_native_decide: bool = False
 ) -> FileReport:
-    """Lean's messages and each theorem's axioms for a person's file; the verdict when a reference is given."""
-    from prover.verify import check_proof
-
-    names = declared_theorems(code)
-    body = code.rstrip("\n") + "\n"
-    first_check = body.count("\n") + 2
-    suffix = "".join(f"\n#print axioms _root_.{name}\n" for name in names)
-    result = run(body + suffix)
-    if result.timed_out or result.crashed or result.out_of_memory:
-        raise RuntimeError(
-            "Lean did not finish: " + ("timeout" if result.timed_out else result.stderr[-500:])
-        )
-    own = [m for m in result.messages if m.line < first_check]
-    axioms: dict[str, list[str] | None] = {name: None for name in names}
-    for m in result.messages:
-        if m.line >= first_check and (listed := parse_axioms(m.data)) is not None:
-            quoted = re.match(r"'([^']+)'", m.data)
-            name = quoted.group(1) if quoted else ""
-            axioms[name.removeprefix("_root_.")] = listed
-    report = FileReport(own, axioms)
+    """The verifier's verdict on a person's file (``verify.py`` decides, as for every command), with each
+    theorem's axioms."""
     if reference is not None:
-        report.verdict = check_proof(reference, code, run, allow_native_decide=allow_native_decide)
-    return report
+        verdict = check_proof(reference, code, run, allow_native_decide)
+        checked = verdict.reason in (Reason.OK, Reason.AXIOMS)
+        return FileReport(verdict, {reference.name: verdict.axioms if checked else None})
+    verdict, axioms = check_standalone(code, run, allow_native_decide)
+    return FileReport(verdict, axioms)
 
 
 # --------------------------------------------------------------------------- the session
@@ -360,21 +334,21 @@ def interact(session: ProofSession, prompt_in: Callable[[str], str] = input, out
 
 
 def main_check(
-    code: str, source: str, run: Callable, reference: Reference | None, allow_native_decide: bool
+    code: str, source: str, run: Runner, reference: Reference | None, allow_native_decide: bool
 ) -> int:
     report = check_file(code, run, reference, allow_native_decide)
-    if report.messages:
-        print(render_messages(report.messages, source))
+    verdict = report.verdict
+    if verdict.messages:
+        print(render_messages(verdict.messages, source))
     for name, axioms in report.axioms.items():
         print(
             f"{name}: axioms: {', '.join(axioms) if axioms else 'none'}"
             if axioms is not None
-            else f"{name}: not checked (an error stopped it)"
+            else f"{name}: axioms not checked (an error or a rule stopped it)"
         )
-    if report.verdict is not None:
-        v = report.verdict
-        print(f"{reference.name}: {'accepted' if v.accepted else f'rejected ({v.reason.value}): {v.detail}'}")
-    else:
-        print("accepted" if report.accepted else "not accepted")
+    what = f"{reference.name}: " if reference is not None else ""
+    print(
+        f"{what}{'accepted' if verdict.accepted else f'rejected ({verdict.reason.value}): {verdict.detail}'}"
+    )
     sys.stdout.flush()
-    return 0 if report.accepted else 1
+    return 0 if verdict.accepted else 1

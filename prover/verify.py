@@ -1,38 +1,46 @@
 """The acceptance policy: when does a model's output count as a proof of the reference statement.
 
-Accepted only if all hold (checked in this order, the first failure is the reason):
-  * the output holds a proof (``empty`` otherwise);
-  * no construct that can fake a verdict or weaken checking appears outside comments (string contents
-    are scanned too: interpolations hold code):
-    ``sorry``/``admit``, ``axiom``, ``#exit``, ``set_option debug.*``/``pp.*``/``trust``, new syntax,
-    macros, notation, elaborators, delaborators, ``#eval``/``run_cmd``, ``unsafe``, ``implemented_by``,
-    ``extern``, ``import`` (``forbidden``);
-  * Lean reports no error (``error``) and no ``sorry`` (``sorry``);
-  * the checks this module appends after the proof ran (``#exit``, an open comment or a parse error
-    swallowing them is ``error``);
-  * the theorem, found by its reference name at the root namespace, has exactly the type of the
-    reference statement elaborated on its own under the reference header, both printed with
-    ``pp.all`` (``statement_mismatch``; this defeats changed statements, notation, instance and
-    helper-definition tricks; renaming a bound variable also counts as a change);
-  * ``#print axioms`` lists only ``propext``, ``Classical.choice``, ``Quot.sound`` (``axioms``;
+The only place that decides. Transports (``lean/filecheck.py``, ``lean/pool.py``) run Lean text and return
+its messages or an infrastructure failure; every command reaches ``check_proof`` (or ``check_standalone``
+for a person's file without a reference).
+
+A proof is accepted only if all hold (in this order; the first failure is the reason):
+  * the output holds code (``empty``);
+  * it lexes as Lean does (``lexer.py``; an unterminated comment, string or ``«`` name is refused) and its
+    tokens pass the rules (``forbidden``, or ``sorry`` for ``sorry``/``admit``): no axiom, ``unsafe``,
+    ``opaque``, ``import``, ``#`` command, new syntax, macro, notation, elaborator, simproc or
+    code run at elaboration time; ``set_option`` only for options on an allow-list; attributes only from
+    an allow-list; every ``namespace``/``section``/``mutual`` closed;
+  * Lean reports no error in the model's text (``error``) and no ``sorry`` (``sorry``);
+  * the kernel accepts ``theorem chk : Ref := @_root_.NAME``, where ``Ref`` is the reference statement
+    elaborated *before* the model's text under a fresh name (so the model cannot change what its names
+    mean) and the model's text sits inside a fresh ``section`` (so its options, ``open``s, variables and
+    ``include``s end before the check) (``statement_mismatch``; a missing theorem is ``error``);
+  * ``#print axioms chk`` lists only ``propext``, ``Classical.choice``, ``Quot.sound`` (``axioms``;
     ``allow_native_decide`` admits ``Lean.ofReduceBool`` and ``Lean.trustCompiler``).
-Timeouts, memory exhaustion and crashes are their own verdicts and never acceptance. The header is
-always the reference's; a model's own imports are not used. Not covered: bugs in Lean's kernel.
+Timeouts, memory exhaustion and crashes are their own verdicts and never acceptance. The header is always
+the reference's: a leading copy of it in the output is dropped token for token, as are imports that the
+header makes. Not covered: bugs in Lean's kernel.
 """
 
 from __future__ import annotations
 
 import re
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
 from prover.lean.filecheck import FileRun
-from prover.lean.header import split_header
+from prover.lean.lexer import LexError, Token, code_tokens, tokenize, walk
 from prover.lean.messages import Message
 
+POLICY_VERSION = 2  # bump when the acceptance rules change: cached verdicts of older rules are not reused
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 NATIVE_DECIDE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler"})
+
+# (header, body) -> Lean's messages (lines counted over header + body) or an infrastructure failure
+Runner = Callable[[str, str], FileRun]
 
 
 class Reason(str, Enum):
@@ -65,20 +73,6 @@ class Reference:
     def header_text(self) -> str:
         """The header as it starts every checked file (newline-terminated)."""
         return self.header if not self.header or self.header.endswith("\n") else self.header + "\n"
-
-
-@dataclass(frozen=True)
-class Assembled:
-    """The Lean file to check, and where the model's text starts in it (0-based line offset)."""
-
-    code: str
-    user_offset: int
-    check_line: int  # 1-based line of the appended ``#check``; ``#print axioms`` follows it
-
-    def without_header(self, header_text: str) -> Assembled:
-        """The same check as a REPL command run in the header's environment."""
-        lines = header_text.count("\n")
-        return Assembled(self.code[len(header_text) :], self.user_offset - lines, self.check_line - lines)
 
 
 @dataclass
@@ -114,155 +108,333 @@ class VerifyResult:
         }
 
 
-# --------------------------------------------------------------------------- text rules
+# --------------------------------------------------------------------------- token rules
+
+_FORBIDDEN_KEYWORDS = {
+    "axiom": "axiom declaration",
+    "unsafe": "unsafe",
+    "opaque": "opaque",
+    "import": "import",
+    "prelude": "prelude",
+    "initialize": "code run at elaboration time",
+    "run_cmd": "code run at elaboration time",
+    "run_elab": "code run at elaboration time",
+    "run_meta": "code run at elaboration time",
+    "run_tac": "code run at elaboration time",
+    "by_elab": "code run at elaboration time",
+    "syntax": "new syntax",
+    "macro": "macro",
+    "macro_rules": "macro",
+    "elab": "elaborator",
+    "elab_rules": "elaborator",
+    "notation": "notation",
+    "infix": "notation",
+    "infixl": "notation",
+    "infixr": "notation",
+    "prefix": "notation",
+    "postfix": "notation",
+    "binder_predicate": "notation",
+    "simproc": "simproc",
+    "dsimproc": "simproc",
+    "simproc_decl": "simproc",
+    "dsimproc_decl": "simproc",
+}
+_FORBIDDEN_KEYWORD_PREFIXES = ("notation", "builtin_", "register_", "declare_")
+_SORRY = ("sorry", "admit")
+_FORBIDDEN_NAMES = {"implemented_by": "implemented_by", "extern": "extern"}  # however spelled
+ALLOWED_OPTIONS = frozenset(
+    {
+        "maxHeartbeats",
+        "maxRecDepth",
+        "synthInstance.maxHeartbeats",
+        "synthInstance.maxSize",
+        "maxSynthPendingDepth",
+        "autoImplicit",
+        "relaxedAutoImplicit",
+        "tactic.hygienic",
+        "push_neg.use_distrib",
+        "simprocs",
+        "exponentiation.threshold",
+    }
+)
+_ALLOWED_OPTION_PREFIXES = ("linter.",)
+ALLOWED_ATTRIBUTES = frozenset(
+    {
+        "simp", "reducible", "irreducible", "semireducible", "instance", "default_instance", "inline",
+        "noinline", "specialize", "ext", "symm", "refl", "trans", "congr", "elab_as_elim",
+        "induction_eliminator", "cases_eliminator", "match_pattern", "norm_cast", "push_cast",
+        "field_simps", "mono", "gcongr", "simps", "to_additive", "nolint", "deprecated", "coe",
+        "nontriviality", "continuity", "measurability", "fun_prop", "grind", "local", "scoped",
+    }
+)  # fmt: skip
+_OPEN = {"(": ")", "[": "]", "{": "}", "⦃": "⦄", "⟨": "⟩", "@[": "]", "#[": "]", "%[": "]", "⟦": "⟧"}
+_CLOSE = set(_OPEN.values())
 
 
-_IDENT = re.compile(r"[\w'!?.]")
-_CHAR = re.compile(r"'(\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|.)|[^\\'\n])'")
-_RAW = re.compile(r'r(#*)"')
+def _option_allowed(name: str) -> bool:
+    return name in ALLOWED_OPTIONS or name.startswith(_ALLOWED_OPTION_PREFIXES)
 
 
-def code_only(text: str, keep_strings: bool = False) -> str:
-    """``text`` with comments blanked, and string literals too unless ``keep_strings`` (newlines kept).
-
-    Character literals (``'"'``) and raw strings (``r#"..."#``) are recognised so that a quote inside
-    them cannot desynchronise the scan and hide code as a "comment" or a "string".
-    """
-    out = []
-    i, n, depth = 0, len(text), 0
-
-    def blank(chunk: str) -> str:
-        return chunk if keep_strings else "".join("\n" if c == "\n" else " " for c in chunk)
-
-    while i < n:
-        two = text[i : i + 2]
-        after_code = i == 0 or not _IDENT.match(text[i - 1])
-        if depth:
-            if two in ("/-", "-/"):
-                depth += 1 if two == "/-" else -1
-                out.append("  ")
-                i += 2
-            else:
-                out.append("\n" if text[i] == "\n" else " ")
-                i += 1
-        elif two == "/-":
-            depth, i = 1, i + 2
-            out.append("  ")
-        elif two == "--":
-            end = text.find("\n", i)
-            end = n if end < 0 else end
-            out.append(" " * (end - i))
-            i = end
-        elif text[i] == "'" and after_code and (char := _CHAR.match(text, i)):
-            out.append(blank(char.group(0)))
-            i = char.end()
-        elif text[i] == "r" and after_code and (raw := _RAW.match(text, i)):
-            closing = '"' + raw.group(1)
-            end = text.find(closing, raw.end())
-            end = n if end < 0 else end + len(closing)
-            out.append(text[i : raw.end()] + blank(text[raw.end() : end]))
-            i = end
-        elif text[i] == '"':
-            j = i + 1
-            while j < n and text[j] != '"':
-                j += 2 if text[j] == "\\" else 1
-            out.append('"' + blank(text[i + 1 : j]) + '"')
-            i = j + 1
-        else:
-            out.append(text[i])
-            i += 1
-    return "".join(out)
+def _attribute_names(tokens: list[Token], i: int) -> tuple[list[Token], int]:
+    """The attribute names of the list opened at ``tokens[i]`` (``@[`` or ``[``), and the index after it."""
+    names, depth, expect_name, j = [], 0, True, i + 1
+    while j < len(tokens):
+        t = tokens[j]
+        if t.kind == "symbol" and t.text in _OPEN:
+            depth += 1
+        elif t.kind == "symbol" and t.text in _CLOSE:
+            if depth == 0:
+                return names, j + 1
+            depth -= 1
+        elif depth == 0 and t.kind == "symbol" and t.text == ",":
+            expect_name = True
+        elif (
+            expect_name and not (t.kind == "symbol" and t.text == "-") and not t.is_keyword("local", "scoped")
+        ):
+            names.append(t)
+            expect_name = False
+        j += 1
+    return names, j
 
 
-_FORBIDDEN = [
-    (r"\bsorry\b", "sorry"),
-    (r"\badmit\b", "admit"),
-    (r"\baxiom\b", "axiom declaration"),
-    (r"#exit\b", "#exit"),
-    (r"\bimport\b", "import"),
-    (r"\bset_option\s+(debug|pp|trust|backward|Elab\.async|internal)\b", "set_option that changes checking or printing"),
-    (r"(^|\s)(local\s+|scoped\s+)?(syntax|macro|macro_rules|elab|elab_rules|notation|infix|infixl|infixr|prefix|postfix|declare_syntax_cat)\b", "new syntax, macro, notation or elaborator"),
-    (r"\b(delab|app_unexpander|command_elab|term_elab|tactic_elab|builtin_\w+|implemented_by|extern)\b", "meta-level attribute"),
-    (r"(#eval|#reduce|\brun_cmd|\brun_elab|\brun_meta|\brun_tac|\binitialize|\bbuiltin_initialize)\b", "code run at elaboration time"),
-    (r"\bunsafe\b", "unsafe"),
-    (r"\bopaque\b", "opaque"),
-]  # fmt: skip
+def rule_violations(tokens: list[Token]) -> list[str]:
+    """What the token rules refuse in ``tokens`` (comments are not code), in order found, without repeats."""
+    found: list[str] = []
+
+    def add(what: str) -> None:
+        if what not in found:
+            found.append(what)
+
+    flat = list(walk(tokens))
+    for i, t in enumerate(flat):
+        if t.kind == "word" and not t.escaped:
+            if t.text in _SORRY:
+                add(t.text)
+            elif t.text in _FORBIDDEN_KEYWORDS:
+                add(_FORBIDDEN_KEYWORDS[t.text])
+            elif t.text.startswith(_FORBIDDEN_KEYWORD_PREFIXES):
+                add(f"{t.text} (new syntax or code run at elaboration time)")
+        if t.kind == "word" and (t.name in _FORBIDDEN_NAMES or t.name.rsplit(".", 1)[-1] in _FORBIDDEN_NAMES):
+            add(_FORBIDDEN_NAMES[t.name.rsplit(".", 1)[-1]])
+        if t.kind == "symbol" and t.text.startswith("#") and len(t.text) > 1 and t.text != "#[":
+            add(f"{t.text} command")
+        if t.is_keyword("set_option"):
+            option = flat[i + 1] if i + 1 < len(flat) else None
+            if option is None or option.kind != "word" or not _option_allowed(option.name):
+                add(
+                    f"set_option {option.name or option.text if option else ''} (not an option a proof may set)"
+                )
+        attributes = None
+        if t.kind == "symbol" and t.text == "@[":
+            attributes = _attribute_names(flat, i)[0]
+        elif t.is_keyword("attribute") and i + 1 < len(flat) and flat[i + 1].text == "[":
+            attributes = _attribute_names(flat, i + 1)[0]
+        for a in attributes or []:
+            if a.kind != "word" or a.name not in ALLOWED_ATTRIBUTES:
+                add(f"attribute {a.name or a.text} (not an attribute a proof may use)")
+    problem = _scope_problem(code_tokens(tokens))
+    if problem:
+        add(problem)
+    return found
 
 
-def forbidden_constructs(text: str) -> list[str]:
-    """What ``text`` contains outside comments that the policy refuses, in order found. String contents are
-    scanned too: interpolated strings (``s!"{...}"``) hold code, and no proof needs these words in a string."""
-    code = code_only(text, keep_strings=True)
-    return [what for pattern, what in _FORBIDDEN if re.search(pattern, code, re.MULTILINE)]
+def _scope_problem(tokens: list[Token]) -> str | None:
+    """Why the ``namespace``/``section``/``mutual`` blocks are not balanced, or None. Balanced blocks end
+    inside the model's own section, so nothing of its scope reaches the checks."""
+    depth = 0
+    for t in tokens:
+        if t.is_keyword("namespace", "section", "mutual"):
+            depth += 1
+        elif t.is_keyword("end"):
+            if depth == 0:
+                return "an `end` that closes nothing the output opened"
+            depth -= 1
+    return "a namespace, section or mutual block left open" if depth else None
+
+
+def lex(text: str) -> list[Token] | VerifyResult:
+    """The tokens of ``text``, or the ``forbidden`` verdict when it cannot be read as Lean would."""
+    try:
+        return tokenize(text)
+    except LexError as error:
+        return VerifyResult(Reason.FORBIDDEN, f"cannot be read as Lean text: {error}")
+
+
+def screen(tokens: list[Token]) -> VerifyResult | None:
+    """The verdict the token rules give without Lean (``empty``, ``sorry``, ``forbidden``), or None."""
+    if not code_tokens(tokens):
+        return VerifyResult(Reason.EMPTY, "no proof in the output")
+    found = rule_violations(tokens)
+    if any(what in _SORRY for what in found):
+        return VerifyResult(Reason.SORRY, "the proof contains sorry")
+    if found:
+        return VerifyResult(Reason.FORBIDDEN, "; ".join(found))
+    return None
+
+
+# --------------------------------------------------------------------------- the reference statement
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A theorem statement split at its name: ``universes`` (``.{u}``), ``binders`` and ``type`` as text."""
+
+    name: str
+    universes: str
+    binders: str
+    type: str
+
+    @property
+    def prop(self) -> str:
+        return f"∀ {self.binders}, {self.type}" if self.binders else self.type
+
+
+def _declared_name(tokens: list[Token], i: int) -> Token | None:
+    """The name declared by the ``theorem``/``lemma`` keyword at ``tokens[i]``."""
+    following = tokens[i + 1] if i + 1 < len(tokens) else None
+    return following if following is not None and following.kind == "word" else None
+
+
+def parse_statement(text: str) -> Statement:
+    """The first ``theorem``/``lemma`` of ``text``; ``ValueError`` when there is none."""
+    try:
+        tokens = code_tokens(tokenize(text))
+    except LexError as error:
+        raise ValueError(f"the statement cannot be read as Lean text: {error}") from None
+    for i, t in enumerate(tokens):
+        if t.is_keyword("theorem", "lemma") and (name := _declared_name(tokens, i)) is not None:
+            break
+    else:
+        raise ValueError("the statement must declare a theorem: 'theorem NAME ... : TYPE :='")
+    j, universes = i + 2, ""
+    if j + 1 < len(tokens) and tokens[j].text == "." and tokens[j + 1].text == "{":
+        close = next((k for k in range(j + 1, len(tokens)) if tokens[k].text == "}"), None)
+        if close is None:
+            raise ValueError("the statement's universe list is not closed")
+        universes, j = text[tokens[j].start : tokens[close].end], close + 1
+    depth, colon, end = 0, None, None
+    for k in range(j, len(tokens)):
+        t = tokens[k]
+        if t.kind == "symbol" and t.text in _OPEN:
+            depth += 1
+        elif t.kind == "symbol" and t.text in _CLOSE:
+            depth -= 1
+        elif depth == 0 and t.kind == "symbol" and t.text == ":" and colon is None:
+            colon = k
+        elif depth == 0 and t.kind == "symbol" and t.text == ":=":
+            end = k
+            break
+    if colon is None or colon + 1 >= (end if end is not None else len(tokens)):
+        raise ValueError(f"{name.name}: the statement has no ': TYPE'")
+    last = (end if end is not None else len(tokens)) - 1
+    binders = text[tokens[j].start : tokens[colon - 1].end] if colon > j else ""
+    return Statement(name.name, universes, binders, text[tokens[colon + 1].start : tokens[last].end])
 
 
 # --------------------------------------------------------------------------- assembling
 
 
-def _declares(code: str, name: str) -> bool:
-    return (
-        re.search(rf"(^|\s)(theorem|lemma)\s+{re.escape(name)}(?=[\s:(\[{{⦃]|$)", code_only(code)) is not None
+@dataclass(frozen=True)
+class Assembled:
+    """The Lean text to check (``header`` + ``body``) and where its regions start (1-based lines)."""
+
+    header: str
+    body: str
+    name: str  # the theorem the model must prove
+    section_line: int  # ``section``: the reference statement is above it, the model's region below
+    end_line: int  # the ``end`` that closes the model's section; the checks follow
+    check_line: int  # ``theorem chk : Ref := @_root_.NAME``
+    axioms_line: int  # ``#print axioms chk``
+    user_offset: int  # file line - user_offset = the line in the model's own text
+    model_end: tuple[int, int]  # (line, column) just after the model's last character
+    reference_name: str  # the fresh name of the reference statement, to say in messages
+
+    @property
+    def code(self) -> str:
+        return self.header + self.body
+
+
+def _drop_reference_header(header: str, tokens: list[Token]) -> int:
+    """How many leading code tokens of the output are a copy of the reference header. Imports that the
+    header makes may stand alone (the header is always the reference's); other imports stay, and are refused."""
+    ref = code_tokens(tokenize(header))
+    same = [t.text for t in ref]
+    if same and [t.text for t in tokens[: len(ref)]] == same:
+        return len(ref)
+    module_end = _module_header_end(ref)
+    imported = {ref[k + 1].name for k in range(module_end - 1) if ref[k].is_keyword("import")}
+    k = (
+        1
+        if tokens[:1] and tokens[0].is_keyword("prelude") and ref[:1] and ref[0].is_keyword("prelude")
+        else 0
     )
+    while k + 1 < len(tokens) and tokens[k].is_keyword("import") and tokens[k + 1].name in imported:
+        k += 2
+    rest = same[module_end:]
+    if k and rest and [t.text for t in tokens[k : k + len(rest)]] == rest:
+        k += len(rest)
+    return k
 
 
-def _type_check(name: str) -> str:
-    """Prints the theorem's type fully explicitly (the same command for reference and candidate)."""
-    return f"set_option pp.all true in\n#check @_root_.{name}\n"
+def locate(reference: Reference, tokens: list[Token]) -> tuple[int, bool]:
+    """(how many leading code tokens copy the reference header, whether the rest restates the theorem).
+    A restated theorem is checked on its own; otherwise the whole output is a proof body."""
+    code = code_tokens(tokens)
+    dropped = _drop_reference_header(reference.header_text, code)
+    rest = code[dropped:]
+    restates = any(
+        t.is_keyword("theorem", "lemma")
+        and (n := _declared_name(rest, i)) is not None
+        and n.name in (reference.name, "_root_." + reference.name)
+        for i, t in enumerate(rest)
+    )
+    return (dropped, True) if restates else (0, False)
 
 
-def check_suffix(name: str) -> str:
-    """Commands appended after the proof: the theorem's type (fully explicit) and its axioms."""
-    return f"\n\n{_type_check(name)}\n#print axioms _root_.{name}\n"
-
-
-def assemble(reference: Reference, output: str) -> Assembled | None:
-    """The file to check for ``output``: a proof body after the reference statement, or a complete text
-    that restates the theorem (after helper lemmas, DeepSeek-Prover-V2 / Goedel-Prover-V2 style).
-    ``None`` when the output holds no proof."""
-    if not output.strip():
-        return None
-    if _declares(output, reference.name):
-        _, body, _ = split_header(output)  # the header is always the reference's
-        if not body.strip():
-            return None
-        prefix = reference.header_text
-        # offset so that the model's lines keep their own numbers: the dropped header lines count too
-        user_offset = prefix.count("\n") - (output.count("\n") - body.count("\n"))
-        code = prefix + body
+def assemble(reference: Reference, output: str, tokens: list[Token]) -> Assembled:
+    """The checked text: header, the reference statement as a fresh ``Prop``, the model's text in a fresh
+    section (after the reference statement when the output is a proof body, on its own when it restates the
+    theorem), then the kernel's check of the theorem against the reference and its axioms."""
+    statement = parse_statement(reference.formal_statement)
+    code = code_tokens(tokens)
+    dropped, restates = locate(reference, code)
+    tag = secrets.token_hex(8)
+    ref, section, chk = f"prover_reference_{tag}", f"prover_output_{tag}", f"prover_check_{tag}"
+    header = reference.header_text
+    before = f"abbrev {ref}{statement.universes} : Prop :=\n  {statement.prop}\n\nsection {section}\n"
+    if restates:
+        cut = code[dropped - 1].end if dropped else 0  # the header copy is dropped
+        model = output[cut:]
+        before_lines = (header + before).count("\n")
+        user_offset = before_lines - output[:cut].count("\n")
     else:
-        prefix = reference.header_text + reference.formal_statement
-        if not code_only(output).strip():
-            return None  # only comments
-        user_offset = prefix.count("\n")
-        code = prefix + output
-    code = code.rstrip("\n") + "\n"
-    check_line = code.count("\n") + 4  # after the two blank lines and the set_option line
-    return Assembled(code + check_suffix(reference.name), user_offset, check_line)
-
-
-def statement_as_axiom(reference: Reference, with_header: bool = True) -> str:
-    """The reference statement as an ``axiom`` (no proof needed), to elaborate its type on its own."""
-    statement = re.sub(r"\s*:=\s*(by)?\s*$", "", reference.formal_statement.rstrip())
-    keyword = re.search(r"(^|\s)(theorem|lemma)\b", code_only(statement))
-    if keyword is None:
-        raise ValueError(f"{reference.name}: formal_statement does not declare a theorem or lemma")
-    start, end = keyword.span(2)
-    header = reference.header_text if with_header else ""
-    return header + statement[:start] + "axiom" + statement[end:] + "\n\n" + _type_check(reference.name)
+        before += reference.formal_statement
+        model = output
+        user_offset = (header + before).count("\n")
+    body = before + model.rstrip() + "\n\n"
+    last_line = (header + before + model.rstrip()).split("\n")
+    model_end = (len(last_line), len(last_line[-1]))
+    end_line = (header + body).count("\n") + 1
+    body += f"end {section}\n\ntheorem {chk} : {ref} := @_root_.{reference.name}\n\n#print axioms {chk}\n"
+    return Assembled(
+        header,
+        body,
+        reference.name,
+        section_line=(header + before[: before.index("section ")]).count("\n") + 1,
+        end_line=end_line,
+        check_line=end_line + 2,
+        axioms_line=end_line + 4,
+        user_offset=user_offset,
+        model_end=model_end,
+        reference_name=ref,
+    )
 
 
 # --------------------------------------------------------------------------- the verdict
 
 _SORRY_WARNING = re.compile(r"declaration uses ['`]sorry['`]")
 _AXIOMS = re.compile(r"depends on axioms: \[(.*)\]", re.DOTALL)
-
-
-def reference_type(messages: list[Message]) -> str | None:
-    """The ``#check`` output of ``statement_as_axiom``'s file, or None when the statement did not elaborate."""
-    if any(m.severity == "error" for m in messages):
-        return None
-    infos = [m.data for m in messages if m.severity == "information"]
-    return infos[-1] if infos else None
+_UNKNOWN = re.compile(r"unknown (identifier|constant)", re.IGNORECASE)
 
 
 def parse_axioms(text: str) -> list[str] | None:
@@ -275,80 +447,97 @@ def parse_axioms(text: str) -> list[str] | None:
     return [a.strip() for a in match.group(1).replace("\n", " ").split(",") if a.strip()]
 
 
-def judge(
-    assembled: Assembled, messages: list[Message], expected_type: str, allow_native_decide: bool = False
-) -> VerifyResult:
-    """The verdict from Lean's messages on ``assembled.code`` (whose checks are at ``check_line``)."""
-    shown = [m.shifted(assembled.user_offset) for m in messages if m.line < assembled.check_line]
-    errors = [m for m in messages if m.severity == "error"]
-    if errors:
-        return VerifyResult(Reason.ERROR, errors[0].data, shown)
-    if any(_SORRY_WARNING.search(m.data) for m in messages):
-        return VerifyResult(Reason.SORRY, "declaration uses sorry", shown)
-    checks = [m for m in messages if m.line >= assembled.check_line and m.severity == "information"]
-    check_type = next((m.data for m in checks if m.line == assembled.check_line), None)
-    axioms = next(
-        (a for m in checks if m.line > assembled.check_line and (a := parse_axioms(m.data)) is not None), None
-    )
-    if check_type is None or axioms is None:
-        return VerifyResult(
-            Reason.ERROR, "the appended checks did not run (#exit, an open comment or block?)", shown
-        )
-    if check_type != expected_type:
-        return VerifyResult(
-            Reason.STATEMENT_MISMATCH, f"expected {expected_type!r}, got {check_type!r}", shown, axioms
-        )
+def _axioms_verdict(axioms: list[str], allow_native_decide: bool) -> VerifyResult | None:
     allowed = STANDARD_AXIOMS | (NATIVE_DECIDE_AXIOMS if allow_native_decide else frozenset())
     extra = [a for a in axioms if a not in allowed]
     if extra:
-        return VerifyResult(Reason.AXIOMS, f"non-standard axioms: {', '.join(extra)}", shown, axioms)
-    return VerifyResult(Reason.OK, "", shown, axioms)
+        return VerifyResult(Reason.AXIOMS, f"non-standard axioms: {', '.join(extra)}", axioms=axioms)
+    return None
 
 
-def precheck(reference: Reference, output: str) -> VerifyResult | Assembled:
-    """The verdicts that need no Lean (``empty``, ``forbidden``), or the file to check."""
-    assembled = assemble(reference, output)
-    if assembled is None:
-        return VerifyResult(Reason.EMPTY, "no proof in the output")
-    found = forbidden_constructs(output)
-    if found:
-        return VerifyResult(Reason.FORBIDDEN, "; ".join(found))
-    return assembled
+def judge(assembled: Assembled, messages: list[Message], allow_native_decide: bool = False) -> VerifyResult:
+    """The verdict from Lean's messages on ``assembled`` (lines over header + body)."""
+    a = assembled
+    reference_errors = [m for m in messages if m.severity == "error" and m.line < a.section_line]
+    if reference_errors:
+        raise ValueError(f"{a.name}: the reference statement does not elaborate: {reference_errors[0].data}")
+    shown = [m.shifted(a.user_offset) for m in messages if a.section_line < m.line < a.end_line]
+    errors = [m for m in messages if m.severity == "error"]
+    own = [m for m in errors if m.line < a.end_line]
+    if own and (own[0].line, own[0].column) >= a.model_end:
+        expected = re.search(r"expected .*", own[0].data, re.DOTALL)
+        return VerifyResult(Reason.ERROR, "the output ends in the middle of a command"
+                            + (f" (Lean {expected.group(0)})" if expected else ""), shown)  # fmt: skip
+    if own:
+        return VerifyResult(Reason.ERROR, own[0].data, shown)
+    if any(_SORRY_WARNING.search(m.data) for m in messages):
+        return VerifyResult(Reason.SORRY, "declaration uses sorry", shown)
+    for m in errors:
+        text = m.data.replace(a.reference_name, "the reference statement")
+        if m.line < a.check_line:
+            return VerifyResult(
+                Reason.ERROR,
+                f"the proof text is incomplete or leaves a command open at its end ({text})",
+                shown,
+            )
+        if m.line == a.check_line and _UNKNOWN.search(m.data):
+            return VerifyResult(
+                Reason.ERROR, f"the output does not declare theorem {a.name} (at the root namespace)", shown
+            )
+        if m.line == a.check_line:
+            return VerifyResult(
+                Reason.STATEMENT_MISMATCH,
+                f"{a.name} does not have the reference statement's type: {text}",
+                shown,
+            )
+        return VerifyResult(Reason.ERROR, text, shown)
+    axioms = next(
+        (x for m in messages if m.line == a.axioms_line and m.severity == "information"
+         and (x := parse_axioms(m.data)) is not None),
+        None,
+    )  # fmt: skip
+    if axioms is None:
+        return VerifyResult(Reason.ERROR, "the appended checks did not run", shown)
+    verdict = _axioms_verdict(axioms, allow_native_decide) or VerifyResult(Reason.OK, axioms=axioms)
+    verdict.messages = shown
+    return verdict
 
 
 def check_proof(
-    reference: Reference,
-    output: str,
-    run: Callable[[str], FileRun],
-    expected_types: dict[Reference, str] | None = None,
-    allow_native_decide: bool = False,
+    reference: Reference, output: str, run: Runner, allow_native_decide: bool = False
 ) -> VerifyResult:
-    """Check ``output`` against ``reference`` with ``run`` (code -> Lean's messages).
-
-    ``expected_types`` caches each reference's elaborated type across calls.
-    """
-    pre = precheck(reference, output)
-    if isinstance(pre, VerifyResult):
-        return pre
-    cache = expected_types if expected_types is not None else {}
-    if reference not in cache:
-        ref_run = run(statement_as_axiom(reference))
-        failure = _infrastructure(ref_run)
-        if failure is not None:
-            failure.detail = f"while elaborating the reference statement: {failure.detail}"
-            return failure
-        expected = reference_type(ref_run.messages)
-        if expected is None:
-            errors = "; ".join(m.data for m in ref_run.messages if m.severity == "error")
-            raise ValueError(f"{reference.name}: the reference statement does not elaborate: {errors}")
-        cache[reference] = expected
-    result = run(pre.code)
-    verdict = _infrastructure(result) or judge(pre, result.messages, cache[reference], allow_native_decide)
+    """Check ``output`` against ``reference`` with ``run``; ``ValueError`` when the reference itself is broken."""
+    tokens = lex(output)
+    if isinstance(tokens, VerifyResult):
+        return tokens
+    dropped, _ = locate(reference, tokens)
+    refused = screen(code_tokens(tokens)[dropped:])
+    if refused is not None:
+        return refused
+    assembled = assemble(reference, output, tokens)
+    result = run(assembled.header, assembled.body)
+    verdict = infrastructure_failure(result) or judge(assembled, result.messages, allow_native_decide)
     verdict.seconds = result.seconds
     return verdict
 
 
-def _infrastructure(run: FileRun) -> VerifyResult | None:
+def check_statement(reference: Reference, run: Runner) -> str | None:
+    """Why the reference statement does not elaborate, or None when it does."""
+    try:
+        statement = parse_statement(reference.formal_statement)
+    except ValueError as error:
+        return str(error)
+    result = run(
+        reference.header_text, f"abbrev prover_reference{statement.universes} : Prop :=\n  {statement.prop}\n"
+    )
+    failure = infrastructure_failure(result)
+    if failure is not None:
+        return f"the check did not finish ({failure.reason.value})"
+    errors = [m.data for m in result.messages if m.severity == "error"]
+    return "; ".join(errors) or None
+
+
+def infrastructure_failure(run: FileRun) -> VerifyResult | None:
     if run.timed_out:
         return VerifyResult(Reason.TIMEOUT, "Lean was killed at the time limit", seconds=run.seconds)
     if run.out_of_memory:
@@ -358,3 +547,79 @@ def _infrastructure(run: FileRun) -> VerifyResult | None:
             Reason.CRASH, f"exit code {run.returncode}: {run.stderr[-500:]}", seconds=run.seconds
         )
     return None
+
+
+# --------------------------------------------------------------------------- a person's file, no reference
+
+
+def _module_header_end(tokens: list[Token]) -> int:
+    """Index of the first code token after a leading ``prelude`` and ``import`` commands."""
+    k = 1 if tokens[:1] and tokens[0].is_keyword("prelude") else 0
+    while k + 1 < len(tokens) and tokens[k].is_keyword("import"):
+        k += 2
+    return k
+
+
+def declared_theorems(tokens: list[Token]) -> list[str]:
+    """Full names of the theorems a file declares (namespaces followed; ``_root_.`` honoured)."""
+    names, stack = [], []
+    for i, t in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if t.is_keyword("namespace") and following is not None:
+            stack.append(following.name)
+        elif t.is_keyword("section", "mutual"):
+            stack.append("")
+        elif t.is_keyword("end") and stack:
+            stack.pop()
+        elif t.is_keyword("theorem", "lemma") and (name := _declared_name(tokens, i)) is not None:
+            if name.name.startswith("_root_."):
+                names.append(name.name.removeprefix("_root_."))
+            else:
+                names.append(".".join([p for p in stack if p] + [name.name]))
+    return names
+
+
+def check_standalone(
+    code: str, run: Runner, allow_native_decide: bool = False
+) -> tuple[VerifyResult, dict[str, list[str] | None]]:
+    """A person's complete file: the same rules, Lean's messages, and each theorem's axioms (None when Lean
+    printed none for it). Accepted when the rules pass, Lean reports no error and no sorry, and every theorem
+    uses only the standard axioms."""
+    tokens = lex(code)
+    if isinstance(tokens, VerifyResult):
+        return tokens, {}
+    code_only = code_tokens(tokens)
+    start = _module_header_end(code_only)
+    refused = screen(code_only[start:])
+    names = declared_theorems(code_only)
+    if refused is not None:
+        if refused.reason is Reason.EMPTY or not names:
+            refused = VerifyResult(Reason.EMPTY, "the file declares no theorem")
+        return refused, {}
+    if not names:
+        return VerifyResult(Reason.EMPTY, "the file declares no theorem"), {}
+    body = code.rstrip("\n") + "\n"
+    first_check = body.count("\n") + 2
+    result = run("", body + "".join(f"\n#print axioms _root_.{name}\n" for name in names))
+    failure = infrastructure_failure(result)
+    if failure is not None:
+        return failure, {}
+    shown = [m for m in result.messages if m.line < first_check]
+    axioms: dict[str, list[str] | None] = dict.fromkeys(names)
+    for m in result.messages:
+        if m.line >= first_check and (listed := parse_axioms(m.data)) is not None:
+            index = (m.line - first_check) // 2
+            if 0 <= index < len(names):
+                axioms[names[index]] = listed
+    errors = [m for m in result.messages if m.severity == "error"]
+    if errors:
+        verdict = VerifyResult(Reason.ERROR, errors[0].data)
+    elif any(_SORRY_WARNING.search(m.data) for m in result.messages):
+        verdict = VerifyResult(Reason.SORRY, "declaration uses sorry")
+    elif any(listed is None for listed in axioms.values()):
+        verdict = VerifyResult(Reason.ERROR, "the axioms check did not run for every theorem")
+    else:
+        used = sorted({a for listed in axioms.values() for a in listed or []})
+        verdict = _axioms_verdict(used, allow_native_decide) or VerifyResult(Reason.OK, axioms=used)
+    verdict.messages, verdict.seconds = shown, result.seconds
+    return verdict, axioms

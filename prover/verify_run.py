@@ -16,12 +16,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from prover.config import VerifyConfig
-from prover.lean.cache import VerdictCache, verdict_key
-from prover.lean.filecheck import PROJECT_ENV, LeanCommand, run_lean_file
+from prover.lean.filecheck import PROJECT_ENV, FileRun, LeanCommand, run_lean_file
 from prover.lean.pool import ReplPool
-from prover.lean.repl import ReplSettings
+from prover.lean.repl import REPL_CMD_ENV, ReplSettings
 from prover.records import append_jsonl
-from prover.verify import Reference, VerifyResult, check_proof
+from prover.verdict_cache import VerdictCache, verdict_key
+from prover.verify import Reference, VerifyResult, check_proof, check_statement, parse_statement
 
 logger = logging.getLogger(__name__)
 
@@ -41,10 +41,10 @@ def read_references(path: str) -> dict[str, Reference]:
 def reference_from(statement: str, header: str, benchmark: str, name: str) -> Reference | None:
     """The reference statement named on the command line (--statement, or --benchmark with --name)."""
     if statement:
-        match = re.search(r"\b(?:theorem|lemma)\s+([^\s:({\[]+)", statement)
-        if match is None:
-            raise ValueError("--statement must declare a theorem: 'theorem NAME ... :='")
-        return Reference(match.group(1), statement, header)
+        try:
+            return Reference(parse_statement(statement).name, statement, header)
+        except ValueError as error:
+            raise ValueError(f"--statement: {error}") from None
     if benchmark and name:
         references = read_references(benchmark)
         if name not in references:
@@ -75,36 +75,33 @@ class Checker:
 
     def __init__(self, cfg: VerifyConfig, command: LeanCommand):
         self.cfg, self.command = cfg, command
-        self.expected_types: dict[Reference, str] = {}
         self.pool: ReplPool | None = None
         backend = cfg.backend
-        project = os.environ.get(PROJECT_ENV)
+        settings = ReplSettings.from_env(memory_mb=cfg.memory_mb or None)
         if backend == "auto":
-            backend = (
-                "repl" if project and os.path.exists(ReplSettings.for_project(project).argv[-1]) else "file"
+            usable = settings is not None and (
+                os.environ.get(REPL_CMD_ENV) or os.path.exists(settings.argv[-1])
             )
+            backend = "repl" if usable else "file"
         if backend == "repl":
-            if not project:
+            if settings is None:
                 raise ValueError(
-                    f"--backend repl needs {PROJECT_ENV} (a lean_project/ built by scripts/setup_lean.sh)"
+                    f"--backend repl needs {REPL_CMD_ENV} or {PROJECT_ENV} (a lean_project/ built by scripts/setup_lean.sh)"
                 )
-            settings = ReplSettings.for_project(project, memory_mb=cfg.memory_mb or None)
-            self.pool = ReplPool(settings, cfg.timeout, cfg.allow_native_decide)
+            self.pool = ReplPool(settings, cfg.timeout)
         self.backend = backend
 
-    def run_file(self, code: str):
-        """One ``lean --json`` process on ``code`` with this run's time and memory limits."""
-        return run_lean_file(code, self.command, self.cfg.timeout, self.cfg.memory_mb or None)
+    def run_file(self, header: str, body: str) -> FileRun:
+        """One ``lean --json`` process on ``header + body`` with this run's time and memory limits."""
+        return run_lean_file(header + body, self.command, self.cfg.timeout, self.cfg.memory_mb or None)
 
     def file_check(self, reference: Reference, output: str) -> VerifyResult:
-        return check_proof(
-            reference, output, self.run_file, self.expected_types, self.cfg.allow_native_decide
-        )
+        return check_proof(reference, output, self.run_file, self.cfg.allow_native_decide)
 
     def __call__(self, reference: Reference, output: str) -> VerifyResult:
         if self.pool is None:
             return self.file_check(reference, output)
-        result = self.pool.check(reference, output)
+        result = check_proof(reference, output, self.pool.run, self.cfg.allow_native_decide)
         if result.accepted and self.cfg.confirm:  # the REPL alone has had false accepts: the file decides
             confirmed = self.file_check(reference, output)
             if not confirmed.accepted:
@@ -116,6 +113,10 @@ class Checker:
             confirmed.seconds += result.seconds
             return confirmed
         return result
+
+    def run(self, header: str, body: str) -> FileRun:
+        """Lean's messages on ``header + body`` from this checker's backend."""
+        return self.run_file(header, body) if self.pool is None else self.pool.run(header, body)
 
     def close(self) -> None:
         if self.pool is not None:
@@ -223,17 +224,10 @@ def _check_statements(cfg: VerifyConfig, checker: Checker) -> int:
     """Elaborate every benchmark statement on its own (as an axiom); exit 1 if any does not."""
     from tqdm.auto import tqdm
 
-    from prover.verify import reference_type, statement_as_axiom
-
     references = list(read_references(cfg.check_statements).values())
 
     def elaborate(reference: Reference) -> str | None:
-        run = checker.run_file(statement_as_axiom(reference))
-        if run.timed_out or run.crashed or run.out_of_memory:
-            return "the check did not finish (timeout, crash or out of memory)"
-        if reference_type(run.messages) is None:
-            return "; ".join(m.data for m in run.messages if m.severity == "error") or "no type printed"
-        return None
+        return check_statement(reference, checker.run)
 
     with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
         problems = list(

@@ -59,6 +59,7 @@ class ReplProtocolError(ReplError):
 
 
 _OOM_MARKERS = ("out of memory", "std::bad_alloc", "cannot allocate memory")
+REPL_CMD_ENV = "PROVER_REPL_CMD"
 
 
 @dataclass(frozen=True)
@@ -76,9 +77,9 @@ class ReplSettings:
         """``$PROVER_REPL_CMD`` (a command line), else the REPL built in ``$PROVER_LEAN_PROJECT``."""
         import shlex
 
-        if os.environ.get("PROVER_REPL_CMD"):
+        if os.environ.get(REPL_CMD_ENV):
             return cls(
-                tuple(shlex.split(os.environ["PROVER_REPL_CMD"])),
+                tuple(shlex.split(os.environ[REPL_CMD_ENV])),
                 os.environ.get("PROVER_LEAN_PROJECT"),
                 **kwargs,
             )

