@@ -163,7 +163,7 @@ ALLOWED_ATTRIBUTES = frozenset(
         "simp", "reducible", "irreducible", "semireducible", "instance", "default_instance", "inline",
         "noinline", "specialize", "ext", "symm", "refl", "trans", "congr", "elab_as_elim",
         "induction_eliminator", "cases_eliminator", "match_pattern", "norm_cast", "push_cast",
-        "field_simps", "mono", "gcongr", "simps", "to_additive", "nolint", "deprecated", "coe",
+        "field_simps", "mono", "gcongr", "nolint", "deprecated", "coe",
         "nontriviality", "continuity", "measurability", "fun_prop", "grind", "local", "scoped",
     }
 )  # fmt: skip
@@ -510,10 +510,14 @@ def check_proof(
     tokens = lex(output)
     if isinstance(tokens, VerifyResult):
         return tokens
-    dropped, _ = locate(reference, tokens)
-    refused = screen(code_tokens(tokens)[dropped:])
+    dropped, restates = locate(reference, tokens)
+    code = code_tokens(tokens)
+    refused = screen(code[dropped:])
     if refused is not None:
         return refused
+    if not restates and code[0].is_keyword("theorem", "lemma"):
+        declared = ", ".join(declared_theorems(code)) or "another name"
+        return VerifyResult(Reason.ERROR, f"the output does not declare theorem {reference.name} (it declares {declared})")
     assembled = assemble(reference, output, tokens)
     result = run(assembled.header, assembled.body)
     verdict = infrastructure_failure(result) or judge(assembled, result.messages, allow_native_decide)

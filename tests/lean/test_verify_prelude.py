@@ -134,6 +134,8 @@ def test_the_reasons_say_what_happened(checker):
         "namespace Hidden\ntheorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\nend Hidden\n",
     )
     assert hidden.reason is Reason.ERROR and "does not declare theorem two_eq" in hidden.detail
+    other = checker(TWO, "theorem two_eq' : MyEq two two := MyEq.refl")
+    assert other.reason is Reason.ERROR and "does not declare theorem two_eq (it declares two_eq')" in other.detail
     wrong = checker(FALSE, " MyEq.refl")
     assert wrong.reason is Reason.ERROR and wrong.messages and wrong.messages[0].line == 1  # the model's line
     assert "prover_" not in wrong.detail + "".join(m.data for m in wrong.messages)
