@@ -138,6 +138,7 @@ def test_the_reasons_say_what_happened(checker):
     assert other.reason is Reason.ERROR and "does not declare theorem two_eq (it declares two_eq')" in other.detail
     wrong = checker(FALSE, " MyEq.refl")
     assert wrong.reason is Reason.ERROR and wrong.messages and wrong.messages[0].line == 1  # the model's line
+    assert wrong.detail.startswith("Type mismatch")  # Lean's own error on the model's text
     assert "prover_" not in wrong.detail + "".join(m.data for m in wrong.messages)
 
 
