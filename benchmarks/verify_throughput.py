@@ -55,7 +55,9 @@ def prelude_items() -> list[tuple[Reference, str]]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--repeat", type=int, default=4, help="times each proof is checked")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--header", default="import Mathlib\n", help="header of every proof under Mathlib")
@@ -96,7 +98,9 @@ def main() -> int:
             pool.close()
     print(f"verifier / bare Lean: {timings['verifier'] / timings['bare Lean']:.2f}x (the cost of the checks)")
     if pool is not None:
-        print(f"speed-up of the warm pool over the file checker: {timings['verifier'] / timings['warm REPL pool']:.1f}x")
+        print(
+            f"speed-up of the warm pool over the file checker: {timings['verifier'] / timings['warm REPL pool']:.1f}x"
+        )
     return 0
 
 

@@ -91,6 +91,9 @@ class TrainConfig:
     epsilon: float = option(
         0.1, "confidence threshold: units with F(N, p) <= epsilon are replaced; 0 disables"
     )
+    score_batch_size: int = option(
+        0, "confidence filter: units per scoring forward (no gradients); 0: 4 x per_device_batch_size"
+    )
     ce_reduction: str = option("mean", "how an example's CE pools its target tokens", ("mean", "sum"))
     # optimisation
     learning_rate: float = option(2e-5, "AdamW learning rate")
@@ -104,7 +107,12 @@ class TrainConfig:
         64, "training units per optimizer step, over all devices and accumulation"
     )
     per_device_batch_size: int = option(8, "units per forward pass on one device")
-    num_epochs: float = option(1.0, "passes over the training units (ignored when --max_steps > 0)")
+    num_epochs: float = option(
+        1.0,
+        "training length: num_epochs x ceil(units / global_batch_size) optimizer steps, each on a full batch "
+        "(ignored when --max_steps > 0); the confidence filter also passes over the units it drops, so the "
+        "data is gone over more often (metrics.jsonl: passes)",
+    )
     max_steps: int = option(-1, "optimizer steps; -1: from --num_epochs")
     seed: int = option(42, "seed of data order, initialisation and dropout")
     # run
@@ -129,6 +137,8 @@ class TrainConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        if self.score_batch_size < 0:
+            raise ValueError(f"score_batch_size must be >= 0, got {self.score_batch_size}")
         if not 0.0 <= self.epsilon < 1.0:
             raise ValueError(f"epsilon must be in [0, 1), got {self.epsilon}")
         if not 0.0 <= self.eval_fraction < 1.0:

@@ -10,6 +10,7 @@ models, data loaders or the trainer.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
@@ -145,10 +146,46 @@ def dco_weights(logp: torch.Tensor, n: int | float, group_ids: torch.Tensor | No
         return coverage_weight(scored, n)
 
 
-def _normalize(per_example: torch.Tensor, num_items_in_batch: int | float | None) -> torch.Tensor:
-    if num_items_in_batch is None:
-        return per_example.mean()
-    return per_example.sum() / num_items_in_batch
+OBJECTIVES = ("ce", "dco", "dco_step")
+
+
+@dataclass
+class LossOutput:
+    """The objective of one forward (normalized as asked) and its per-example parts, each (B,)."""
+
+    loss: torch.Tensor
+    ce: torch.Tensor  # the example's CE (mean or sum over its target tokens)
+    logp: torch.Tensor  # log p(target | prompt) of the example
+    weights: torch.Tensor  # detached F(N, p) the example's CE is scaled by (1 for CE)
+
+
+def objective(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    loss: str,
+    n: int | float = 1,
+    reduction: str = "mean",
+    group_ids: torch.Tensor | None = None,
+    num_items_in_batch: int | float | None = None,
+) -> LossOutput:
+    """The training objective ``loss`` (``ce``, ``dco``, ``dco_step``) from one forward's logits.
+
+    Every objective is ``sum_i w_i CE_i`` normalized: ``w = 1`` for CE; for DCO ``w = F(N, p)``, detached,
+    so the gradient is F times CE's. With ``group_ids`` (``dco`` over the steps of tactic traces) p is the
+    whole proof's probability, the product of its steps' p(tactic | state), and every step of a trace gets
+    F(N, p(proof)); all steps of a trace must be in ``logits``. ``num_items_in_batch`` replaces the batch
+    mean by ``sum / num_items_in_batch`` (gradient accumulation over micro-batches equals one big batch).
+    """
+    if loss not in OBJECTIVES:
+        raise ValueError(f"loss must be one of {', '.join(OBJECTIVES)}, got {loss!r}")
+    ce, logp, _ = sequence_stats(logits, labels, reduction)
+    if loss == "ce":
+        weights = torch.ones_like(logp, dtype=torch.float64).detach()
+    else:
+        weights = dco_weights(logp, n, group_ids if loss == "dco" else None)
+    weighted = weights.to(ce.dtype) * ce
+    total = weighted.mean() if num_items_in_batch is None else weighted.sum() / num_items_in_batch
+    return LossOutput(total, ce, logp, weights)
 
 
 def ce_loss(
@@ -157,13 +194,8 @@ def ce_loss(
     reduction: str = "mean",
     num_items_in_batch: int | float | None = None,
 ) -> torch.Tensor:
-    """Cross-entropy: each example's token CE (mean or sum over its tokens), averaged over examples.
-
-    ``num_items_in_batch`` replaces the batch mean by ``sum / num_items_in_batch``, so that gradient
-    accumulation over micro-batches equals one big batch.
-    """
-    ce, _, _ = sequence_stats(logits, labels, reduction)
-    return _normalize(ce, num_items_in_batch)
+    """Cross-entropy: each example's token CE (mean or sum over its tokens), averaged over examples."""
+    return objective(logits, labels, "ce", 1, reduction, None, num_items_in_batch).loss
 
 
 def dco_loss(
@@ -174,15 +206,8 @@ def dco_loss(
     group_ids: torch.Tensor | None = None,
     num_items_in_batch: int | float | None = None,
 ) -> torch.Tensor:
-    """Sequence-level DCO: per example F(N, p).detach() times its CE, averaged over examples.
-
-    With ``group_ids`` (steps of tactic traces), p is the whole proof's probability, the product of its
-    steps' p(tactic | state), and every step of the trace is weighted by F(N, p(proof)). All steps of a
-    group must be in ``logits`` so that p(proof) comes from the current weights.
-    """
-    ce, logp, _ = sequence_stats(logits, labels, reduction)
-    weights = dco_weights(logp, n, group_ids).to(ce.dtype)
-    return _normalize(weights * ce, num_items_in_batch)
+    """Sequence-level DCO: per example F(N, p).detach() times its CE (``group_ids``: over whole traces)."""
+    return objective(logits, labels, "dco", n, reduction, group_ids, num_items_in_batch).loss
 
 
 def dco_step_loss(
@@ -193,4 +218,4 @@ def dco_step_loss(
     num_items_in_batch: int | float | None = None,
 ) -> torch.Tensor:
     """Step-level DCO: each (state, tactic) example weighted by F(N_eff, p(tactic | state))."""
-    return dco_loss(logits, labels, n_eff, reduction, None, num_items_in_batch)
+    return objective(logits, labels, "dco_step", n_eff, reduction, None, num_items_in_batch).loss

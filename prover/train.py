@@ -59,6 +59,11 @@ class UnitStream:
         return unit
 
     @property
+    def epoch_length(self) -> int:
+        """Units of one epoch on this rank."""
+        return len(self._current())
+
+    @property
     def epochs_done(self) -> float:
         return self.epoch + self.position / len(self._current())
 
@@ -74,30 +79,98 @@ class UnitStream:
 
 
 class UnitSampler:
-    """Draws the units of a micro-batch from the stream. With a scorer (the confidence filter), units with
-    F(N, p) <= epsilon are dropped and replaced by fresh draws, so the effective batch stays full."""
+    """Draws the micro-batches of one optimizer step from the stream.
+
+    With a scorer (the confidence filter) a unit whose F(N, p) <= epsilon under the current weights is
+    dropped and replaced by the next one, so every micro-batch stays full. The weights do not change while
+    a step is drawn, so a unit is scored at most once per step (a cache), and candidates are scored in
+    batches of up to ``score_batch``, sized by the last step's drop rate. A unit is never twice in one step:
+    a repeat (at an epoch boundary) and surplus survivors of a scoring batch wait in ``pending`` and are
+    served first next step (scored again there: the weights have changed). The run stops (``AllConfident``)
+    only when every unit has F <= epsilon under the current weights: after a full epoch share of drops in
+    a row, the units not yet scored this step are scored before that is declared.
+    """
 
     def __init__(
-        self, stream: UnitStream, epsilon: float, score: Callable[[list[int]], list[float]] | None = None
+        self,
+        stream: UnitStream,
+        epsilon: float,
+        score: Callable[[list[int]], list[float]] | None = None,
+        score_batch: int = 64,
     ):
-        self.stream, self.epsilon, self.score = stream, epsilon, score
+        self.stream, self.epsilon, self.score, self.score_batch = stream, epsilon, score, score_batch
+        self.pending: list[int] = []
+        self.drop_rate = 0.0  # of the last step: how many candidates to score for each unit still needed
 
-    def draw(self, size: int) -> tuple[list[int], int, int]:
-        """(``size`` units, how many were drawn, how many of those were dropped as confident)."""
+    def _candidates(self, count: int) -> list[int]:
+        taken, self.pending = self.pending[:count], self.pending[count:]
+        return taken + [self.stream.next() for _ in range(count - len(taken))]
+
+    def draw_step(self, sizes: list[int]) -> tuple[list[list[int]], int, int]:
+        """(one list of unit ids per micro-batch of ``sizes``, units drawn, units dropped as confident)."""
+        need = sum(sizes)
         kept: list[int] = []
+        in_step: set[int] = set()
+        deferred: list[int] = []
+        scores: dict[int, float] = {}
         drawn = dropped = streak = 0
-        while len(kept) < size:
-            candidates = [self.stream.next() for _ in range(size - len(kept))]
-            drawn += len(candidates)
-            if self.score is not None:
-                confident = [f <= self.epsilon for f in self.score(candidates)]
-                candidates = [u for u, c in zip(candidates, confident) if not c]
-                dropped += sum(confident)
-                streak = 0 if candidates else streak + len(confident)
-                if streak > self.stream.n_units:
+        scanned = False
+        repeats = need > self.stream.n_units  # only when the step is larger than the data
+        while len(kept) < need:
+            remaining = need - len(kept)
+            if self.score is None:
+                count = remaining
+            else:
+                count = min(
+                    max(remaining, math.ceil(remaining / max(1.0 - self.drop_rate, 1 / 16))), self.score_batch
+                )
+            candidates = self._candidates(count)
+            fresh = [u for u in dict.fromkeys(candidates) if u not in in_step and u not in scores]
+            if self.score is not None and fresh:
+                scores.update(zip(fresh, self.score(fresh)))
+            for unit in candidates:
+                if unit in in_step and not repeats:
+                    deferred.append(unit)  # already in this step: trained next step instead
+                    continue
+                drawn += 1
+                if self.score is not None and scores[unit] <= self.epsilon:
+                    dropped += 1
+                    streak += 1
+                    continue
+                streak = 0
+                if len(kept) < need:
+                    kept.append(unit)
+                    in_step.add(unit)
+                else:
+                    deferred.append(unit)  # a surplus survivor of the scoring batch
+            if (
+                self.score is not None
+                and len(kept) < need
+                and streak >= self.stream.epoch_length
+                and not scanned
+            ):
+                scanned = True
+                unscored = [u for u in range(self.stream.n_units) if u not in scores]
+                if unscored:
+                    scores.update(zip(unscored, self.score(unscored)))
+                left = sum(scores[u] > self.epsilon for u in range(self.stream.n_units))
+                if left == 0:
                     raise AllConfident(f"every training unit has F(N, p) <= epsilon={self.epsilon}")
-            kept.extend(candidates)
-        return kept, drawn, dropped
+                repeats = repeats or left < need  # fewer units left to learn than the step holds
+        self.pending = deferred + self.pending
+        self.drop_rate = dropped / drawn if drawn else 0.0
+        batches, start = [], 0
+        for size in sizes:
+            batches.append(kept[start : start + size])
+            start += size
+        return batches, drawn, dropped
+
+    def state_dict(self) -> dict:
+        return {**self.stream.state_dict(), "pending": list(self.pending), "drop_rate": self.drop_rate}
+
+    def load_state_dict(self, state: dict) -> None:
+        self.stream.load_state_dict(state)
+        self.pending, self.drop_rate = list(state.get("pending", [])), float(state.get("drop_rate", 0.0))
 
 
 def collate(units, unit_ids, tokenized, pad_id: int, device):
@@ -123,16 +196,17 @@ def collate(units, unit_ids, tokenized, pad_id: int, device):
     }
 
 
-def forward_stats(model, batch, cfg: TrainConfig, by_trace: bool):
-    """One forward: per-row CE, per-row log p, per-row F (from the same logits: no extra pass)."""
-    from prover.loss import dco_weights, sequence_stats
+def forward(model, batch, cfg: TrainConfig, by_trace: bool, num_items_in_batch: float | None = None):
+    """One forward and the objective of ``cfg.loss`` from ``loss.py`` (per-example CE, log p and F with it)."""
+    from prover.loss import objective
 
     logits = model(
         input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False
     ).logits
-    ce, logp, _ = sequence_stats(logits, batch["labels"], cfg.ce_reduction)
-    weights = dco_weights(logp, cfg.budget, batch["group_ids"] if by_trace else None)
-    return ce, logp, weights
+    group_ids = batch["group_ids"] if by_trace else None
+    return objective(
+        logits, batch["labels"], cfg.loss, cfg.budget, cfg.ce_reduction, group_ids, num_items_in_batch
+    )
 
 
 # --------------------------------------------------------------------------- setup
@@ -325,9 +399,12 @@ class ProverTrainer:
         acc = self.accelerator
         self.stream = UnitStream(len(self.data.units), cfg.seed, acc.process_index, acc.num_processes)
         self.sampler = UnitSampler(
-            self.stream, cfg.epsilon, self.score if cfg.epsilon > 0 and cfg.budget > 1 else None
+            self.stream,
+            cfg.epsilon,
+            self.score if cfg.epsilon > 0 and cfg.budget > 1 else None,
+            cfg.score_batch_size or 4 * cfg.per_device_batch_size,
         )
-        self.step, self.last_eval_epoch = 0, 0
+        self.step, self.last_eval_epoch, self.scored = 0, 0, 0
         if self.checkpoint:
             self._resume(self.checkpoint)
         elif self.main and os.path.exists(self.metrics_path):
@@ -339,56 +416,62 @@ class ProverTrainer:
         return collate(units, unit_ids, tokenized, self.data.tokenizer.pad_token_id, self.accelerator.device)
 
     def score(self, candidates: list[int]) -> list[float]:
-        """F(N, p) of each candidate unit under the current weights (one no-grad forward)."""
+        """F(N, p) of each candidate unit under the current weights (no-grad forwards of up to
+        ``score_batch_size`` units; the filter is a choice of data, apart from the loss)."""
         import torch
 
+        scores: list[float] = []
         self.model.eval()
         with torch.no_grad():
-            batch = self._batch(self.data.units, candidates, self.data.tokenized)
-            _, _, weights = forward_stats(self.model, batch, self.cfg, self.data.by_trace)
+            for start in range(0, len(candidates), self.sampler.score_batch):
+                chunk = candidates[start : start + self.sampler.score_batch]
+                batch = self._batch(self.data.units, chunk, self.data.tokenized)
+                weights = forward(self.model, batch, self.cfg, self.data.by_trace).weights
+                first_rows = torch.tensor([0] + [len(self.data.units[u]) for u in chunk[:-1]]).cumsum(0)
+                scores += weights[first_rows.to(weights.device)].tolist()  # the rows of a unit share its F
         self.model.train()
-        first_rows = torch.tensor([0] + [len(self.data.units[u]) for u in candidates[:-1]]).cumsum(0)
-        return weights[first_rows.to(weights.device)].tolist()  # the rows of a unit share its F
+        self.scored += len(candidates)
+        return scores
 
     def train_step(self) -> dict | None:
         """One optimizer step over the global batch; its metrics, or None when every unit is confident."""
         import torch
 
         acc, cfg, units = self.accelerator, self.cfg, self.data.units
-        started = time.perf_counter()
+        started, self.scored = time.perf_counter(), 0
         try:
-            micro_batches, stop = (
-                [self.sampler.draw(cfg.per_device_batch_size) for _ in range(self.accumulation)],
-                0.0,
+            micro_batches, n_drawn, n_dropped = self.sampler.draw_step(
+                [cfg.per_device_batch_size] * self.accumulation
             )
+            stop = 0.0
         except AllConfident as error:
             logger.warning("stopping at step %d: %s", self.step, error)
-            micro_batches, stop = [], 1.0
-        rows = float(sum(len(units[u]) for unit_ids, _, _ in micro_batches for u in unit_ids))
+            micro_batches, n_drawn, n_dropped, stop = [], 0, 0, 1.0
+        rows = float(sum(len(units[u]) for unit_ids in micro_batches for u in unit_ids))
         # one all-reduce before the step: whether any process stopped, and the global batch's rows
         stopped, global_rows = acc.reduce(
             torch.tensor([stop, rows], dtype=torch.float64, device=acc.device), "sum"
         ).tolist()
         if stopped > 0:  # every process stops together
             return None
-        totals = torch.zeros(
-            9, dtype=torch.float64, device=acc.device
-        )  # loss ce logp weight rows tokens drawn dropped epoch
-        for unit_ids, _, _ in micro_batches:
+        totals = torch.zeros(10, dtype=torch.float64, device=acc.device)
+        # loss ce logp weight rows tokens drawn dropped passes scored
+        # accelerate divides by the accumulation steps and DDP averages over processes: normalizing by this
+        # undoes both, so the step's gradient is that of sum(w * CE) / rows over the whole global batch.
+        per_process_rows = global_rows / (acc.num_processes * self.accumulation)
+        for unit_ids in micro_batches:
             batch = self._batch(units, unit_ids, self.data.tokenized)
             with acc.accumulate(self.model):
-                ce, logp, weights = forward_stats(self.model, batch, cfg, self.data.by_trace)
-                weighted = (weights.to(ce.dtype) * ce).sum()
-                # accelerate divides by the accumulation steps and DDP averages over processes: undo both,
-                # so that the step's gradient is that of sum(F * CE) / rows over the whole global batch.
-                acc.backward(weighted * acc.num_processes * self.accumulation / global_rows)
+                out = forward(self.model, batch, cfg, self.data.by_trace, per_process_rows)
+                acc.backward(out.loss)
+                ce, logp, weights = out.ce, out.logp, out.weights
                 if acc.sync_gradients and cfg.max_grad_norm > 0:
                     acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
             totals[:6] += torch.stack(  # kept on the device: no synchronisation per micro-batch
                 [
-                    weighted.detach().double(),
+                    (weights.to(ce.dtype) * ce).detach().double().sum(),
                     ce.detach().double().sum(),
                     logp.detach().double().sum(),
                     weights.sum(),
@@ -399,16 +482,17 @@ class ProverTrainer:
         lr = self.scheduler.get_last_lr()[0]  # the rate this step used
         self.scheduler.step()
         self.step += 1
-        totals[6] += sum(d for _, d, _ in micro_batches)
-        totals[7] += sum(x for _, _, x in micro_batches)
-        totals[8] += self.stream.epochs_done
+        totals[6:] += torch.tensor(
+            [n_drawn, n_dropped, self.stream.epochs_done, self.scored], dtype=torch.float64, device=acc.device
+        )
         # one all-reduce after the step for every metric
-        loss, ce, logp, weight, n_rows, tokens, n_drawn, n_dropped, epochs = acc.reduce(
+        loss, ce, logp, weight, n_rows, tokens, n_drawn, n_dropped, passes, scored = acc.reduce(
             totals, "sum"
         ).tolist()
         return {
             "step": self.step,
-            "epoch": round(epochs / acc.num_processes, 4),
+            "epoch": round(self.epochs_trained, 4),
+            "passes": round(passes / acc.num_processes, 4),
             "loss": loss / n_rows,
             "ce": ce / n_rows,
             "logp": logp / cfg.global_batch_size,  # per unit: a trace's steps add up to log p(proof)
@@ -416,9 +500,17 @@ class ProverTrainer:
             "examples": int(n_rows),
             "filtered": n_dropped / n_drawn,
             "dropped": int(n_dropped),
+            "scored": int(scored),
             "lr": lr,
             "tokens_per_s": tokens / (time.perf_counter() - started),
         }
+
+    @property
+    def epochs_trained(self) -> float:
+        """Epochs as the schedule counts them: an epoch is ``steps_per_epoch = ceil(units / global batch)``
+        optimizer steps, each training a full global batch. With the filter the stream also passes over the
+        units it drops, so it goes over the data more often: ``passes`` in metrics.jsonl."""
+        return self.step / self.steps_per_epoch
 
     def evaluate(self) -> dict:
         """Held-out CE (per example), log p (per unit) and F under the current weights."""
@@ -432,7 +524,8 @@ class ProverTrainer:
             for start in range(0, len(shard), cfg.per_device_batch_size):
                 ids = list(range(start, min(start + cfg.per_device_batch_size, len(shard))))
                 batch = self._batch(shard, ids, self.data.eval_tokenized)
-                ce, logp, weights = forward_stats(self.model, batch, cfg, self.data.by_trace)
+                out = forward(self.model, batch, cfg, self.data.by_trace)
+                ce, logp, weights = out.ce, out.logp, out.weights
                 sums += torch.tensor(
                     [ce.sum().item(), len(ce), logp.sum().item(), len(ids), weights.sum().item()],
                     dtype=torch.float64,
@@ -453,7 +546,7 @@ class ProverTrainer:
         acc.wait_for_everyone()
         acc.save_state(os.path.join(tmp, "state"))
         atomic_write_text(
-            os.path.join(tmp, f"data_state_{acc.process_index}.json"), json.dumps(self.stream.state_dict())
+            os.path.join(tmp, f"data_state_{acc.process_index}.json"), json.dumps(self.sampler.state_dict())
         )
         acc.unwrap_model(self.model).save_pretrained(
             tmp, is_main_process=self.main, save_function=acc.save, state_dict=acc.get_state_dict(self.model)
@@ -485,7 +578,7 @@ class ProverTrainer:
         with open(
             os.path.join(checkpoint, f"data_state_{acc.process_index}.json"), encoding="utf-8"
         ) as handle:
-            self.stream.load_state_dict(json.load(handle))
+            self.sampler.load_state_dict(json.load(handle))
         if self.main:  # metrics past the checkpoint belong to the steps that are run again
             kept = [r for r in read_jsonl(self.metrics_path) if r.get("step", 0) <= self.step]
             atomic_write_text(self.metrics_path, "".join(json.dumps(r) + "\n" for r in kept))

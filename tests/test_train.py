@@ -4,6 +4,7 @@ resume equals the uninterrupted run, a SIGKILL loses no checkpoint, the confiden
 from __future__ import annotations
 
 import json
+import math
 import os
 import signal
 import subprocess
@@ -168,15 +169,63 @@ def test_filter_replaces_confident_units_and_keeps_the_batch_full():
     sampler = UnitSampler(
         _stream(10), epsilon=0.1, score=lambda units: [0.05 if u in confident else 0.9 for u in units]
     )
-    kept, drawn, dropped = sampler.draw(4)
-    assert len(kept) == 4 and not set(kept) & confident
-    assert drawn - dropped == 4 and dropped == drawn - 4
+    (a, b), drawn, dropped = sampler.draw_step([2, 2])
+    assert len(a) == len(b) == 2 and not set(a + b) & confident and len(set(a + b)) == 4
+    assert drawn - dropped == 4 + len(sampler.pending) - sum(u in confident for u in sampler.pending)
+
+
+def test_filter_drops_exactly_the_units_at_or_below_epsilon_in_stream_order():
+    scores = {u: 0.1 * (u % 5) for u in range(20)}  # F = 0, 0.1, 0.2, 0.3, 0.4, 0, ...
+    sampler = UnitSampler(
+        _stream(20), epsilon=0.2, score=lambda units: [scores[u] for u in units], score_batch=1
+    )
+    order = [u for u in _stream(20)._current()]
+    (kept,), drawn, dropped = sampler.draw_step([5])
+    survivors = [u for u in order if scores[u] > 0.2]
+    assert kept == survivors[:5] and drawn == order.index(survivors[4]) + 1 and dropped == drawn - 5
 
 
 def test_filter_gives_up_when_everything_is_confident():
     sampler = UnitSampler(_stream(5), epsilon=0.1, score=lambda units: [0.01] * len(units))
     with pytest.raises(AllConfident):
-        sampler.draw(2)
+        sampler.draw_step([2])
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_filter_never_stops_while_one_unit_is_above_epsilon(seed):
+    """One unconfident unit among 50, batch 1: the old rule (stop after n drops in a row) stopped early in
+    most runs, since two draws of a unit can be up to 2 (n - 1) draws apart across a reshuffle."""
+    stream = UnitStream(50, seed=seed)
+    sampler = UnitSampler(stream, epsilon=0.1, score=lambda units: [0.5 if u == 7 else 0.01 for u in units])
+    for _ in range(5):
+        (kept,), _, _ = sampler.draw_step([1])
+        assert kept == [7]
+
+
+def test_a_step_never_holds_a_unit_twice_and_nothing_drawn_is_lost():
+    stream = UnitStream(5, seed=1)
+    sampler = UnitSampler(stream, epsilon=0.0)
+    trained = []
+    for _ in range(10):  # 10 steps of 3 units over 5 units: every step crosses epochs now and then
+        batches, _, _ = sampler.draw_step([1, 2])
+        step = [u for batch in batches for u in batch]
+        assert len(step) == 3 and len(set(step)) == 3
+        trained += step
+    replay = UnitStream(5, seed=1)
+    drawn = [replay.next() for _ in range(stream.epoch * 5 + stream.position)]
+    assert sorted(trained + sampler.pending) == sorted(
+        drawn
+    )  # a repeat is deferred to a later step, not lost
+
+
+def test_sampler_state_round_trips():
+    sampler = UnitSampler(
+        _stream(7), epsilon=0.1, score=lambda units: [0.01 if u % 2 else 0.9 for u in units]
+    )
+    sampler.draw_step([2, 2])
+    again = UnitSampler(_stream(7), epsilon=0.1, score=sampler.score)
+    again.load_state_dict(json.loads(json.dumps(sampler.state_dict())))
+    assert again.draw_step([2, 2]) == sampler.draw_step([2, 2])
 
 
 def test_filter_in_training_drops_confident_units(tmp_path):
@@ -271,3 +320,131 @@ def test_any_causal_lm_by_local_path(tmp_path, tiny_tokenizer, tiny_model):
     assert trainer.data.tokenizer.get_vocab() == tiny_tokenizer.get_vocab()
     final = trainer.train()
     assert os.path.isfile(os.path.join(final, "model.safetensors"))
+
+
+# --------------------------------------------------------------------------- the method where it trains
+
+
+def _independent_logp(model, tokenized, rows) -> torch.Tensor:
+    """log p(target | prompt) of each row, one unpadded forward each, in float64 (the test's own code)."""
+    out = []
+    with torch.no_grad():
+        for i in rows:
+            ids = torch.tensor([tokenized[i].input_ids])
+            logprobs = torch.log_softmax(model(input_ids=ids).logits[0].double(), dim=-1)
+            targets = range(tokenized[i].n_prompt, len(tokenized[i].input_ids))
+            out.append(sum(logprobs[t - 1, tokenized[i].input_ids[t]] for t in targets))
+    return torch.stack(out)
+
+
+def _closed_form_f(logp: torch.Tensor, n: int) -> torch.Tensor:
+    """F(N, p) = N p (1-p)^(N-1) / (1 - (1-p)^N), written out with 60 significant digits (mpmath)."""
+    import mpmath
+
+    mpmath.mp.dps = 60
+    values = []
+    for lp in logp.tolist():
+        p = mpmath.exp(mpmath.mpf(lp))
+        log_q = mpmath.log1p(-p)  # (1-p)^k = exp(k log(1-p)); 1 - (1-p)^N by expm1: exact for tiny p too
+        values.append(float(n * p * mpmath.exp((n - 1) * log_q) / -mpmath.expm1(n * log_q)))
+    return torch.tensor(values, dtype=torch.float64)
+
+
+def _trainer_gradient(trainer, unit_ids):
+    """The gradient the trainer hands its optimizer for one step over ``unit_ids`` (two micro-batches)."""
+    half = len(unit_ids) // 2
+    trainer.sampler.draw_step = lambda sizes: ([unit_ids[:half], unit_ids[half:]], len(unit_ids), 0)
+    captured = {}
+    step = trainer.optimizer.step
+
+    def capture(*args, **kwargs):
+        if trainer.accelerator.sync_gradients:
+            captured["grads"] = [p.grad.detach().clone() for p in trainer.model.parameters()]
+        return step(*args, **kwargs)
+
+    trainer.optimizer.step = capture
+    trainer.train_step()
+    return captured["grads"]
+
+
+@pytest.mark.parametrize(
+    ("loss", "data", "by_trace"),
+    [
+        ("ce", "tactic_pairs.jsonl", False),
+        ("dco_step", "tactic_pairs.jsonl", False),
+        ("dco", "whole_proofs.jsonl", True),  # a whole proof is a trace of one step
+        ("dco", "tactic_pairs.jsonl", True),  # whole-proof DCO over traces: F of the product of the steps
+        ("dco_n1", "tactic_pairs.jsonl", True),  # N = 1 is CE
+    ],
+)
+def test_the_trainers_gradient_is_f_times_the_ce_gradient(tmp_path, loss, data, by_trace):
+    """The trainer's actual step, compared with F(N, p) x CE computed here from per-example log p."""
+    import copy
+
+    cfg = config(tmp_path, data=str(DATA / data), loss="dco" if loss == "dco_n1" else loss, n=2, n_eff=2,
+                 epsilon=0.0, eval_fraction=0.0, max_grad_norm=0.0)  # fmt: skip
+    trainer = ProverTrainer(cfg)
+    tokenized, units = trainer.data.tokenized, trainer.data.units[:4]
+    assert trainer.data.by_trace == by_trace
+    rows = [i for u in units for i in u]
+    logp = _independent_logp(trainer.model, tokenized, rows)
+    unit_logp = torch.stack([logp[[rows.index(i) for i in u]].sum() for u in units])
+    n = 1 if loss in ("ce", "dco_n1") else max(2, round(2 / logp.exp().max().item()))  # F from ~0.3 to ~1
+    cfg.n = cfg.n_eff = n  # the trainer reads N from its config at every step
+    model = copy.deepcopy(trainer.model)
+    grads = _trainer_gradient(trainer, list(range(4)))
+
+    scored = unit_logp if by_trace else logp
+    f = _closed_form_f(scored, n) if n > 1 else torch.ones_like(scored)
+    if by_trace:  # every step of a trace gets F(N, p(proof))
+        f = torch.cat([f[k].repeat(len(u)) for k, u in enumerate(units)])
+    if n > 1:  # per-example weights that differ, and (over traces) differ from the per-step ones
+        per_row = _closed_form_f(logp, n)
+        traces = max(len(u) for u in units) > 1
+        assert per_row.max() - per_row.min() > 0.2 and (not traces or (per_row - f).abs().max() > 0.2)
+    lengths = torch.tensor([len(tokenized[i].input_ids) - tokenized[i].n_prompt for i in rows])
+    model.zero_grad()
+    ce = -torch.stack([_logp_with_grad(model, tokenized[i]) for i in rows]) / lengths
+    (f.detach().float() * ce).sum().div(len(rows)).backward()
+    for got, (name, param) in zip(grads, model.named_parameters()):
+        assert torch.allclose(got, param.grad, rtol=1e-4, atol=1e-7), name
+
+
+def _logp_with_grad(model, example) -> torch.Tensor:
+    ids = torch.tensor([example.input_ids])
+    logprobs = torch.log_softmax(model(input_ids=ids).logits[0], dim=-1)
+    return sum(logprobs[t - 1, example.input_ids[t]] for t in range(example.n_prompt, len(example.input_ids)))
+
+
+@pytest.mark.parametrize("loss", ["dco_step", "dco"])  # dco: units are traces, scored by p(proof)
+def test_the_filter_drops_exactly_the_units_at_or_below_epsilon_under_the_current_weights(tmp_path, loss):
+    cfg = config(tmp_path, loss=loss, n=2, n_eff=2, epsilon=0.5, eval_fraction=0.0)
+    trainer = ProverTrainer(cfg)
+    units = trainer.data.units
+    logp = _independent_logp(trainer.model, trainer.data.tokenized, range(len(trainer.data.tokenized)))
+    unit_logp = torch.stack([logp[u].sum() for u in units])
+    cfg.n = cfg.n_eff = n = max(2, round(0.5 / unit_logp.exp().median().item()))
+    f = _closed_form_f(unit_logp, n)
+    ranked = sorted(f.tolist())
+    gaps = [(b - a, (a + b) / 2) for a, b in zip(ranked, ranked[1:]) if 0.2 < (a + b) / 2 < 0.95]
+    gap, cfg.epsilon = max(gaps)  # a threshold far from every unit's F
+    assert gap > 1e-3 and 0 < sum(x <= cfg.epsilon for x in ranked) < len(units) - 4
+    order = list(trainer.stream._current())
+    batches, drawn, dropped = trainer.sampler.draw_step([2, 2])
+    survivors = [u for u in order if f[u] > cfg.epsilon]
+    assert [u for b in batches for u in b] == survivors[:4]  # the batch is refilled in stream order
+    assert drawn == order.index(survivors[3]) + 1 + len(trainer.sampler.pending)
+    assert dropped == sum(f[u] <= cfg.epsilon for u in order[:drawn])
+
+
+def test_num_epochs_counts_units_trained_and_passes_are_reported(tmp_path):
+    cfg = config(tmp_path, loss="dco_step", n_eff=64, epsilon=0.5, max_steps=-1, num_epochs=4, learning_rate=1e-2,
+                 eval_fraction=0.0)  # fmt: skip
+    run_train(cfg)
+    rows = metrics(cfg)
+    n_units = sum(1 for line in (DATA / "tactic_pairs.jsonl").read_text().splitlines() if line.strip())
+    steps_per_epoch = math.ceil(n_units / cfg.global_batch_size)
+    assert len(rows) == 4 * steps_per_epoch and rows[-1]["epoch"] == 4.0
+    assert [r["epoch"] for r in rows] == [round(r["step"] / steps_per_epoch, 4) for r in rows]
+    assert rows[-1]["passes"] >= rows[-1]["epoch"] and all(r["scored"] >= r["examples"] for r in rows)
+    assert "optimizer steps" in TrainConfig.__dataclass_fields__["num_epochs"].metadata["help"]
