@@ -108,7 +108,7 @@ def main() -> int:
         root = Path(tmp)
         traces, pairs = root / "traces.jsonl", root / "pairs.jsonl"
         make_data(traces, units=128, steps_per_trace=2)
-        make_data(pairs, units=64, steps_per_trace=1, seed=1)
+        make_data(pairs, units=32, steps_per_trace=1, seed=1)
         make_model(root / "model", traces, args.hidden, args.layers)
         make_model(root / "model_pairs", pairs, args.hidden, args.layers)
 
@@ -149,7 +149,7 @@ def main() -> int:
                 break  # every unit confident under the current weights
             assert record["examples"] == 16, "a batch was not full"
             rows.append((ce_s, dco_s, dco.score_seconds, record["scored"], record["filtered"]))
-        print(f"\nconfidence filter (DCO-step N_eff=16, epsilon 0.1, lr {args.lr:g}, 64 units): {len(rows)} steps"
+        print(f"\nconfidence filter (DCO-step N_eff=16, epsilon 0.1, lr {args.lr:g}, 32 units): {len(rows)} steps"
               + ("" if len(rows) == args.filter_steps else " (then every unit was confident: the run stops)"))  # fmt: skip
         print(
             f"{'part of the run':<18}{'scored/step':>13}{'scoring share':>15}{'dropped':>10}{'ratio to CE':>13}"

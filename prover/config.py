@@ -35,6 +35,10 @@ def option(default: Any, help: str, choices: tuple[str, ...] | None = None, **ex
 # --------------------------------------------------------------------------- the training stage
 
 LOSSES = ("ce", "dco", "dco_step")
+_HOW_A_RUN_RUNS = frozenset(
+    {"per_device_batch_size", "score_batch_size", "gradient_checkpointing", "bf16", "output_dir", "save_steps",
+     "save_total_limit", "logging_steps", "resume", "override_settings", "report_to"}
+)  # fmt: skip
 
 
 @dataclass
@@ -121,6 +125,9 @@ class TrainConfig:
     save_total_limit: int = option(0, "keep only the newest K checkpoints; 0 keeps all")
     logging_steps: int = option(1, "write metrics every K steps")
     resume: str = option("", "resume from 'latest' (in --output_dir) or a checkpoint path", const="latest")
+    override_settings: bool = option(
+        False, "--resume with settings that change the run (recorded in overrides.jsonl); refused otherwise"
+    )
     report_to: str = option("none", "trackers for accelerate (none, tensorboard, wandb, ...)")
 
     def __post_init__(self) -> None:
@@ -149,6 +156,12 @@ class TrainConfig:
             raise ValueError("model is required (a hub name or a local path), or pass --tiny")
         if self.num_epochs <= 0 and self.max_steps <= 0:
             raise ValueError("set num_epochs > 0 or max_steps > 0")
+
+    @property
+    def run_settings(self) -> dict[str, Any]:
+        """The settings that define what a run trains (a resume must not change them): the rest (batch split
+        per device, logging, checkpoints, trackers) only changes how it runs."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in _HOW_A_RUN_RUNS}
 
     @property
     def budget(self) -> int:

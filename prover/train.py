@@ -335,6 +335,48 @@ def build_model(cfg: TrainConfig, tokenizer, checkpoint: str | None):
     return model
 
 
+# --------------------------------------------------------------------------- the run directory
+
+
+def check_run_directory(cfg: TrainConfig, checkpoint: str | None) -> dict[str, list]:
+    """Refuse to mix two runs in one directory: a fresh run needs an empty (or new) ``--output_dir``; a
+    resume must keep every setting that defines the run (``TrainConfig.run_settings``) unless
+    ``--override_settings`` (then the changes are returned, to be recorded)."""
+    import yaml
+
+    output = cfg.output_dir
+    occupied = os.path.isdir(output) and any(os.scandir(output))
+    if not cfg.resume:
+        if occupied:
+            raise ValueError(
+                f"--output_dir {output} already holds a run: pass --resume to continue it, or choose a new directory"
+            )
+        return {}
+    if checkpoint is None:
+        if occupied and os.path.exists(os.path.join(output, "config.yaml")):
+            raise ValueError(f"--resume: {output} holds a run but no complete checkpoint to continue")
+        return {}
+    with open(os.path.join(checkpoint, "config.yaml"), encoding="utf-8") as handle:
+        before = yaml.safe_load(handle) or {}
+    changed = {
+        key: [before.get(key), value]
+        for key, value in cfg.run_settings.items()
+        if key in before and before[key] != value
+    }
+    if changed and not cfg.override_settings:
+        listed = ", ".join(f"--{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        raise ValueError(
+            f"--resume: {checkpoint} was trained with other settings: {listed} "
+            "(pass --override_settings to continue anyway; the change is recorded in overrides.jsonl)"
+        )
+    with open(os.path.join(checkpoint, ckpt.STATE_FILE), encoding="utf-8") as handle:
+        step = json.load(handle)["step"]
+    total = cfg.max_steps if cfg.max_steps > 0 else None
+    if total is not None and step > total:
+        raise ValueError(f"--resume: {checkpoint} is at step {step}, past --max_steps {total}")
+    return changed
+
+
 # --------------------------------------------------------------------------- the trainer
 
 
@@ -349,6 +391,7 @@ class ProverTrainer:
 
         self.cfg = cfg
         self.checkpoint = ckpt.find_checkpoint(cfg.output_dir, cfg.resume)
+        self.overrides = check_run_directory(cfg, self.checkpoint)
         cuda_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
         self.accelerator = Accelerator(
             mixed_precision="bf16" if cfg.bf16 == "yes" or (cfg.bf16 == "auto" and cuda_bf16) else "no",
@@ -368,13 +411,16 @@ class ProverTrainer:
         )  # before prepare (DeepSpeed reads it)
         set_seed(cfg.seed)
         self.main = self.accelerator.is_main_process
-        if self.main:
-            os.makedirs(cfg.output_dir, exist_ok=True)
-            save_config(cfg, os.path.join(cfg.output_dir, "config.yaml"))
         self.metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
 
         self.data = load_train_data(cfg, self.checkpoint)
         model = build_model(cfg, self.data.tokenizer, self.checkpoint)
+        if self.main:  # only now: a run that fails to start leaves nothing behind
+            os.makedirs(cfg.output_dir, exist_ok=True)
+            save_config(cfg, os.path.join(cfg.output_dir, "config.yaml"))
+            if self.overrides:
+                append_jsonl(os.path.join(cfg.output_dir, "overrides.jsonl"),
+                             {"resumed_from": self.checkpoint, "changed": self.overrides})  # fmt: skip
         optimizer = torch.optim.AdamW(
             [p for p in model.parameters() if p.requires_grad],
             lr=cfg.learning_rate,

@@ -141,9 +141,26 @@ def test_sigkill_loses_no_checkpoint_and_resume_finishes(tmp_path):
     cfg = TrainConfig(tiny=True, data=str(DATA / "tactic_pairs.jsonl"), output_dir=str(out), global_batch_size=4,
                       per_device_batch_size=2, max_steps=step + 2, save_steps=1, learning_rate=1e-3,
                       eval_fraction=0.0, max_length=256, resume="latest")  # fmt: skip
+    with pytest.raises(ValueError, match="--max_steps 400 -> "):  # a shorter run changes the schedule
+        run_train(cfg)
+    cfg.override_settings = True
     run_train(cfg)
     steps = [r["step"] for r in metrics(cfg)]
     assert steps == list(range(1, step + 3))  # each step exactly once: none lost, none duplicated
+    (record,) = read_jsonl(str(out / "overrides.jsonl"))
+    assert record["changed"] == {"max_steps": [400, step + 2]}
+
+
+def test_a_run_directory_holds_one_run(tmp_path):
+    cfg = config(tmp_path, max_steps=2, save_steps=1)
+    run_train(cfg)
+    before = sorted(p.name for p in (tmp_path / "run").iterdir())
+    with pytest.raises(ValueError, match="already holds a run: pass --resume"):
+        run_train(config(tmp_path, max_steps=3))
+    other = config(tmp_path, max_steps=2, loss="ce", learning_rate=1e-2, resume="latest")
+    with pytest.raises(ValueError, match=r"--loss 'dco' -> 'ce', --learning_rate 0.001 -> 0.01"):
+        run_train(other)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == before  # a refused command writes nothing
 
 
 def _stream(n):
