@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 from dataclasses import dataclass
 
@@ -32,7 +31,7 @@ def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theore
     """Theorems of a DeepSeek / MiniF2F-schema JSONL (or a Hugging Face dataset with those columns),
     filtered by split and names, in file order."""
     wanted = {n.strip() for n in names.split(",") if n.strip()}
-    theorems = []
+    theorems, seen = [], {}
     for where, r in _benchmark_records(path, split):
         try:
             theorem = Theorem(
@@ -42,8 +41,18 @@ def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theore
                 r["formal_statement"],
                 r.get("informal_prefix") or "",
             )
-        except (KeyError, TypeError) as error:
-            raise ValueError(f"{where}: bad benchmark record ({error!r})") from None
+        except KeyError as error:
+            raise ValueError(f"{where}: missing field {error}") from None
+        except TypeError as error:
+            raise ValueError(f"{where}: bad benchmark record ({error})") from None
+        for field_name in ("name", "header", "formal_statement", "split"):
+            if not isinstance(getattr(theorem, field_name), str):
+                raise ValueError(f'{where}: field "{field_name}" must be a string')
+        if theorem.name in seen:
+            raise ValueError(
+                f"{where}: duplicate theorem name {theorem.name!r} (first at {seen[theorem.name]})"
+            )
+        seen[theorem.name] = where
         if (split == "all" or theorem.split == split) and (not wanted or theorem.name in wanted):
             theorems.append(theorem)
     missing = wanted - {t.name for t in theorems}
@@ -55,17 +64,23 @@ def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theore
 
 
 def _benchmark_records(path: str, split: str):
+    from prover.paths import jsonl_records, looks_local
+
     if os.path.isfile(path):
-        with open(path, encoding="utf-8") as handle:
-            for number, line in enumerate(handle, start=1):
-                if line.strip():
-                    try:
-                        yield f"{path}:{number}", json.loads(line)
-                    except json.JSONDecodeError as error:
-                        raise ValueError(f"{path}:{number}: malformed JSON ({error.msg})") from None
+        for where, record in jsonl_records(path):
+            if isinstance(record, ValueError):
+                raise record
+            if not isinstance(record, dict):
+                raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
+            yield where, record
         return
+    if looks_local(path) and not os.path.isdir(path):
+        raise ValueError(f"--benchmark {path}: no such file")
     import datasets  # a hub name or a dataset folder
 
-    dataset = datasets.load_dataset(path, split=split if split != "all" else "train")
+    try:
+        dataset = datasets.load_dataset(path, split=split if split != "all" else "train")
+    except Exception as error:  # noqa: BLE001 - one line for the user, whatever datasets raised
+        raise ValueError(f"--benchmark {path}: cannot load it ({type(error).__name__}: {error})") from None
     for i, row in enumerate(dataset):
         yield f"{path}[{split}] row {i}", dict(row)

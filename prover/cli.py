@@ -23,10 +23,12 @@ from prover.config import (
 )
 
 logger = logging.getLogger("prover")
+LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 
 
 def _train(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(TrainConfig, args)
+    cfg.check_paths()
     from prover.train import run_train
 
     final = run_train(cfg)
@@ -37,6 +39,7 @@ def _train(args: argparse.Namespace) -> int:
 
 def _verify(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(VerifyConfig, args)
+    cfg.check_paths()
     from prover.verify_run import run_verify
 
     return run_verify(cfg)
@@ -44,6 +47,7 @@ def _verify(args: argparse.Namespace) -> int:
 
 def _search(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(SearchConfig, args)
+    cfg.check_paths()
     from prover.search import run_search
 
     summary = run_search(cfg)
@@ -65,7 +69,7 @@ def _report(args: argparse.Namespace) -> int:
     from prover.report import make_report
 
     output = args.output or (args.runs[0] if len(args.runs) == 1 else "report")
-    report = make_report(args.runs, output, args.ensemble)
+    report = make_report(args.runs, output, args.ensemble, args.label or None)
     from prover.report import markdown
 
     print(markdown(report), end="")
@@ -75,16 +79,19 @@ def _report(args: argparse.Namespace) -> int:
 
 def _check(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(CheckConfig, args)
+    cfg.check_paths()
     from prover.interactive import main_check
     from prover.lean.filecheck import LeanCommand
     from prover.verify_run import NOT_SET_UP, Checker, reference_from
 
     command = LeanCommand.from_env()
     if command is None:
-        print(f"prover check: {NOT_SET_UP}", file=sys.stderr)
+        print(f"prover check: error: {NOT_SET_UP}", file=sys.stderr)
         return 2
+    from prover.paths import read_text
+
     source = "<stdin>" if cfg.file == "-" else cfg.file
-    code = sys.stdin.read() if cfg.file == "-" else open(cfg.file, encoding="utf-8").read()
+    code = read_text(cfg.file, "file")
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
     checker = Checker(_file_checking(cfg.timeout, cfg.memory_mb, cfg.allow_native_decide), command)
     return main_check(code, source, checker.run, reference, cfg.allow_native_decide)
@@ -103,6 +110,7 @@ def _file_checking(timeout: float, memory_mb: int, allow_native_decide: bool = F
 
 def _prove(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(ProveConfig, args)
+    cfg.check_paths()
     from prover.interactive import ProofSession, interact
     from prover.lean.filecheck import LeanCommand
     from prover.lean.repl import LeanRepl, ReplSettings
@@ -110,8 +118,15 @@ def _prove(args: argparse.Namespace) -> int:
 
     settings = ReplSettings.from_env(memory_mb=cfg.memory_mb or None)
     command = LeanCommand.from_env()
-    if settings is None or command is None:
-        print(f"prover prove: {NOT_SET_UP}", file=sys.stderr)
+    if settings is None:  # the session needs Lean's REPL, not only a lean command
+        print(
+            "prover prove: error: the session needs Lean's REPL: export PROVER_LEAN_PROJECT=$PWD/lean_project "
+            "(scripts/setup_lean.sh builds it) or set PROVER_REPL_CMD to a REPL command line",
+            file=sys.stderr,
+        )
+        return 2
+    if command is None:
+        print(f"prover prove: error: {NOT_SET_UP}", file=sys.stderr)
         return 2
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
     sampler = None
@@ -138,7 +153,11 @@ def _data_check(args: argparse.Namespace) -> int:
         examples = drop_contaminated(examples, args.benchmark, report)
     kinds = Counter("whole proof" if isinstance(e, ProofExample) else "tactic pair" for e in examples)
     traces = {e.trace_id for e in examples if not isinstance(e, ProofExample) and e.trace_id is not None}
-    summary = ", ".join(f"{n} {k}s" for k, n in sorted(kinds.items())) or "no examples"
+    if not examples:
+        raise ValueError(
+            f"{args.file}: no examples ({report.bad} bad skipped, {report.contaminated} contaminated)"
+        )
+    summary = ", ".join(f"{n} {k}s" for k, n in sorted(kinds.items()))
     print(
         f"{args.file}: {summary}; {len(traces)} traces; {report.bad} bad skipped; {report.contaminated} contaminated"
     )
@@ -157,11 +176,17 @@ def build_parser() -> argparse.ArgumentParser:
         prog="prover", description="Lean 4 proving co-designed for test-time search."
     )
     parser.add_argument("--version", action="version", version=f"dco-prover {__version__}")
-    parser.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
     stages = parser.add_subparsers(dest="stage", metavar="STAGE", required=True)
+    common = argparse.ArgumentParser(add_help=False)  # --log-level after the stage too
+    common.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS, help="logging level")
+    add_parser = stages.add_parser
+    stages.add_parser = lambda *a, **k: add_parser(*a, parents=[common], **k)  # type: ignore[method-assign]
 
     data = stages.add_parser("data", help="inspect and prepare training data")
     data_commands = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
+    add_data_command = data_commands.add_parser
+    data_commands.add_parser = lambda *a, **k: add_data_command(*a, parents=[common], **k)  # type: ignore[method-assign]
     check = data_commands.add_parser("check", help="validate a data file and count its examples")
     check.add_argument(
         "file", help=".jsonl (tactic pairs / whole proofs), LeanDojo .json, folder or hub name"
@@ -206,7 +231,10 @@ def build_parser() -> argparse.ArgumentParser:
     search.set_defaults(handler=_search)
 
     merge = stages.add_parser(
-        "merge", help="join the shard directories of a search (--shard i/n) into one run"
+        "merge",
+        help="join the shard directories of a search (--shard i/n) into one run",
+        description="Join the shard directories of one search (--shard i/n) into one run directory. Refuses "
+        "shards of other settings, an incomplete set of shards and shards whose theorems lack attempts.",
     )
     merge.add_argument("shards", nargs="+", metavar="SHARD", help="shard run directories")
     merge.add_argument("-o", "--output", required=True, help="the merged run directory")
@@ -223,13 +251,19 @@ def build_parser() -> argparse.ArgumentParser:
     verify.set_defaults(handler=_verify)
 
     report = stages.add_parser(
-        "report", help="pass@k curves, per-problem table and confidence plots of search runs"
+        "report",
+        help="pass@k curves, per-problem table and confidence plots of search runs",
+        description="pass@k (unbiased estimator) per run, the per-problem table, confidence diagnostics and "
+        "ensembles of search runs, as report.json, report.md and PNG plots.",
     )
     report.add_argument("runs", nargs="+", metavar="RUN", help="search run directories")
     report.add_argument(
         "-o", "--output", default="", help="output folder (default: the run itself, or ./report)"
     )
     report.add_argument("--ensemble", action="store_true", help="also pool the runs' attempts per theorem")
+    report.add_argument(
+        "--label", nargs="+", default=[], help="one name per run (default: the shortest distinguishing path)"
+    )
     report.set_defaults(handler=_report)
 
     check = stages.add_parser(
@@ -261,15 +295,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     if args.log_level != "DEBUG":  # accelerate narrates every checkpoint file at INFO
         logging.getLogger("accelerate").setLevel(logging.WARNING)
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
     from prover.data import DataError
 
     try:
-        return args.handler(args)
-    except (DataError, ValueError) as error:
+        with logging_redirect_tqdm():  # log lines above the progress bars, not onto them
+            return args.handler(args)
+    except (DataError, ValueError, OSError) as error:  # the user's input: one line, exit code 2
         logger.debug("traceback", exc_info=True)
-        print(f"prover {args.stage}: error: {error}", file=sys.stderr)
+        print(f"prover {args.stage}: error: {_one_line(error)}", file=sys.stderr)
         return 2
     except RuntimeError as error:
         logger.debug("traceback", exc_info=True)
-        print(f"prover {args.stage}: error: {error}", file=sys.stderr)
+        print(f"prover {args.stage}: error: {_one_line(error)}", file=sys.stderr)
         return 1
+    except Exception:  # a bug, not the user's input: the traceback, and where to send it
+        import traceback
+
+        traceback.print_exc()
+        print(f"prover {args.stage}: internal error (a bug): please report it with the command and the "
+              "traceback above", file=sys.stderr)  # fmt: skip
+        return 1
+
+
+def _one_line(error: BaseException) -> str:
+    text = str(error) or type(error).__name__
+    if isinstance(error, OSError) and error.filename and str(error.filename) not in text:
+        text = f"{error.filename}: {text}"
+    return " ".join(text.split())

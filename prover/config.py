@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import math
 import os
 import re
 import types
@@ -30,6 +31,38 @@ def option(default: Any, help: str, choices: tuple[str, ...] | None = None, **ex
     if isinstance(default, (dict, list)):
         return field(default_factory=lambda: type(default)(default), metadata=metadata)
     return field(default=default, metadata=metadata)
+
+
+def check_number(
+    name: str,
+    value: float,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    above: float | None = None,
+    below: float | None = None,
+) -> None:
+    """``ValueError`` naming ``--name`` unless ``value`` is finite and within the bounds (inclusive
+    ``low``/``high``, exclusive ``above``/``below``)."""
+    bounds = [f">= {low:g}" if low is not None else "", f"<= {high:g}" if high is not None else "",
+              f"> {above:g}" if above is not None else "", f"< {below:g}" if below is not None else ""]  # fmt: skip
+    ok = (
+        isinstance(value, (int, float))
+        and math.isfinite(value)
+        and (low is None or value >= low)
+        and (high is None or value <= high)
+        and (above is None or value > above)
+        and (below is None or value < below)
+    )
+    if not ok:
+        wanted = " and ".join(b for b in bounds if b) or "finite"
+        raise ValueError(f"--{name} must be a finite number {wanted}, got {value!r}")
+
+
+SCHEDULERS = (
+    "linear", "cosine", "cosine_with_restarts", "polynomial", "constant", "constant_with_warmup",
+    "inverse_sqrt", "reduce_lr_on_plateau", "cosine_with_min_lr", "cosine_warmup_with_min_lr", "warmup_stable_decay",
+)  # fmt: skip
 
 
 # --------------------------------------------------------------------------- the training stage
@@ -144,8 +177,24 @@ class TrainConfig:
         ):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
-        if self.score_batch_size < 0:
-            raise ValueError(f"score_batch_size must be >= 0, got {self.score_batch_size}")
+        check_number("score_batch_size", self.score_batch_size, low=0)
+        check_number("learning_rate", self.learning_rate, above=0)
+        check_number("weight_decay", self.weight_decay, low=0)
+        check_number("adam_beta1", self.adam_beta1, low=0, below=1)
+        check_number("adam_beta2", self.adam_beta2, low=0, below=1)
+        check_number("max_grad_norm", self.max_grad_norm, low=0)
+        check_number("warmup_steps", self.warmup_steps, low=0)
+        check_number("num_epochs", self.num_epochs, low=0)
+        check_number("save_total_limit", self.save_total_limit, low=0)
+        if self.lr_scheduler not in SCHEDULERS:
+            raise ValueError(
+                f"--lr_scheduler must be one of {', '.join(SCHEDULERS)}, got {self.lr_scheduler!r}"
+            )
+        defaults = {f.name: f.default for f in dataclasses.fields(self)}
+        if self.loss == "ce" and (self.n != defaults["n"] or self.n_eff != defaults["n_eff"]):
+            raise ValueError(
+                "--n and --n_eff are DCO's budgets; --loss ce trains with N = 1 (drop them, or pick a DCO loss)"
+            )
         if not 0.0 <= self.epsilon < 1.0:
             raise ValueError(f"epsilon must be in [0, 1), got {self.epsilon}")
         if not 0.0 <= self.eval_fraction < 1.0:
@@ -155,7 +204,18 @@ class TrainConfig:
         if not self.model and not self.tiny:
             raise ValueError("model is required (a hub name or a local path), or pass --tiny")
         if self.num_epochs <= 0 and self.max_steps <= 0:
-            raise ValueError("set num_epochs > 0 or max_steps > 0")
+            raise ValueError("set --num_epochs > 0 or --max_steps > 0")
+
+    def check_paths(self) -> None:
+        """Missing local paths are named before any work (never looked up on the hub); ``--model RUN_DIR``
+        becomes ``RUN_DIR/final``."""
+        from prover.paths import require_local_or_hub, resolve_model
+
+        require_local_or_hub(self.data, "--data")
+        require_local_or_hub(self.eval_data, "--eval_data")
+        require_local_or_hub(self.benchmark, "--benchmark")
+        if not self.tiny:
+            self.model = resolve_model(self.model)
 
     @property
     def run_settings(self) -> dict[str, Any]:
@@ -226,7 +286,8 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     for f in dataclasses.fields(cls):
         kind = _unwrap(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        help_text = f"{f.metadata.get('help', '')} (default: {default!r})".replace("%", "%%")
+        text = f.metadata.get("help", "")
+        help_text = (text if "(default" in text else f"{text} (default: {default!r})").replace("%", "%%")
         names = [f"--{f.name}"] + ([f"--{f.name.replace('_', '-')}"] if "_" in f.name else [])
         names += [f.metadata["short"]] if "short" in f.metadata else []
         common: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
@@ -304,6 +365,21 @@ def _default_workers() -> int:
     return max(1, min(os.cpu_count() or 1, int(ram_gb // 8)))
 
 
+def check_lean_limits(cfg: Any) -> None:
+    """The Lean limits every stage that runs Lean shares: ``timeout`` (s) and ``memory_mb``."""
+    check_number("timeout", cfg.timeout, above=0)
+    check_number("memory_mb", cfg.memory_mb, low=0)
+
+
+def check_reference_flags(cfg: Any) -> None:
+    """The reference statement is named one way: ``--statement`` (with ``--header``), or ``--benchmark``
+    with ``--name``."""
+    if cfg.statement and (cfg.benchmark or cfg.name):
+        raise ValueError("give the reference one way: --statement (and --header), or --benchmark with --name")
+    if cfg.header and not cfg.statement:
+        raise ValueError("--header goes with --statement (a benchmark's theorems carry their own header)")
+
+
 @dataclass
 class VerifyConfig:
     """``prover verify``: check one proof file, or a JSONL of model outputs, against reference statements."""
@@ -340,17 +416,36 @@ class VerifyConfig:
         if not self.input and not self.check_statements:
             raise ValueError("input is required: a .lean file, - for stdin, or a .jsonl of model outputs")
         if self.backend not in BACKENDS:
-            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
-        if self.timeout <= 0:
-            raise ValueError(f"timeout must be > 0, got {self.timeout}")
-        if self.workers < 0:
-            raise ValueError(f"workers must be >= 0, got {self.workers}")
+            raise ValueError(f"--backend must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        check_lean_limits(self)
+        check_number("workers", self.workers, low=0)
+        check_reference_flags(self)
+        if self.check_statements and self.input:
+            raise ValueError(
+                "--check_statements checks a benchmark's statements: give no proof input with it"
+            )
+        if self.batch:
+            if self.name or self.statement:
+                raise ValueError(
+                    "a batch names each proof's theorem in its lines: --name and --statement apply to a single proof"
+                )
+            if not self.benchmark:
+                raise ValueError("batch mode needs --benchmark FILE for the reference statements")
         if self.workers == 0:
             self.workers = _default_workers()
 
     @property
     def batch(self) -> bool:
         return self.input.endswith(".jsonl")
+
+    def check_paths(self) -> None:
+        from prover.paths import require_file, require_local_or_hub
+
+        if self.input:
+            require_file(self.input, "input")
+        if self.check_statements:
+            require_local_or_hub(self.check_statements, "--check_statements")
+        require_local_or_hub(self.benchmark, "--benchmark")
 
 
 # --------------------------------------------------------------------------- the search stage
@@ -423,9 +518,20 @@ class SearchConfig:
             raise ValueError("model is required (a hub name or a local path)")
         if not self.benchmark:
             raise ValueError("benchmark is required (e.g. ../shared/data/minif2f/minif2f.jsonl)")
-        for name in ("n", "max_steps", "n_eff", "expansions", "batch_theorems"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
+        for name in ("n", "max_steps", "n_eff", "expansions", "batch_theorems", "max_tokens_tactic",
+                     "max_tokens_proof", "tensor_parallel_size", "engines"):  # fmt: skip
+            check_number(name, getattr(self, name), low=1)
+        check_number("temperature", self.temperature, low=0)
+        check_number("top_p", self.top_p, above=0, high=1)
+        check_number("gpu_memory_utilization", self.gpu_memory_utilization, above=0, high=1)
+        check_number("workers", self.workers, low=0)
+        check_lean_limits(self)
+
+    def check_paths(self) -> None:
+        from prover.paths import require_local_or_hub, resolve_model
+
+        require_local_or_hub(self.benchmark, "--benchmark")
+        self.model = resolve_model(self.model)
         if self.shard:
             match = re.fullmatch(r"(\d+)/(\d+)", self.shard)
             if match is None or not int(match.group(1)) < int(match.group(2)):
@@ -453,6 +559,16 @@ class CheckConfig:
     def __post_init__(self) -> None:
         if not self.file:
             raise ValueError("file is required: a .lean file, or - for stdin")
+        check_lean_limits(self)
+        check_reference_flags(self)
+        if bool(self.benchmark) != bool(self.name):
+            raise ValueError("--benchmark and --name go together")
+
+    def check_paths(self) -> None:
+        from prover.paths import require_file, require_local_or_hub
+
+        require_file(self.file, "file")
+        require_local_or_hub(self.benchmark, "--benchmark")
 
 
 @dataclass
@@ -471,3 +587,12 @@ class ProveConfig:
     def __post_init__(self) -> None:
         if not self.statement and not (self.benchmark and self.name):
             raise ValueError("give the theorem: --statement '...', or --benchmark FILE --name NAME")
+        check_lean_limits(self)
+        check_reference_flags(self)
+
+    def check_paths(self) -> None:
+        from prover.paths import require_local_or_hub, resolve_model
+
+        require_local_or_hub(self.benchmark, "--benchmark")
+        if self.model:
+            self.model = resolve_model(self.model)

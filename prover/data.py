@@ -146,25 +146,24 @@ def leandojo_theorem(record: Any, where: str) -> list[TacticExample]:
 
 
 def _jsonl_records(path: str) -> Iterator[tuple[str, Any]]:
-    """(``path:line``, parsed object) per non-blank line; a malformed line yields its DataError instead."""
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                yield where, json.loads(line)
-            except json.JSONDecodeError as error:
-                yield where, DataError(f"{where}: malformed JSON ({error.msg} at column {error.colno})")
+    """(``path:line``, parsed object) per non-blank line; a bad line (not UTF-8, not JSON, cut short) yields
+    its DataError instead."""
+    from prover.paths import jsonl_records
+
+    for where, record in jsonl_records(path):
+        yield where, DataError(str(record)) if isinstance(record, ValueError) else record
 
 
 def _leandojo_json_records(path: str) -> Iterator[tuple[str, Any]]:
     """A LeanDojo ``.json`` file is one list of theorems; each is located by its index in the list."""
-    with open(path, encoding="utf-8") as handle:
-        try:
-            data = json.load(handle)
-        except json.JSONDecodeError as error:
-            raise DataError(f"{path}:{error.lineno}: malformed JSON ({error.msg})") from None
+    from prover.paths import read_text
+
+    try:
+        data = json.loads(read_text(path, "data"))
+    except json.JSONDecodeError as error:
+        raise DataError(f"{path}:{error.lineno}: malformed JSON ({error.msg.removesuffix(' at')})") from None
+    except ValueError as error:
+        raise DataError(str(error)) from None
     if not isinstance(data, list):
         raise DataError(f"{path}: a LeanDojo file must hold a JSON list of theorems")
     for i, record in enumerate(data):
@@ -174,7 +173,14 @@ def _leandojo_json_records(path: str) -> Iterator[tuple[str, Any]]:
 def _hub_records(source: str, split: str) -> Iterator[tuple[str, Any]]:
     import datasets  # lazy: only hub names and folders need it
 
-    dataset = datasets.load_dataset(source, split=split)
+    try:
+        dataset = datasets.load_dataset(source, split=split)
+    except Exception as error:  # noqa: BLE001 - datasets raises many kinds; the user needs one line
+        if os.path.isdir(source):
+            raise DataError(
+                f"{source}: a folder that datasets cannot read ({type(error).__name__}: {error})"
+            ) from None
+        raise DataError(f"{source}: cannot load this dataset ({type(error).__name__}: {error})") from None
     for i, row in enumerate(dataset):
         yield f"{source}[{split}] row {i}", dict(row)
 
@@ -193,18 +199,20 @@ def detect_kind(path: str) -> str:
                 return "tactic"
         break
     raise DataError(
-        f"{path}: cannot tell the format from the first record; pass kind= 'tactic', 'leandojo' or 'whole'"
+        f"{path}: cannot tell the format from the first record; pass --kind tactic, leandojo or whole"
     )
 
 
 def _records(source: str, split: str) -> Iterator[tuple[str, Any]]:
+    from prover.paths import looks_local
+
     if os.path.isfile(source):
         if source.endswith(".json"):
             return _leandojo_json_records(source)
         return _jsonl_records(source)
-    if os.path.exists(source) or re.fullmatch(r"[\w.-]+(/[\w.-]+)?", source):
+    if os.path.isdir(source) or (not looks_local(source) and re.fullmatch(r"[\w.-]+(/[\w.-]+)?", source)):
         return _hub_records(source, split)
-    raise DataError(f"{source}: no such file, and not a dataset name")
+    raise DataError(f"{source}: no such file" + ("" if looks_local(source) else ", and not a dataset name"))
 
 
 def read_examples(
@@ -229,7 +237,8 @@ def read_examples(
         raise DataError(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     if kind == "auto":
         if not os.path.isfile(source):
-            raise DataError(f"{source}: give the data kind ('tactic', 'leandojo' or 'whole') for a dataset")
+            _records(source, split)  # a missing file says so before anything else
+            raise DataError(f"{source}: give the data kind (--kind tactic, leandojo or whole) for a dataset")
         kind = detect_kind(source)
     report = report if report is not None else ReadReport()
     examples: list[Example] = []

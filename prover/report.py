@@ -19,20 +19,17 @@ logger = logging.getLogger(__name__)
 
 def load_run(run_dir: str) -> dict:
     """Per theorem, the success of each attempt in attempt order; the greedy diagnostics; the settings."""
-    path = os.path.join(run_dir, "attempts.jsonl")
-    if not os.path.isfile(path):
-        raise ValueError(f"{run_dir}: no attempts.jsonl (not a search run directory)")
+    from prover.runs import read_attempts, read_run_config
+
     attempts: dict[str, dict[int, bool]] = defaultdict(dict)
-    for record in read_jsonl(path):
+    for record in read_attempts(run_dir):
         attempts[record["theorem"]][record["attempt"]] = record["status"] == "proved"
-    config_path = os.path.join(run_dir, "config.json")
-    config = {}
-    if os.path.isfile(config_path):
-        with open(config_path, encoding="utf-8") as handle:
-            config = json.load(handle)["config"]
+    config = (
+        read_run_config(run_dir)["config"] if os.path.isfile(os.path.join(run_dir, "config.json")) else {}
+    )
     greedy = list(read_jsonl(os.path.join(run_dir, "greedy.jsonl")))
     return {
-        "name": os.path.basename(os.path.normpath(run_dir)),
+        "name": os.path.normpath(run_dir),
         "results": {t: [a[i] for i in sorted(a)] for t, a in attempts.items()},
         "stop_on_first": bool(config.get("stop_on_first")),
         "confidence": confidence_split([g["confidence"] for g in greedy], [g["correct"] for g in greedy]),
@@ -65,16 +62,12 @@ def ensemble(runs: list[dict]) -> dict:
     table = pass_at_k_table(pooled)
     comparison = {}
     for r in runs:
-        n = len(next(iter(r["results"].values())))
-        if n >= budget:  # the single run has at least the pooled budget: compare at that budget
-            single = pass_at_k_table({t: r["results"][t] for t in pooled}, [budget])[budget]["pass_at_k"]
-            comparison[r["name"]] = {"k": budget, "single": single, "ensemble": table[budget]["pass_at_k"]}
-        else:
-            comparison[r["name"]] = {
-                "k": budget,
-                "single": None,
-                "note": f"the run has {n} < {budget} attempts",
-            }
+        # equal total budget: k samples from the pooled attempts against k samples of the run alone
+        n = min(len(r["results"][t]) for t in pooled)
+        k = min(n, budget)
+        single = pass_at_k_table({t: r["results"][t] for t in pooled}, [k])[k]["pass_at_k"]
+        ensemble_k = pass_at_k_table(pooled, [k])[k]["pass_at_k"]
+        comparison[r["name"]] = {"k": k, "single": single, "ensemble": ensemble_k}
     return {
         "runs": [r["name"] for r in runs],
         "budget": budget,
@@ -97,28 +90,42 @@ def per_problem(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def _row(cells: list[str]) -> str:
+    return "| " + " | ".join(cells) + " |"
+
+
 def markdown(report: dict) -> str:
     ks = sorted({int(k) for r in report["runs"] if r["pass_at_k"] for k in r["pass_at_k"]})
-    lines = ["| run | solved | " + " | ".join(f"pass@{k}" for k in ks) + " |", "|---|---|" + "---|" * len(ks)]
+    header = ["run", "solved", *(f"pass@{k}" for k in ks)]
+    lines = [_row(header), _row(["---"] * len(header))]
     for r in report["runs"]:
         cells = []
         for k in ks:
             v = (r["pass_at_k"] or {}).get(str(k))
             cells.append(f"{100 * v['pass_at_k']:.1f} ± {100 * v['stderr']:.1f}" if v else "—")
-        lines.append(f"| {r['run']} | {r['solved']}/{r['theorems']} | " + " | ".join(cells) + " |")
+        lines.append(_row([r["run"], f"{r['solved']}/{r['theorems']}", *cells]))
+    lines.append("")
+    lines.append("pass@k in % (unbiased estimator), ± one standard error over theorems.")
     notes = [f"- {r['run']}: {r['note']}" for r in report["runs"] if r.get("note")]
     if report.get("ensemble"):
         e = report["ensemble"]
-        lines += ["", f"Ensemble of {', '.join(e['runs'])} (budget {e['budget']} per theorem):"]
+        pooled = e["pass_at_k"].get(str(e["budget"]))
+        lines += ["", f"Ensemble of {', '.join(e['runs'])}: {e['budget']} pooled attempts per theorem"
+                  + (f", pass@{e['budget']} {100 * pooled['pass_at_k']:.1f}%" if pooled else "") + "."]  # fmt: skip
         for name, c in e["same_budget"].items():
             lines.append(
-                f"- vs {name} at k={c['k']}: "
-                + (
-                    f"ensemble {100 * c['ensemble']:.1f} vs single {100 * c['single']:.1f}"
-                    if c["single"] is not None
-                    else c["note"]
-                )
+                f"- at the same budget k={c['k']}: the ensemble {100 * c['ensemble']:.1f}% against {name} alone "
+                f"{100 * c['single']:.1f}%"
             )
+    rows = report.get("per_problem") or []
+    if rows and len(report["runs"]) > 0:
+        names = [r["run"] for r in report["runs"]]
+        differs = [row for row in rows if len({row[n] is None for n in names}) > 1]
+        same = [row for row in rows if row not in differs]
+        lines += ["", "Per problem: the first successful attempt (0-based) of each run; — none. Problems solved by "
+                  "some runs and not others first.", "", _row(["theorem", *names]), _row(["---"] * (len(names) + 1))]  # fmt: skip
+        for row in differs + same:
+            lines.append(_row([row["theorem"], *("—" if row[n] is None else str(row[n]) for n in names)]))
     return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
 
 
@@ -138,12 +145,19 @@ def plot(report: dict, output: str) -> list[str]:
             errors = [100 * r["pass_at_k"][str(k)]["stderr"] for k in ks]
             ax.errorbar(ks, values, yerr=errors, marker="o", capsize=3, label=r["run"])
     ax.set_xscale("log", base=2)
-    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    all_ks = sorted({int(k) for r in report["runs"] if r["pass_at_k"] for k in r["pass_at_k"]})
+    if all_ks:
+        ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(all_ks))
+        ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%d"))
+        ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel("k (samples per theorem)")
     ax.set_ylabel("pass@k (%)")
+    ax.set_title(report.get("title", "pass@k"), fontsize=10)
     ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
+    if any(r["pass_at_k"] for r in report["runs"]):
+        ax.legend(fontsize=8)
+    fig.text(0.01, 0.01, "error bars: ± 1 standard error over theorems", fontsize=7)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
     paths.append(os.path.join(output, "pass_at_k.png"))
     fig.savefig(paths[-1], dpi=120)
     plt.close(fig)
@@ -158,8 +172,9 @@ def plot(report: dict, output: str) -> list[str]:
                 range=(0, 1),
                 label=["correct", "wrong"],
             )
-            ax.set_title(r["run"])
+            ax.set_title(r["run"], fontsize=9)
             ax.set_xlabel("probability of the greedy proof / first tactic")
+            ax.set_ylabel("theorems")
             ax.legend()
         fig.tight_layout()
         paths.append(os.path.join(output, "confidence.png"))
@@ -168,9 +183,45 @@ def plot(report: dict, output: str) -> list[str]:
     return paths
 
 
-def make_report(run_dirs: list[str], output: str, with_ensemble: bool = False) -> dict:
-    runs = [load_run(d) for d in run_dirs]
-    report = {"runs": [run_report(r) for r in runs], "per_problem": per_problem(runs)}
+def _title(run_dirs: list[str]) -> str:
+    """Benchmark, split and N of the runs, from their settings."""
+    from prover.runs import read_run_config
+
+    seen = set()
+    for d in run_dirs:
+        config = read_run_config(d)["config"] if os.path.isfile(os.path.join(d, "config.json")) else {}
+        seen.add(
+            (
+                os.path.basename(str(config.get("benchmark", "?"))),
+                config.get("split", "?"),
+                config.get("n", "?"),
+            )
+        )
+    return "; ".join(f"pass@k on {b} ({s} split), N = {n}" for b, s, n in sorted(seen, key=str))
+
+
+def labels(run_dirs: list[str]) -> list[str]:
+    """The shortest path suffixes that tell the runs apart (``a/ce`` and ``b/ce``, not ``ce`` twice)."""
+    parts = [os.path.normpath(os.path.abspath(d)).split(os.sep) for d in run_dirs]
+    for depth in range(1, max(len(p) for p in parts) + 1):
+        names = [os.sep.join(p[-depth:]) for p in parts]
+        if len(set(names)) == len(names):
+            return names
+    return [os.path.normpath(d) for d in run_dirs]
+
+
+def make_report(
+    run_dirs: list[str], output: str, with_ensemble: bool = False, names: list[str] | None = None
+) -> dict:
+    names = names or labels(run_dirs)
+    if len(set(names)) != len(names):
+        raise ValueError(f"--label: the runs need distinct labels, got {names}")
+    runs = [{**load_run(d), "name": name} for d, name in zip(run_dirs, names)]
+    report = {
+        "runs": [run_report(r) for r in runs],
+        "per_problem": per_problem(runs),
+        "title": _title(run_dirs),
+    }
     if with_ensemble:
         report["ensemble"] = ensemble(runs)
     os.makedirs(output, exist_ok=True)

@@ -36,9 +36,60 @@ def summarize(
     }
 
 
+STATUSES = ("proved", "rejected", "lean_error", "max_steps", "budget", "repl_failure")
+
+
+def read_attempts(run_dir: str) -> list[dict]:
+    """The attempt records of a search run, each checked (``path:line: field`` on a bad one). A torn last
+    line (the run was killed while writing it) is left out with a warning: ``--resume`` completes it."""
+    import logging
+
+    from prover.paths import jsonl_records, require_dir
+
+    path = os.path.join(require_dir(run_dir, "run"), "attempts.jsonl")
+    if not os.path.isfile(path):
+        raise ValueError(f"{run_dir}: no attempts.jsonl (not a search run directory)")
+    records = []
+    for where, record in jsonl_records(path):
+        if isinstance(record, ValueError):
+            if "truncated last line" in str(record):
+                logging.getLogger(__name__).warning("%s (a killed run: --resume completes it)", record)
+                continue
+            raise record
+        if not isinstance(record, dict):
+            raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
+        for key, kind in (("theorem", str), ("attempt", int), ("status", str)):
+            if key not in record:
+                raise ValueError(f'{where}: missing field "{key}"')
+            if not isinstance(record[key], kind) or isinstance(record[key], bool):
+                raise ValueError(f'{where}: field "{key}" must be {"an integer" if kind is int else "a string"}, '
+                                 f"got {record[key]!r}")  # fmt: skip
+        if record["attempt"] < 0 or record["status"] not in STATUSES:
+            raise ValueError(
+                f'{where}: bad "attempt" or "status" ({record["attempt"]!r}, {record["status"]!r})'
+            )
+        records.append(record)
+    return records
+
+
+def read_run_config(run_dir: str) -> dict:
+    """``config.json`` of a search run (settings under ``config``)."""
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.isfile(path):
+        raise ValueError(f"{run_dir}: no config.json (not a search run directory)")
+    try:
+        data = _read_json(path)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a run's config.json ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise ValueError(f'{path}: expected an object with a "config" object')
+    return data
+
+
 def merge_runs(shards: list[str], output: str) -> dict:
-    """``prover merge``: shard directories of one search (``--shard i/n``) -> one run directory."""
-    configs = [_read_json(os.path.join(shard, "config.json")) for shard in shards]
+    """``prover merge``: shard directories of one search (``--shard i/n``) -> one run directory. Refuses
+    shards of other settings, an incomplete set of shards, and a shard whose theorems lack attempts."""
+    configs = [read_run_config(shard) for shard in shards]
     ignored = {"shard", "output_dir", "resume", "workers"}
     settings = [{k: v for k, v in c["config"].items() if k not in ignored} for c in configs]
     for shard, other in zip(shards[1:], settings[1:]):
@@ -46,15 +97,37 @@ def merge_runs(shards: list[str], output: str) -> dict:
             changed = sorted(k for k in other if other[k] != settings[0].get(k))
             raise ValueError(f"{shard} was run with other settings than {shards[0]}: {', '.join(changed)}")
     shard_ids = sorted(c["config"].get("shard", "") for c in configs)
+    total = {s.split("/")[1] for s in shard_ids if "/" in s}
+    if len(total) != 1 or any("/" not in s for s in shard_ids):
+        raise ValueError(f"merge needs the shards of one search (--shard i/n), got {shard_ids}")
+    count = int(total.pop())
+    missing = sorted(set(range(count)) - {int(s.split("/")[0]) for s in shard_ids})
+    if missing or len(shard_ids) != count:
+        raise ValueError(f"the {count} shards of this search are not all here: missing {', '.join(f'{i}/{count}' for i in missing) or 'none'}"
+                         + ("; a shard is given twice" if len(shard_ids) != len(set(shard_ids)) else ""))  # fmt: skip
     records, greedy, seen = [], [], set()
-    for shard in shards:
-        for record in read_jsonl(os.path.join(shard, "attempts.jsonl")):
+    for shard, config in zip(shards, configs):
+        attempts = read_attempts(shard)
+        per_theorem: dict[str, int] = defaultdict(int)
+        for record in attempts:
+            per_theorem[record["theorem"]] += 1
+        n, stop = config["config"].get("n"), config["config"].get("stop_on_first")
+        short = [t for t, k in per_theorem.items() if k < n and not stop]
+        if len(per_theorem) != config.get("theorems", len(per_theorem)) or short:
+            raise ValueError(
+                f"{shard}: incomplete ({len(per_theorem)} of {config.get('theorems')} theorems have attempts"
+                + (f"; {short[0]} has {per_theorem[short[0]]} of {n}" if short else "")
+                + "): finish it with prover search --resume"
+            )
+        for record in attempts:
             key = (record["theorem"], record["attempt"])
             if key in seen:
                 raise ValueError(f"{shard}: attempt {key} is also in another shard")
             seen.add(key)
             records.append(record)
         greedy.extend(read_jsonl(os.path.join(shard, "greedy.jsonl")))
+    if os.path.isdir(output) and any(os.scandir(output)):
+        raise ValueError(f"-o {output}: not empty; merge into a new directory")
     os.makedirs(output, exist_ok=True)
     atomic_write_text(
         os.path.join(output, "attempts.jsonl"),

@@ -84,9 +84,11 @@ class UnitSampler:
     With a scorer (the confidence filter) a unit whose F(N, p) <= epsilon under the current weights is
     dropped and replaced by the next one, so every micro-batch stays full. The weights do not change while
     a step is drawn, so a unit is scored at most once per step (a cache), and candidates are scored in
-    batches of up to ``score_batch``, sized by the last step's drop rate. A unit is never twice in one step:
-    a repeat (at an epoch boundary) and surplus survivors of a scoring batch wait in ``pending`` and are
-    served first next step (scored again there: the weights have changed). The run stops (``AllConfident``)
+    batches of up to ``score_batch``, sized by the last step's drop rate; surplus survivors of a scoring
+    batch wait in ``pending`` and are served first next step (scored again there: the weights have changed).
+    A step that crosses an epoch boundary can hold a unit twice (the end of one permutation and the start
+    of the next); that is harmless: every epoch still trains each unit exactly once, so the stream's
+    expected gradient is unchanged, and avoiding it would reorder the stream. The run stops (``AllConfident``)
     only when every unit has F <= epsilon under the current weights: after a full epoch share of drops in
     a row, the units not yet scored this step are scored before that is declared.
     """
@@ -110,12 +112,10 @@ class UnitSampler:
         """(one list of unit ids per micro-batch of ``sizes``, units drawn, units dropped as confident)."""
         need = sum(sizes)
         kept: list[int] = []
-        in_step: set[int] = set()
         deferred: list[int] = []
         scores: dict[int, float] = {}
         drawn = dropped = streak = 0
         scanned = False
-        repeats = need > self.stream.n_units  # only when the step is larger than the data
         while len(kept) < need:
             remaining = need - len(kept)
             if self.score is None:
@@ -125,13 +125,10 @@ class UnitSampler:
                     max(remaining, math.ceil(remaining / max(1.0 - self.drop_rate, 1 / 16))), self.score_batch
                 )
             candidates = self._candidates(count)
-            fresh = [u for u in dict.fromkeys(candidates) if u not in in_step and u not in scores]
+            fresh = [u for u in dict.fromkeys(candidates) if u not in scores]
             if self.score is not None and fresh:
                 scores.update(zip(fresh, self.score(fresh)))
             for unit in candidates:
-                if unit in in_step and not repeats:
-                    deferred.append(unit)  # already in this step: trained next step instead
-                    continue
                 drawn += 1
                 if self.score is not None and scores[unit] <= self.epsilon:
                     dropped += 1
@@ -140,7 +137,6 @@ class UnitSampler:
                 streak = 0
                 if len(kept) < need:
                     kept.append(unit)
-                    in_step.add(unit)
                 else:
                     deferred.append(unit)  # a surplus survivor of the scoring batch
             if (
@@ -153,10 +149,8 @@ class UnitSampler:
                 unscored = [u for u in range(self.stream.n_units) if u not in scores]
                 if unscored:
                     scores.update(zip(unscored, self.score(unscored)))
-                left = sum(scores[u] > self.epsilon for u in range(self.stream.n_units))
-                if left == 0:
+                if all(scores[u] <= self.epsilon for u in range(self.stream.n_units)):
                     raise AllConfident(f"every training unit has F(N, p) <= epsilon={self.epsilon}")
-                repeats = repeats or left < need  # fewer units left to learn than the step holds
         self.pending = deferred + self.pending
         self.drop_rate = dropped / drawn if drawn else 0.0
         batches, start = [], 0
@@ -390,6 +384,7 @@ class ProverTrainer:
         from transformers import get_scheduler
 
         self.cfg = cfg
+        cfg.check_paths()
         self.checkpoint = ckpt.find_checkpoint(cfg.output_dir, cfg.resume)
         self.overrides = check_run_directory(cfg, self.checkpoint)
         cuda_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()

@@ -517,7 +517,9 @@ def check_proof(
         return refused
     if not restates and code[0].is_keyword("theorem", "lemma"):
         declared = ", ".join(declared_theorems(code)) or "another name"
-        return VerifyResult(Reason.ERROR, f"the output does not declare theorem {reference.name} (it declares {declared})")
+        return VerifyResult(
+            Reason.ERROR, f"the output does not declare theorem {reference.name} (it declares {declared})"
+        )
     assembled = assemble(reference, output, tokens)
     result = run(assembled.header, assembled.body)
     verdict = infrastructure_failure(result) or judge(assembled, result.messages, allow_native_decide)

@@ -6,7 +6,6 @@ Batch mode runs ``workers`` Lean processes in threads (each check is a subproces
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -140,8 +139,10 @@ def run_verify(cfg: VerifyConfig) -> int:
 
 def _single(cfg: VerifyConfig, checker: Checker) -> int:
     reference = _reference(cfg)
+    from prover.paths import read_text
+
     source = "<stdin>" if cfg.input == "-" else cfg.input
-    output = sys.stdin.read() if cfg.input == "-" else open(cfg.input, encoding="utf-8").read()
+    output = read_text(cfg.input, "input")
     result = checker(reference, output)
     for message in result.messages:
         print(message.format(source))
@@ -158,22 +159,25 @@ def _single(cfg: VerifyConfig, checker: Checker) -> int:
 def _batch(cfg: VerifyConfig, checker: Checker) -> int:
     from tqdm.auto import tqdm
 
-    if not cfg.benchmark:
-        raise ValueError("batch mode needs --benchmark FILE for the reference statements")
+    from prover.paths import jsonl_records
+
     references = read_references(cfg.benchmark)
-    items = []
-    with open(cfg.input, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-                name, proof = record["name"], record["proof"]
-            except (json.JSONDecodeError, KeyError, TypeError) as error:
-                raise ValueError(f'{cfg.input}:{number}: expected {{"name", "proof"}} ({error!r})') from None
-            if name not in references:
-                raise ValueError(f"{cfg.input}:{number}: {name!r} is not in {cfg.benchmark}")
-            items.append((name, proof))
+    items = []  # every line is checked before anything is written (the verdicts, the cache)
+    for where, record in jsonl_records(cfg.input):
+        if isinstance(record, ValueError):
+            raise record
+        if not isinstance(record, dict):
+            raise ValueError(
+                f'{where}: expected a JSON object {{"name", "proof"}}, got {type(record).__name__}'
+            )
+        for key in ("name", "proof"):
+            if not isinstance(record.get(key), str):
+                raise ValueError(f'{where}: field "{key}" must be a string, got {record.get(key)!r}')
+        if record["name"] not in references:
+            raise ValueError(f"{where}: {record['name']!r} is not in {cfg.benchmark}")
+        items.append((record["name"], record["proof"]))
+    if not items:
+        raise ValueError(f"{cfg.input}: no proofs to check")
     output_path = cfg.output or re.sub(r"\.jsonl$", "", cfg.input) + ".verdicts.jsonl"
     if os.path.exists(output_path):
         os.unlink(output_path)
@@ -220,7 +224,7 @@ def _cached(cfg: VerifyConfig, checker: Checker, references, unique, output_path
     return results, todo
 
 
-def _check_statements(cfg: VerifyConfig, checker: Checker) -> int:
+def _check_statements(cfg: VerifyConfig, checker: Checker) -> int:  # noqa: D103
     """Elaborate every benchmark statement on its own (as an axiom); exit 1 if any does not."""
     from tqdm.auto import tqdm
 

@@ -17,7 +17,7 @@ MINIF2F = ROOT.parent / "shared" / "data" / "minif2f" / "minif2f.jsonl"
 
 requires_minif2f = pytest.mark.skipif(
     not MINIF2F.is_file(),
-    reason=f"MiniF2F copy not found at {MINIF2F} (the shared/ folder beside the checkout)",
+    reason=f"the MiniF2F copy is not at {MINIF2F} (the shared/ folder beside the checkout; see SOURCE.md there)",
 )
 
 

@@ -11,7 +11,7 @@ from prover.records import append_jsonl
 
 
 def make_run(path, successes: dict[str, list[bool]], stop_on_first=False, greedy=()):
-    path.mkdir()
+    path.mkdir(parents=True)
     (path / "config.json").write_text(json.dumps({"config": {"stop_on_first": stop_on_first}}))
     for theorem, flags in successes.items():
         for i, ok in enumerate(flags):
@@ -53,10 +53,29 @@ def test_report_numbers_tables_and_plots(tmp_path, capsys):
     ]
     assert ce_row["confidence"] == {"correct": [0.99], "wrong": [0.95]}
     assert report["ensemble"]["budget"] == 8 and report["ensemble"]["pass_at_k"]["8"]["pass_at_k"] == 1.0
-    assert report["ensemble"]["same_budget"]["ce"]["single"] is None  # 4 attempts < 8: not comparable
+    # each run has 4 attempts: compared at the same total budget, k = 4 pooled attempts against 4 of the run
+    assert report["ensemble"]["same_budget"]["ce"] == {"k": 4, "single": 0.5, "ensemble": pytest.approx(0.75)}
     for name in ("report.md", "pass_at_k.png", "confidence.png"):
         assert (out / name).stat().st_size > 0
-    assert "| dco | 2/2 |" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "| dco | 2/2 |" in printed and "the ensemble 75.0% against ce alone 50.0%" in printed
+    assert "| theorem | ce | dco |" in printed and printed.index("| b | — | 2 |") < printed.index(
+        "| a | 0 | 1 |"
+    )
+
+
+def test_runs_with_the_same_basename_keep_apart_and_tables_are_well_formed(tmp_path):
+    first = make_run(tmp_path / "x" / "run", {"a": [True, False]})
+    second = make_run(tmp_path / "y" / "run", {"a": [False, False]})
+    out = tmp_path / "report"
+    assert main(["report", str(first), str(second), "-o", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert [r["run"] for r in report["runs"]] == ["x/run", "y/run"]
+    assert main(["report", str(first), str(second), "-o", str(out), "--label", "ce", "dco"]) == 0
+    text = (out / "report.md").read_text()
+    assert "| ce | 1/1 |" in text and "| dco | 0/1 |" in text
+    table = [line for line in text.splitlines() if line.startswith("|")]
+    assert len({line.count("|") for line in table[:4]}) == 1
 
 
 def test_stop_on_first_runs_report_no_pass_at_k(tmp_path):

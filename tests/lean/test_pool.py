@@ -13,10 +13,11 @@ from prover.lean.repl import ReplSettings
 from prover.verdict_cache import VerdictCache, verdict_key
 from prover.verify import Reason, Reference, VerifyResult, check_proof
 
+from .test_protocol import MISSING
 from .test_repl import FAKE, README
 
 REF = Reference("t", "theorem t : True :=")
-pytestmark = pytest.mark.skipif(not README.is_file(), reason="REPL transcripts not found")
+pytestmark = pytest.mark.skipif(not README.is_file(), reason=MISSING.format(README))
 
 
 def check(p: ReplPool, output: str) -> VerifyResult:

@@ -20,11 +20,11 @@ from prover.lean.repl import (
     ReplTimeout,
 )
 
-from .test_protocol import TRANSCRIPTS
+from .test_protocol import MISSING, TRANSCRIPTS
 
 FAKE = Path(__file__).resolve().parent.parent / "stand_ins" / "fake_repl.py"
 README = TRANSCRIPTS / "readme.expected.out"
-pytestmark = pytest.mark.skipif(not README.is_file(), reason=f"REPL transcripts not found at {TRANSCRIPTS}")
+pytestmark = pytest.mark.skipif(not README.is_file(), reason=MISSING.format(README))
 
 
 def repl(mode: str, **kwargs) -> LeanRepl:

@@ -1,0 +1,124 @@
+"""Paths and files a user names on the command line: checked before any work, read with file:line errors.
+
+A name that looks local (an existing path, one starting with ``/``, ``.`` or ``~``, one with two slashes or
+more, or a data or model file extension) is never sent to the Hugging Face hub: when it is missing the user
+gets one line at once instead of a 30 s hub lookup and a traceback. Pure, apart from reading the files.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from typing import Any
+
+_LOCAL_SUFFIXES = (
+    ".jsonl",
+    ".json",
+    ".lean",
+    ".yaml",
+    ".yml",
+    ".txt",
+    ".parquet",
+    ".csv",
+    ".safetensors",
+    ".bin",
+)
+
+
+def looks_local(name: str) -> bool:
+    """Whether ``name`` is meant as a local path rather than a hub name (``org/name``)."""
+    return (
+        os.path.exists(name)
+        or name.startswith(("/", ".", "~"))
+        or name.count("/") >= 2
+        or name.lower().endswith(_LOCAL_SUFFIXES)
+    )
+
+
+def require_file(path: str, flag: str) -> str:
+    """``path`` if it is a readable file; else ``ValueError`` naming ``flag`` (``-`` is stdin)."""
+    if path == "-":
+        return path
+    if os.path.isdir(path):
+        raise ValueError(f"{flag} {path}: is a directory, expected a file")
+    if not os.path.isfile(path):
+        raise ValueError(f"{flag} {path}: no such file")
+    return path
+
+
+def require_dir(path: str, flag: str) -> str:
+    if os.path.isfile(path):
+        raise ValueError(f"{flag} {path}: is a file, expected a directory")
+    if not os.path.isdir(path):
+        raise ValueError(f"{flag} {path}: no such directory")
+    return path
+
+
+def require_local_or_hub(name: str, flag: str) -> str:
+    """A local path that exists, or a hub name; a missing local-looking path is refused."""
+    if name and looks_local(name) and not os.path.exists(os.path.expanduser(name)):
+        raise ValueError(f"{flag} {name}: no such file or directory")
+    return name
+
+
+def resolve_model(name: str, flag: str = "--model") -> str:
+    """A model directory (``config.json``), a training run (its ``final/``), or a hub name."""
+    name = require_local_or_hub(name, flag)
+    if not name or not os.path.isdir(name) or os.path.isfile(os.path.join(name, "config.json")):
+        return name
+    final = os.path.join(name, "final")
+    if os.path.isfile(os.path.join(final, "config.json")):
+        return final
+    raise ValueError(
+        f"{flag} {name}: not a model directory (no config.json); pass a run's final/ or a checkpoint-N/ directory"
+    )
+
+
+def read_text(path: str, flag: str) -> str:
+    """A user's text file (UTF-8, an optional BOM dropped); bytes that are not UTF-8 name the line."""
+    if path == "-":
+        import sys
+
+        data = sys.stdin.buffer.read()
+    else:
+        with open(require_file(path, flag), "rb") as handle:
+            data = handle.read()
+    try:
+        return data.decode("utf-8").removeprefix("\ufeff")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise ValueError(f"{path}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x})") from None
+
+
+def jsonl_records(path: str) -> Iterator[tuple[str, Any]]:
+    """(``path:line``, the parsed value) per non-blank line of a JSONL file a user gave; a line that is not
+    UTF-8, not JSON, or cut short (a last line without its newline that does not parse) yields a ValueError
+    naming ``path:line`` in place of the value, so that callers can stop or skip it. A BOM is allowed."""
+    with open(path, "rb") as handle:
+        lines = handle.readlines()
+    for number, raw in enumerate(lines, start=1):
+        where = f"{path}:{number}"
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            yield (
+                where,
+                ValueError(
+                    f"{where}: not UTF-8 text (byte 0x{raw[error.start]:02x} at column {error.start + 1})"
+                ),
+            )
+            continue
+        if number == 1:
+            line = line.removeprefix("\ufeff")
+        if not line.strip():
+            continue
+        try:
+            yield where, json.loads(line)
+        except json.JSONDecodeError as error:
+            cut = number == len(lines) and not raw.endswith(b"\n")
+            what = "a truncated last line" if cut else "malformed JSON"
+            yield (
+                where,
+                ValueError(f"{where}: {what} ({error.msg.removesuffix(' at')} at column {error.colno})"),
+            )
