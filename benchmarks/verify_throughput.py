@@ -26,7 +26,7 @@ from pathlib import Path
 
 from prover.lean.filecheck import LeanCommand, run_lean_file
 from prover.lean.pool import ReplPool
-from prover.lean.repl import ReplSettings
+from prover.lean.setup import LeanSetup
 from prover.verify import Reference, check_proof
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -80,7 +80,7 @@ def main() -> int:
         "bare Lean": lambda item: run(item[0].header_text, item[0].formal_statement + item[1]),
         "verifier": lambda item: check_proof(*item, run),
     }
-    pool = ReplPool(ReplSettings.for_project(project), timeout=600) if project else None
+    pool = ReplPool(LeanSetup(project=project).require_repl(), timeout=600) if project else None
     if pool is not None:
         modes["warm REPL pool"] = lambda item: check_proof(*item, pool.run)
     timings = {}

@@ -81,61 +81,35 @@ def _check(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(CheckConfig, args)
     cfg.check_paths()
     from prover.interactive import main_check
-    from prover.lean.filecheck import LeanCommand
-    from prover.verify_run import NOT_SET_UP, Checker, reference_from
-
-    command = LeanCommand.from_env()
-    if command is None:
-        print(f"prover check: error: {NOT_SET_UP}", file=sys.stderr)
-        return 2
+    from prover.lean.setup import LeanSetup
     from prover.paths import read_text
+    from prover.verify_run import Checker, CheckSettings, reference_from
 
     source = "<stdin>" if cfg.file == "-" else cfg.file
     code = read_text(cfg.file, "file")
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
-    checker = Checker(_file_checking(cfg.timeout, cfg.memory_mb, cfg.allow_native_decide), command)
+    settings = CheckSettings("file", cfg.timeout, cfg.memory_mb, cfg.allow_native_decide)
+    checker = Checker(settings, LeanSetup.from_env())
     return main_check(code, source, checker.run, reference, cfg.allow_native_decide)
-
-
-def _file_checking(timeout: float, memory_mb: int, allow_native_decide: bool = False) -> VerifyConfig:
-    """The file checker's settings for the commands that check one proof for a person."""
-    return VerifyConfig(
-        input="-",
-        backend="file",
-        timeout=timeout,
-        memory_mb=memory_mb,
-        allow_native_decide=allow_native_decide,
-    )
 
 
 def _prove(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(ProveConfig, args)
     cfg.check_paths()
     from prover.interactive import ProofSession, interact
-    from prover.lean.filecheck import LeanCommand
-    from prover.lean.repl import LeanRepl, ReplSettings
-    from prover.verify_run import NOT_SET_UP, Checker, reference_from
+    from prover.lean.repl import LeanRepl
+    from prover.lean.setup import LeanSetup
+    from prover.verify_run import Checker, CheckSettings, reference_from
 
-    settings = ReplSettings.from_env(memory_mb=cfg.memory_mb or None)
-    command = LeanCommand.from_env()
-    if settings is None:  # the session needs Lean's REPL, not only a lean command
-        print(
-            "prover prove: error: the session needs Lean's REPL: export PROVER_LEAN_PROJECT=$PWD/lean_project "
-            "(scripts/setup_lean.sh builds it) or set PROVER_REPL_CMD to a REPL command line",
-            file=sys.stderr,
-        )
-        return 2
-    if command is None:
-        print(f"prover prove: error: {NOT_SET_UP}", file=sys.stderr)
-        return 2
+    setup = LeanSetup.from_env()
+    settings = setup.require_repl(cfg.memory_mb or None)  # the session drives Lean's REPL
+    verify = Checker(CheckSettings("file", cfg.timeout, cfg.memory_mb), setup).file_check
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
     sampler = None
     if cfg.model:
         from prover.sample import HFSampler
 
         sampler = HFSampler.from_pretrained(cfg.model)
-
-    verify = Checker(_file_checking(cfg.timeout, cfg.memory_mb), command).file_check
     session = ProofSession(
         reference, lambda: LeanRepl(settings), verify, sampler, cfg.timeout, cfg.tactic_prompt
     )
@@ -306,10 +280,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         logger.debug("traceback", exc_info=True)
         print(f"prover {args.stage}: error: {_one_line(error)}", file=sys.stderr)
         return 2
-    except RuntimeError as error:
+    except RuntimeError as error:  # the setting up of a tool (Lean, Ray): one line, exit code 2
         logger.debug("traceback", exc_info=True)
         print(f"prover {args.stage}: error: {_one_line(error)}", file=sys.stderr)
-        return 1
+        return 2
     except Exception:  # a bug, not the user's input: the traceback, and where to send it
         import traceback
 

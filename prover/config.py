@@ -512,6 +512,9 @@ class SearchConfig:
     timeout: float = option(300.0, "seconds per Lean check or tactic")
     workers: int = option(0, "parallel Lean processes; 0: min(cores, RAM / 8 GB)")
     memory_mb: int = option(16384, "address-space cap per Lean process in MB")
+    backend: str = option(
+        "auto", "proof checker: repl (warm REPL pool), file (one lean process per proof) or auto", BACKENDS
+    )
 
     def __post_init__(self) -> None:
         if not self.model:

@@ -15,28 +15,31 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
-from prover.config import VerifyConfig
+from prover.lean.setup import LeanSetup
 from prover.verify import Reference, VerifyResult
+
+if TYPE_CHECKING:
+    from prover.verify_run import CheckSettings
 
 logger = logging.getLogger(__name__)
 
 RAY_HINT = "--ray needs Ray: pip install ray"
-_FORWARDED_ENV = ("PROVER_LEAN_PROJECT", "PROVER_LEAN_CMD", "PROVER_REPL_CMD")
 
 
 class _Verifier:
     """The actor: a ``Checker`` (REPL pool or file checker) living on one node."""
 
     def __init__(self, settings: dict, env: dict[str, str]):
-        os.environ.update(env)
-        from prover.lean.filecheck import LeanCommand
-        from prover.verify_run import NOT_SET_UP, Checker
+        from prover.lean.setup import LeanSetup
+        from prover.verify_run import Checker, CheckSettings
 
-        command = LeanCommand.from_env()
-        if command is None:
-            raise RuntimeError(f"on node {os.uname().nodename}: {NOT_SET_UP}")
-        self.checker = Checker(VerifyConfig(**settings), command)
+        setup = LeanSetup.from_env({**os.environ, **env})  # the driver's variables win over the node's
+        try:
+            self.checker = Checker(CheckSettings(**settings), setup)
+        except RuntimeError as error:
+            raise RuntimeError(f"on node {os.uname().nodename}: {error}") from None
 
     def check(self, reference: dict, output: str) -> dict:
         return self.checker(Reference(**reference), output).to_json()
@@ -50,10 +53,11 @@ class RayVerifier:
 
     def __init__(
         self,
-        cfg: VerifyConfig,
+        cfg: CheckSettings,
         address: str = "auto",
         actors_per_node: int = 1,
         max_in_flight: int | None = None,
+        setup: LeanSetup | None = None,
     ):
         try:
             import ray
@@ -64,8 +68,8 @@ class RayVerifier:
         self._started_ray = not ray.is_initialized()
         if self._started_ray:
             ray.init(address=None if address == "local" else address, log_to_driver=False)
-        settings = {**dataclasses.asdict(cfg), "input": cfg.input or "<ray>", "ray": ""}
-        env = {k: os.environ[k] for k in _FORWARDED_ENV if k in os.environ}
+        settings = cfg.to_dict()
+        env = (setup or LeanSetup.from_env()).environment()  # where Lean is, as this process knows it
         actor = ray.remote(_Verifier)
         self.actors = []
         nodes = [n for n in ray.nodes() if n["Alive"]]

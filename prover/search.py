@@ -26,7 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from prover.benchmark import Theorem, load_theorems
-from prover.config import SearchConfig, VerifyConfig
+from prover.config import SearchConfig
+from prover.lean.setup import LeanSetup
 from prover.prompts import format_goals
 from prover.records import append_jsonl, atomic_write_text, read_jsonl
 from prover.runs import summarize
@@ -80,24 +81,19 @@ class Search:
             ]  # SLURM arrays: shard i of n, merged by `prover merge`
         self.sampler = sampler or build_sampler(cfg)
         self._checker = None
+        setup = LeanSetup.from_env()
         if verify is None:
-            from prover.lean.filecheck import LeanCommand
-            from prover.verify_run import NOT_SET_UP, Checker
+            from prover.verify_run import Checker, CheckSettings
 
-            command = LeanCommand.from_env()
-            if command is None and not cfg.ray:
-                raise RuntimeError(NOT_SET_UP)
-            vcfg = VerifyConfig(
-                input="<search>", timeout=cfg.timeout, workers=cfg.workers, memory_mb=cfg.memory_mb
-            )
+            settings = CheckSettings(cfg.backend, cfg.timeout, cfg.memory_mb, workers=cfg.workers)
             if cfg.ray:  # every node checks proofs with its own Lean
                 from prover.distributed import RayVerifier
 
-                self._checker = verify = RayVerifier(vcfg, cfg.ray)
+                self._checker = verify = RayVerifier(settings, cfg.ray, setup=setup)
             else:
-                self._checker = verify = Checker(vcfg, command)
+                self._checker = verify = Checker(settings, setup)
         self.verify = verify
-        self.repl_factory = repl_factory or _default_repl_factory(cfg)
+        self.repl_factory = repl_factory or _default_repl_factory(cfg, setup)
         self.attempts_path = os.path.join(cfg.output_dir, "attempts.jsonl")
         self.gen_seconds = self.lean_seconds = 0.0
         self.tokens = self.lean_steps = 0  # generated tokens; Lean calls (tactics applied, proofs checked)
@@ -554,17 +550,11 @@ def build_sampler(cfg: SearchConfig) -> Sampler:
     return HFSampler.from_pretrained(cfg.model)
 
 
-def _default_repl_factory(cfg: SearchConfig):
+def _default_repl_factory(cfg: SearchConfig, setup: LeanSetup):
     def make():
-        from prover.lean.filecheck import PROJECT_ENV
-        from prover.lean.repl import LeanRepl, ReplSettings
+        from prover.lean.repl import LeanRepl
 
-        project = os.environ.get(PROJECT_ENV)
-        if not project:
-            raise RuntimeError(
-                f"the {cfg.strategy} strategy drives Lean's REPL: set {PROJECT_ENV} (scripts/setup_lean.sh)"
-            )
-        return LeanRepl(ReplSettings.for_project(project, memory_mb=cfg.memory_mb or None))
+        return LeanRepl(setup.require_repl(cfg.memory_mb or None))
 
     return make
 

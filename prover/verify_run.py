@@ -13,21 +13,19 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import asdict, dataclass
 
 from prover.config import VerifyConfig
-from prover.lean.filecheck import PROJECT_ENV, FileRun, LeanCommand, run_lean_file
+from prover.lean.filecheck import FileRun, run_lean_file
 from prover.lean.pool import ReplPool
-from prover.lean.repl import REPL_CMD_ENV, ReplSettings
+from prover.lean.setup import NOT_SET_UP, LeanSetup
 from prover.records import append_jsonl
 from prover.verdict_cache import VerdictCache, verdict_key
 from prover.verify import Reference, VerifyResult, check_proof, check_statement, parse_statement
 
 logger = logging.getLogger(__name__)
 
-NOT_SET_UP = (
-    "Lean is not set up: run scripts/setup_lean.sh, then export PROVER_LEAN_PROJECT=$PWD/lean_project "
-    "(or set PROVER_LEAN_CMD to a lean command line)"
-)
+__all__ = ["NOT_SET_UP", "CheckSettings", "Checker", "run_verify"]
 
 
 def read_references(path: str) -> dict[str, Reference]:
@@ -59,7 +57,7 @@ def _reference(cfg: VerifyConfig) -> Reference:
     return reference
 
 
-def lean_version(command: LeanCommand) -> str:
+def lean_version(command) -> str:
     """``lean --version`` of the checker: part of the verdict cache key."""
     import subprocess
 
@@ -69,39 +67,53 @@ def lean_version(command: LeanCommand) -> str:
     return result.stdout.strip() or f"unknown ({' '.join(command.argv)})"
 
 
-class Checker:
-    """Checks outputs against references with the configured backend; safe to call from threads."""
+@dataclass(frozen=True)
+class CheckSettings:
+    """How proofs are checked, apart from where Lean is: the backend and Lean's limits."""
 
-    def __init__(self, cfg: VerifyConfig, command: LeanCommand):
-        self.cfg, self.command = cfg, command
+    backend: str = "auto"  # auto | repl | file
+    timeout: float = 300.0
+    memory_mb: int = 0  # 0: no cap
+    allow_native_decide: bool = False
+    confirm: bool = True  # repl: every accepted proof is confirmed by the file checker
+    workers: int = 1
+
+    @classmethod
+    def of(cls, cfg: VerifyConfig) -> CheckSettings:
+        return cls(cfg.backend, cfg.timeout, cfg.memory_mb, cfg.allow_native_decide, cfg.confirm, cfg.workers)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class Checker:
+    """Checks outputs against references with the chosen backend; safe to call from threads. Every
+    command (verify, check, prove, search, the Ray actors) checks through one of these."""
+
+    def __init__(self, settings: CheckSettings, setup: LeanSetup):
+        self.settings, self.setup = settings, setup
+        self.command = setup.require_lean()
         self.pool: ReplPool | None = None
-        backend = cfg.backend
-        settings = ReplSettings.from_env(memory_mb=cfg.memory_mb or None)
+        backend = settings.backend
         if backend == "auto":
-            usable = settings is not None and (
-                os.environ.get(REPL_CMD_ENV) or os.path.exists(settings.argv[-1])
-            )
-            backend = "repl" if usable else "file"
+            backend = "repl" if setup.repl_built else "file"
         if backend == "repl":
-            if settings is None:
-                raise ValueError(
-                    f"--backend repl needs {REPL_CMD_ENV} or {PROJECT_ENV} (a lean_project/ built by scripts/setup_lean.sh)"
-                )
-            self.pool = ReplPool(settings, cfg.timeout)
+            self.pool = ReplPool(setup.require_repl(settings.memory_mb or None), settings.timeout)
         self.backend = backend
 
     def run_file(self, header: str, body: str) -> FileRun:
         """One ``lean --json`` process on ``header + body`` with this run's time and memory limits."""
-        return run_lean_file(header + body, self.command, self.cfg.timeout, self.cfg.memory_mb or None)
+        s = self.settings
+        return run_lean_file(header + body, self.command, s.timeout, s.memory_mb or None)
 
     def file_check(self, reference: Reference, output: str) -> VerifyResult:
-        return check_proof(reference, output, self.run_file, self.cfg.allow_native_decide)
+        return check_proof(reference, output, self.run_file, self.settings.allow_native_decide)
 
     def __call__(self, reference: Reference, output: str) -> VerifyResult:
         if self.pool is None:
             return self.file_check(reference, output)
-        result = check_proof(reference, output, self.pool.run, self.cfg.allow_native_decide)
-        if result.accepted and self.cfg.confirm:  # the REPL alone has had false accepts: the file decides
+        result = check_proof(reference, output, self.pool.run, self.settings.allow_native_decide)
+        if result.accepted and self.settings.confirm:  # the REPL alone has had false accepts: the file decides
             confirmed = self.file_check(reference, output)
             if not confirmed.accepted:
                 logger.warning(
@@ -124,11 +136,11 @@ class Checker:
 
 def run_verify(cfg: VerifyConfig) -> int:
     """Exit code: single proof 0 when accepted, 1 when not; batch 0 when every line got a verdict."""
-    command = LeanCommand.from_env()
-    if command is None:
-        print(f"prover verify: {NOT_SET_UP}", file=sys.stderr)
+    setup = LeanSetup.from_env()
+    if setup.lean is None:
+        print(f"prover verify: error: {NOT_SET_UP}", file=sys.stderr)
         return 2
-    checker = Checker(cfg, command)
+    checker = Checker(CheckSettings.of(cfg), setup)
     try:
         if cfg.check_statements:
             return _check_statements(cfg, checker)
@@ -249,7 +261,7 @@ def _check_all(cfg: VerifyConfig, checker: Checker, references, todo: list[tuple
     if cfg.ray:
         from prover.distributed import RayVerifier
 
-        verifier = RayVerifier(cfg, cfg.ray)
+        verifier = RayVerifier(CheckSettings.of(cfg), cfg.ray)
         try:
             for index, result in verifier.verify_many((references[name], proof) for name, proof in todo):
                 yield todo[index], result

@@ -109,7 +109,7 @@ def test_data_check_reports_bad_line(tmp_path, capsys):
 def test_data_trace_without_leandojo_says_how_to_install(capsys):
     if subprocess.run([sys.executable, "-c", "import lean_dojo"], capture_output=True).returncode == 0:
         pytest.skip("lean_dojo is installed")
-    assert main(["data", "trace", "https://github.com/example/repo", "abc", "-o", "x.jsonl"]) == 1
+    assert main(["data", "trace", "https://github.com/example/repo", "abc", "-o", "x.jsonl"]) == 2
     assert "pip install 'dco-prover[dojo]'" in capsys.readouterr().err
 
 

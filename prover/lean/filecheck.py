@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import resource
-import shlex
 import signal
 import subprocess
 import tempfile
@@ -18,9 +17,6 @@ from dataclasses import dataclass, field
 
 from prover.lean.messages import Message, parse_json_lines
 
-PROJECT_ENV = "PROVER_LEAN_PROJECT"
-LEAN_CMD_ENV = "PROVER_LEAN_CMD"
-
 
 @dataclass(frozen=True)
 class LeanCommand:
@@ -28,16 +24,6 @@ class LeanCommand:
 
     argv: tuple[str, ...]
     cwd: str | None = None
-
-    @classmethod
-    def from_env(cls) -> LeanCommand | None:
-        """``$PROVER_LEAN_CMD`` (a command line), else ``lake env lean`` in ``$PROVER_LEAN_PROJECT``."""
-        if os.environ.get(LEAN_CMD_ENV):
-            return cls(tuple(shlex.split(os.environ[LEAN_CMD_ENV])), os.environ.get(PROJECT_ENV) or None)
-        project = os.environ.get(PROJECT_ENV)
-        if project:
-            return cls(("lake", "env", "lean"), project)
-        return None
 
 
 @dataclass

@@ -59,7 +59,6 @@ class ReplProtocolError(ReplError):
 
 
 _OOM_MARKERS = ("out of memory", "std::bad_alloc", "cannot allocate memory")
-REPL_CMD_ENV = "PROVER_REPL_CMD"
 
 
 @dataclass(frozen=True)
@@ -71,26 +70,6 @@ class ReplSettings:
     memory_mb: int | None = 16384  # RLIMIT_AS of the process; None: no cap
     max_commands: int = 500  # recycle after this many requests (the REPL leaks)
     max_rss_mb: int | None = 12288  # recycle above this resident size of the group
-
-    @classmethod
-    def from_env(cls, **kwargs) -> ReplSettings | None:
-        """``$PROVER_REPL_CMD`` (a command line), else the REPL built in ``$PROVER_LEAN_PROJECT``."""
-        import shlex
-
-        if os.environ.get(REPL_CMD_ENV):
-            return cls(
-                tuple(shlex.split(os.environ[REPL_CMD_ENV])),
-                os.environ.get("PROVER_LEAN_PROJECT"),
-                **kwargs,
-            )
-        project = os.environ.get("PROVER_LEAN_PROJECT")
-        return cls.for_project(project, **kwargs) if project else None
-
-    @classmethod
-    def for_project(cls, project: str, **kwargs) -> ReplSettings:
-        """``lake env`` + the REPL binary built by ``scripts/setup_lean.sh`` inside ``project``."""
-        binary = os.path.join(project, ".lake", "packages", "REPL", ".lake", "build", "bin", "repl")
-        return cls(("lake", "env", binary), project, **kwargs)
 
 
 class LeanRepl:

