@@ -96,7 +96,7 @@ def main() -> int:
     parser.add_argument("--layers", type=int, default=4)
     parser.add_argument("--filter_steps", type=int, default=240, help="steps of the epsilon = 0.1 run")
     parser.add_argument(
-        "--lr", type=float, default=3e-3, help="learning rate of the filter run (confident soon)"
+        "--lr", type=float, default=1e-3, help="learning rate of the filter run (confident soon)"
     )
     args = parser.parse_args()
     import logging

@@ -18,9 +18,8 @@ from prover.config import (
     SearchConfig,
     TrainConfig,
     VerifyConfig,
-    add_dataclass_arguments,
-    config_from_namespace,
 )
+from prover.flags import add_dataclass_arguments, config_from_namespace
 
 logger = logging.getLogger("prover")
 LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]

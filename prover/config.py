@@ -1,20 +1,15 @@
-"""Typed stage configs and their parsing: dataclass defaults < ``--config run.yaml`` < command-line flags.
+"""Typed stage configs: every setting, its help text and its validation (a one-line error naming the flag).
 
-Each field is one flag (``--field_name``, also ``--field-name``) whose help text comes from the field's
-metadata. Parsing needs only argparse and PyYAML, so ``prover --help`` stays instant (transformers'
-HfArgumentParser would import transformers first). Unknown YAML keys fail with the file and key named.
+Each field is one flag (``flags.py`` turns flags and YAML into these). Groups that several stages share are
+defined once: the reference statement (``check_reference_flags``) and Lean's limits (``check_lean_limits``).
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-import json
 import math
 import os
 import re
-import types
-import typing
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -229,128 +224,6 @@ class TrainConfig:
         return {"ce": 1, "dco": self.n, "dco_step": self.n_eff}[self.loss]
 
 
-# --------------------------------------------------------------------------- parsing
-
-
-def _unwrap(annotation: Any) -> Any:
-    """``X | None`` -> ``X``."""
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(annotation) if a is not type(None)]
-        return args[0]
-    return annotation
-
-
-def _coerce(value: Any, kind: Any, where: str) -> Any:
-    kind = _unwrap(kind)
-    if value is None:
-        return None
-    if kind is bool:
-        if isinstance(value, bool):
-            return value
-        if isinstance(value, str) and value.lower() in ("true", "yes", "1", "false", "no", "0"):
-            return value.lower() in ("true", "yes", "1")
-        raise ValueError(f"{where}: expected true or false, got {value!r}")
-    if kind is dict:
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except json.JSONDecodeError as error:
-                raise ValueError(f"{where}: expected a JSON object ({error.msg})") from None
-        if not isinstance(value, dict):
-            raise ValueError(f"{where}: expected a mapping, got {value!r}")
-        return value
-    if kind is float and isinstance(value, (int, float, str)) and not isinstance(value, bool):
-        try:
-            return float(value)
-        except ValueError:
-            raise ValueError(f"{where}: expected a number, got {value!r}") from None
-    if kind is int and not isinstance(value, bool):
-        if isinstance(value, int):
-            return value
-        if isinstance(value, str) and value.lstrip("-").isdigit():
-            return int(value)
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-        raise ValueError(f"{where}: expected an integer, got {value!r}")
-    if kind is str:
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ValueError(f"{where}: expected a string, got {value!r}")
-        return str(value)
-    return value
-
-
-def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
-    """One flag per field; defaults are left out so that only flags actually given override YAML."""
-    hints = typing.get_type_hints(cls)
-    parser.add_argument("--config", metavar="YAML", help="YAML file of settings; flags override it")
-    for f in dataclasses.fields(cls):
-        kind = _unwrap(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
-        text = f.metadata.get("help", "")
-        help_text = (text if "(default" in text else f"{text} (default: {default!r})").replace("%", "%%")
-        names = [f"--{f.name}"] + ([f"--{f.name.replace('_', '-')}"] if "_" in f.name else [])
-        names += [f.metadata["short"]] if "short" in f.metadata else []
-        common: dict[str, Any] = {"dest": f.name, "default": argparse.SUPPRESS, "help": help_text}
-        if f.metadata.get("positional"):
-            parser.add_argument(
-                f.name, metavar=f.name.upper(), help=help_text, nargs="?", default=argparse.SUPPRESS
-            )
-        elif kind is bool:
-            parser.add_argument(*names, action=argparse.BooleanOptionalAction, **common)
-        elif "const" in f.metadata:
-            parser.add_argument(
-                *names, nargs="?", const=f.metadata["const"], metavar=f.name.upper(), **common
-            )
-        else:
-            parser.add_argument(
-                *names,
-                choices=f.metadata.get("choices"),
-                metavar=None if f.metadata.get("choices") else f.name.upper(),
-                **common,
-            )
-
-
-def load_yaml(path: str) -> dict[str, Any]:
-    import yaml
-
-    if not os.path.isfile(path):
-        raise ValueError(f"--config {path}: no such file")
-    with open(path, encoding="utf-8") as handle:
-        try:
-            data = yaml.safe_load(handle) or {}
-        except yaml.YAMLError as error:
-            raise ValueError(f"{path}: invalid YAML: {error}") from None
-    if not isinstance(data, dict):
-        raise ValueError(f"{path}: expected a mapping of settings at the top level")
-    return data
-
-
-def config_from_namespace(cls: type[T], namespace: argparse.Namespace) -> T:
-    """Dataclass defaults < YAML (``namespace.config``) < the flags present in ``namespace``."""
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
-    config_path = getattr(namespace, "config", None)
-    if config_path:
-        for key, value in load_yaml(config_path).items():
-            if key not in names:
-                raise ValueError(f"{config_path}: unknown setting {key!r} for {cls.__name__}")
-            values[key] = _coerce(value, hints[key], f"{config_path}: {key}")
-    for key in names:
-        if key in vars(namespace):
-            values[key] = _coerce(getattr(namespace, key), hints[key], f"--{key}")
-    return cls(**values)
-
-
-def save_config(config: Any, path: str) -> None:
-    """The resolved config as YAML (atomically), to reproduce the run with ``--config``."""
-    import yaml
-
-    from prover.records import atomic_write_text
-
-    atomic_write_text(path, yaml.safe_dump(dataclasses.asdict(config), sort_keys=False, allow_unicode=True))
-
-
 # --------------------------------------------------------------------------- the verification stage
 
 BACKENDS = ("auto", "repl", "file")
@@ -477,7 +350,7 @@ class SearchConfig:
     top_p: float = option(0.95, "nucleus sampling top-p")
     max_tokens_tactic: int = option(128, "max new tokens per tactic")
     max_tokens_proof: int = option(1024, "max new tokens per whole proof")
-    max_steps: int = option(32, "rollout / tree: max tactics in one proof")
+    max_tactics: int = option(32, "rollout / tree: max tactics in one proof")
     n_eff: int = option(4, "tree: tactics sampled per expansion (branching factor)")
     expansions: int = option(32, "tree: expansion budget of one attempt")
     stop_on_first: bool = option(
@@ -521,7 +394,7 @@ class SearchConfig:
             raise ValueError("model is required (a hub name or a local path)")
         if not self.benchmark:
             raise ValueError("benchmark is required (e.g. ../shared/data/minif2f/minif2f.jsonl)")
-        for name in ("n", "max_steps", "n_eff", "expansions", "batch_theorems", "max_tokens_tactic",
+        for name in ("n", "max_tactics", "n_eff", "expansions", "batch_theorems", "max_tokens_tactic",
                      "max_tokens_proof", "tensor_parallel_size", "engines"):  # fmt: skip
             check_number(name, getattr(self, name), low=1)
         check_number("temperature", self.temperature, low=0)

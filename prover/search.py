@@ -292,7 +292,7 @@ class Search:
                             progress(_failed(theorem, index, "rollout", starts[theorem]))
                         else:
                             live.append([theorem, index, *starts[theorem], [], [], 0])
-                for step in range(cfg.max_steps):
+                for step in range(cfg.max_tactics):
                     live = [a for a in live if not (cfg.stop_on_first and a[0].name in solved)]
                     if not live:
                         break
@@ -384,7 +384,7 @@ class Search:
                 tokens += completion.tokens
                 tactic = completion.text.strip()
                 outcome = self._step(repl, state, tactic)
-                if isinstance(outcome, str) or len(tactics) + 1 > cfg.max_steps:
+                if isinstance(outcome, str) or len(tactics) + 1 > cfg.max_tactics:
                     continue
                 path, path_logprobs = [*tactics, tactic], [*logprobs, completion.logprob]
                 if outcome.completed:
@@ -444,7 +444,7 @@ class Search:
                 state, goals = starts[theorem]
                 tactics, logprobs = [], []
                 correct = False
-                for _ in range(self.cfg.max_steps):
+                for _ in range(self.cfg.max_tactics):
                     prompt = self.cfg.tactic_prompt.format(state=format_goals(goals))
                     ((c,),) = self._generate([prompt], 1, self.cfg.max_tokens_tactic, [0], temperature=0.0)
                     tactics.append(c.text.strip())

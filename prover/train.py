@@ -20,8 +20,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from prover import checkpoint as ckpt
-from prover.config import TrainConfig, save_config
+from prover.config import TrainConfig
 from prover.data import ReadReport, drop_contaminated, read_examples
+from prover.flags import save_config
 from prover.prompts import PromptFormat, build_units, drop_overlong, tokenize_examples
 from prover.records import append_jsonl, atomic_write_text, read_jsonl
 

@@ -13,14 +13,18 @@
 #   N_EFF      tree branching factor                               [4]
 #   OUT        run directory                                       [runs/minif2f-$STRATEGY-$N]
 #   TP         tensor-parallel GPUs per vLLM engine                [1]
-#   EXTRA      further flags for `prover search`
+#   EXTRA      further flags for `prover search`; arguments given to the script are passed on too
+#   PYTHON     the interpreter [the one that runs the `prover` command, else python3]
 # Cost: whole proofs at N=32 over 244 theorems take about an hour on one H100 for a 7B model; rollouts
 # are dominated by Lean (one REPL step per tactic), so give the node many cores (--workers).
 # A killed run continues with the same command plus RESUME=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+launcher=$(command -v prover || true)
+PY=${PYTHON:-$( [[ -n "$launcher" ]] && head -1 "$launcher" | sed -n 's/^#!\(.*python[0-9.]*\)$/\1/p' )}
+PY=${PY:-python3}
 [[ -n "${MODEL:-}" ]] || { echo "set MODEL to the prover (hub name or path)" >&2; exit 2; }
-[[ -n "${PROVER_LEAN_PROJECT:-}" ]] || { echo "set PROVER_LEAN_PROJECT (run scripts/setup_lean.sh first)" >&2; exit 2; }
+[[ -n "${PROVER_LEAN_PROJECT:-}${PROVER_LEAN_CMD:-}" ]] || { echo "set PROVER_LEAN_PROJECT (run scripts/setup_lean.sh first)" >&2; exit 2; }
 STRATEGY=${STRATEGY:-rollout}
 N=${N:-32}
 OUT=${OUT:-runs/minif2f-$STRATEGY-$N}
@@ -28,6 +32,6 @@ args=(--model "$MODEL" --benchmark "${BENCHMARK:-../shared/data/minif2f/minif2f.
       --n "$N" --strategy "$STRATEGY" --n_eff "${N_EFF:-4}" --tensor_parallel_size "${TP:-1}" --output_dir "$OUT")
 [[ "${RESUME:-0}" == 1 ]] && args+=(--resume)
 # shellcheck disable=SC2206
-args+=(${EXTRA:-})
-prover search "${args[@]}"
-prover report "$OUT"
+args+=(${EXTRA:-} "$@")
+"$PY" -m prover search "${args[@]}"
+"$PY" -m prover report "$OUT"

@@ -14,12 +14,18 @@
 #   EPOCHS  passes over the data                        [1]
 #   OUT     run directory                               [runs/train-$LOSS]
 #   BENCHMARK  benchmark JSONL for the contamination guard [../shared/data/minif2f/minif2f.jsonl if present]
-#   TINY=1  a tiny random model on the CPU (a smoke run: about 30 s, 20 steps)
-#   EXTRA   further flags for `prover train`, e.g. "--lora --gradient_checkpointing"
+#   TINY=1  a tiny random model on the CPU (a smoke run: about 10 s, 20 steps); also: train_prover.sh --tiny
+#   EXTRA   further flags for `prover train`, e.g. "--lora --gradient_checkpointing"; arguments given to the
+#           script are passed on too (after these), e.g. bash scripts/train_prover.sh --tiny --max_steps 5
+#   PYTHON  the interpreter [the one that runs the `prover` command, else python3]
 #   ACCELERATE_CONFIG  ddp | deepspeed_zero2 | fsdp (configs/accelerate/*.yaml), used with >1 GPU [ddp]
 # Cost: a 7B model on 8x80GB GPUs with bf16 runs about one LeanDojo epoch (~250k pairs) in a few hours.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [[ "${1:-}" == "--tiny" ]]; then TINY=1; shift; fi
+launcher=$(command -v prover || true)
+PY=${PYTHON:-$( [[ -n "$launcher" ]] && head -1 "$launcher" | sed -n 's/^#!\(.*python[0-9.]*\)$/\1/p' )}
+PY=${PY:-python3}
 
 LOSS=${LOSS:-dco}
 args=(--config configs/train_paper.yaml --data "${DATA:-data/tactic_pairs.jsonl}" --loss "$LOSS"
@@ -36,11 +42,11 @@ else
   args+=(--model "$MODEL")
 fi
 # shellcheck disable=SC2206
-args+=(${EXTRA:-})
+args+=(${EXTRA:-} "$@")
 
-gpus=$(python -c 'import torch; print(torch.cuda.device_count())')
+gpus=$("$PY" -c 'import torch; print(torch.cuda.device_count())')
 if (( gpus > 1 )); then
-  exec accelerate launch --config_file "configs/accelerate/${ACCELERATE_CONFIG:-ddp}.yaml" --num_processes "$gpus" \
-    -m prover train "${args[@]}"
+  exec "$PY" -m accelerate.commands.launch --config_file "configs/accelerate/${ACCELERATE_CONFIG:-ddp}.yaml" \
+    --num_processes "$gpus" -m prover train "${args[@]}"
 fi
-exec prover train "${args[@]}"
+exec "$PY" -m prover train "${args[@]}"

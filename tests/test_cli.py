@@ -10,7 +10,8 @@ import pytest
 from conftest import DATA, ROOT
 
 from prover.cli import build_parser, main
-from prover.config import TrainConfig, config_from_namespace
+from prover.config import TrainConfig
+from prover.flags import config_from_namespace
 
 
 def parse_train(argv):

@@ -22,6 +22,17 @@ def test_train_script_tiny_smoke_run(tmp_path):
     assert (tmp_path / "run" / "final" / "model.safetensors").is_file()
 
 
+def test_train_script_passes_its_arguments_to_prover(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("MODEL", "TINY", "MAX_STEPS")}
+    out = tmp_path / "run"
+    result = subprocess.run(
+        ["bash", "scripts/train_prover.sh", "--tiny", "--max_steps", "2", "--output_dir", str(out)],
+        cwd=ROOT, env={**env, "PYTHON": sys.executable}, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+
+
 def test_train_script_without_model_says_what_to_set(tmp_path):
     env = {k: v for k, v in os.environ.items() if k not in ("MODEL", "TINY")}
     result = subprocess.run(
