@@ -134,5 +134,3 @@ def save_config(config: Any, path: str) -> None:
     from prover.records import atomic_write_text
 
     atomic_write_text(path, yaml.safe_dump(dataclasses.asdict(config), sort_keys=False, allow_unicode=True))
-
-

@@ -113,7 +113,9 @@ class Checker:
         if self.pool is None:
             return self.file_check(reference, output)
         result = check_proof(reference, output, self.pool.run, self.settings.allow_native_decide)
-        if result.accepted and self.settings.confirm:  # the REPL alone has had false accepts: the file decides
+        if (
+            result.accepted and self.settings.confirm
+        ):  # the REPL alone has had false accepts: the file decides
             confirmed = self.file_check(reference, output)
             if not confirmed.accepted:
                 logger.warning(

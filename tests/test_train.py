@@ -53,7 +53,9 @@ def metrics(cfg: TrainConfig) -> list[dict]:
     ],
 )
 def test_every_loss_trains_every_parameter(tmp_path, loss, data):
-    cfg = config(tmp_path, loss=loss, data=str(DATA / data), epsilon=0.0, **({} if loss == "ce" else {"n": 64}))
+    cfg = config(
+        tmp_path, loss=loss, data=str(DATA / data), epsilon=0.0, **({} if loss == "ce" else {"n": 64})
+    )
     trainer = ProverTrainer(cfg)
     before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
     trainer.train()

@@ -278,7 +278,9 @@ def main() -> int:
     )
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--methods", nargs="+", default=["ce", "dco:4", "dco:16", "dco:256"])
-    parser.add_argument("--task", default="mix", choices=sorted(TASKS), help=f"operations: {TASKS}".replace("%", "%%"))
+    parser.add_argument(
+        "--task", default="mix", choices=sorted(TASKS), help=f"operations: {TASKS}".replace("%", "%%")
+    )
     parser.add_argument("--modulus", type=int, default=31, help="operands 0 <= a, b < modulus")
     parser.add_argument(
         "--train_fraction",

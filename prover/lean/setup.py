@@ -81,6 +81,4 @@ class LeanSetup:
     def environment(self) -> dict[str, str]:
         """The variables as set, for processes started elsewhere (the Ray actors)."""
         values = {PROJECT_ENV: self.project, LEAN_CMD_ENV: self.lean_cmd, REPL_CMD_ENV: self.repl_cmd}
-        return {
-            k: (shlex.join(v) if isinstance(v, tuple) else v) for k, v in values.items() if v
-        }
+        return {k: (shlex.join(v) if isinstance(v, tuple) else v) for k, v in values.items() if v}

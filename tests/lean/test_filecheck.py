@@ -64,7 +64,9 @@ def test_output_that_is_not_lean_json_is_a_crash():
 def test_infrastructure_failures_are_verdicts_never_acceptance(mode, reason):
     reference = Reference("t", "theorem t : True :=")
     result = check_proof(
-        reference, " trivial", lambda header, body: run_lean_file(header + body, stand_in(mode), timeout=30, memory_mb=512)
+        reference,
+        " trivial",
+        lambda header, body: run_lean_file(header + body, stand_in(mode), timeout=30, memory_mb=512),
     )
     assert result.reason is reason and not result.accepted and result.reason.is_infrastructure
 

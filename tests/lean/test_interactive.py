@@ -24,9 +24,7 @@ BRANCHING = TRANSCRIPTS / "proof_branching.expected.out"
 FAKE = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "stand_ins", "fake_repl.py")
 STATEMENT = "theorem complex_and (p q r : Prop) (h1 : p ∧ q) (h2 : q → r) : p ∧ r := by"
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-needs_transcripts = pytest.mark.skipif(
-    not BRANCHING.is_file(), reason=MISSING.format(BRANCHING)
-)
+needs_transcripts = pytest.mark.skipif(not BRANCHING.is_file(), reason=MISSING.format(BRANCHING))
 
 
 @pytest.mark.parametrize(

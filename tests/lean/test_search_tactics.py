@@ -64,7 +64,9 @@ def test_tactic_search_walks_proof_states_and_defers_to_the_verifier(tmp_path, b
                        output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
 
     def verify(reference, output):
-        return check_proof(reference, output, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60))
+        return check_proof(
+            reference, output, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60)
+        )
 
     def repl():  # a fresh replay per search batch: the transcript starts with the proof's command
         return LeanRepl(ReplSettings((sys.executable, str(FAKE), "replay", str(README))))
@@ -121,7 +123,9 @@ def test_theorems_spread_over_parallel_repls(tmp_path, prelude_lean, strategy):
                        output_dir=str(tmp_path / "run"), greedy=False, workers=2)  # fmt: skip
 
     def verify(reference, output):
-        return check_proof(reference, output, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60))  # noqa: E731
+        return check_proof(
+            reference, output, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60)
+        )  # noqa: E731
 
     Search(cfg, sampler=ScriptedModel(), verify=verify, repl_factory=repl).run()
     attempts = {a["theorem"]: a for a in read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl"))}
@@ -142,7 +146,9 @@ def test_every_generation_call_gets_its_own_seed(tmp_path, bench, prelude_lean):
 
     cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy="whole", n=3, stop_on_first=True,
                        output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
-    verify = lambda r, o: check_proof(r, o, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60))  # noqa: E731
+    verify = lambda r, o: check_proof(
+        r, o, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60)
+    )  # noqa: E731
     Search(cfg, sampler=Recorder(), verify=verify).run()
     assert (
         len(seeds) == 3 and len({tuple(s) for s in seeds}) == 3

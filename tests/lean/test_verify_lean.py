@@ -89,6 +89,8 @@ def test_proof_that_never_ends_times_out():
     command = LeanSetup.from_env().lean
     ref = Reference("slow", "theorem slow : Nat.ack 4 2 = 0 := by", HEADER)
     result = check_proof(
-        ref, "\n  set_option maxHeartbeats 0 in decide", lambda header, body: run_lean_file(header + body, command, timeout=5)
+        ref,
+        "\n  set_option maxHeartbeats 0 in decide",
+        lambda header, body: run_lean_file(header + body, command, timeout=5),
     )
     assert result.reason in {Reason.TIMEOUT, Reason.ERROR} and not result.accepted

@@ -134,7 +134,10 @@ def test_the_reasons_say_what_happened(checker):
     )
     assert hidden.reason is Reason.ERROR and "does not declare theorem two_eq" in hidden.detail
     other = checker(TWO, "theorem two_eq' : MyEq two two := MyEq.refl")
-    assert other.reason is Reason.ERROR and "does not declare theorem two_eq (it declares two_eq')" in other.detail
+    assert (
+        other.reason is Reason.ERROR
+        and "does not declare theorem two_eq (it declares two_eq')" in other.detail
+    )
     wrong = checker(FALSE, " MyEq.refl")
     assert wrong.reason is Reason.ERROR and wrong.messages and wrong.messages[0].line == 1  # the model's line
     assert wrong.detail.startswith("Type mismatch")  # Lean's own error on the model's text
