@@ -146,9 +146,10 @@ def test_every_generation_call_gets_its_own_seed(tmp_path, bench, prelude_lean):
 
     cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy="whole", n=3, stop_on_first=True,
                        output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
-    verify = lambda r, o: check_proof(
-        r, o, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60)
-    )  # noqa: E731
+
+    def verify(r, o):
+        return check_proof(r, o, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60))
+
     Search(cfg, sampler=Recorder(), verify=verify).run()
     assert (
         len(seeds) == 3 and len({tuple(s) for s in seeds}) == 3
