@@ -378,6 +378,9 @@ class SearchConfig:
     resume: bool = option(
         False, "continue a killed run in --output_dir: every theorem ends with exactly n attempts"
     )
+    override_settings: bool = option(
+        False, "--resume although the settings, model or statements changed (recorded in config.json)"
+    )
     ray: str = option("", "verify on a Ray cluster: 'auto' (running cluster), an address, or 'local'")
     shard: str = option(
         "", "i/n: search every n-th theorem from the i-th (clusters without Ray); join with prover merge"

@@ -79,6 +79,9 @@ class Search:
             self.theorems = self.theorems[
                 index::count
             ]  # SLURM arrays: shard i of n, merged by `prover merge`
+        self.attempts_path = os.path.join(cfg.output_dir, "attempts.jsonl")
+        self.fingerprint = run_fingerprint(cfg, self.theorems)
+        self.overrides = self._check_run_dir()  # before any model is loaded or file written
         self.sampler = sampler or build_sampler(cfg)
         self._checker = None
         setup = LeanSetup.from_env()
@@ -94,28 +97,49 @@ class Search:
                 self._checker = verify = Checker(settings, setup)
         self.verify = verify
         self.repl_factory = repl_factory or _default_repl_factory(cfg, setup)
-        self.attempts_path = os.path.join(cfg.output_dir, "attempts.jsonl")
         self.gen_seconds = self.lean_seconds = 0.0
         self.tokens = self.lean_steps = 0  # generated tokens; Lean calls (tactics applied, proofs checked)
-        self.calls = (
-            len(list(read_jsonl(self.attempts_path))) if cfg.resume else 0
-        )  # generation calls (seeds)
 
     # ------------------------------------------------------------------ run directory
+
+    def _check_run_dir(self) -> dict:
+        """Refuse to mix runs: attempts in ``--output_dir`` need ``--resume``, and a resume must keep what
+        the run samples (settings, model, statements, acceptance rules) unless ``--override_settings``.
+        Returns the changes to record."""
+        existing = os.path.isfile(self.attempts_path) and os.path.getsize(self.attempts_path) > 0
+        if existing and not self.cfg.resume:
+            raise ValueError(f"{self.cfg.output_dir} already holds attempts: pass --resume to continue it")
+        path = os.path.join(self.cfg.output_dir, "config.json")
+        if not self.cfg.resume or not os.path.isfile(path):
+            return {}
+        from prover.runs import read_run_config
+
+        before = read_run_config(self.cfg.output_dir)
+        old = before.get("fingerprint") or {
+            "settings": {k: before["config"].get(k) for k in self.fingerprint["settings"]}
+        }
+        changes = fingerprint_changes(old, self.fingerprint)
+        if changes and not self.cfg.override_settings:
+            raise ValueError(
+                f"--resume: {self.cfg.output_dir} was run with other settings: {'; '.join(changes)} "
+                "(pass --override_settings to continue anyway; the change is recorded in config.json)"
+            )
+        return {"changes": changes, "before": before.get("overrides", [])} if changes else {}
 
     def _prepare_run_dir(self) -> tuple[dict[str, set[int]], set[str]]:
         """Write config.json; (attempt indices already done per theorem, theorems already proved)."""
         os.makedirs(self.cfg.output_dir, exist_ok=True)
         existing = list(read_jsonl(self.attempts_path))
-        if existing and not self.cfg.resume:
-            raise ValueError(f"{self.cfg.output_dir} already holds attempts: pass --resume to continue it")
         _rewrite_without_torn_line(self.attempts_path)
         config = {
             "config": asdict(self.cfg),
+            "fingerprint": self.fingerprint,
             "benchmark_sha256": _file_hash(self.cfg.benchmark),
             "theorems": len(self.theorems),
             "versions": {p: _version(p) for p in ("dco-prover", "torch", "transformers", "vllm")},
         }
+        if self.overrides:
+            config["overrides"] = [*self.overrides["before"], {"changes": self.overrides["changes"]}]
         atomic_write_text(os.path.join(self.cfg.output_dir, "config.json"), json.dumps(config, indent=1))
         done: dict[str, set[int]] = defaultdict(set)
         for record in existing:
@@ -230,15 +254,17 @@ class Search:
         cfg = self.cfg
         while todo:
             width = 1 if cfg.stop_on_first else max(len(m) for m in todo.values())
-            theorems = list(todo)
+            # one prompt per attempt, seeded by the attempt's index alone: what attempt i samples does not
+            # depend on batching, shards or where a kill landed
+            wanted = [(t, index) for t, missing in todo.items() for index in missing[:width]]
             completions = self._generate(
-                [self._whole_prompt(t) for t in theorems],
-                width,
+                [self._whole_prompt(t) for t, _ in wanted],
+                1,
                 cfg.max_tokens_proof,
-                [self.seed_for(t, todo[t][0]) for t in theorems],
+                [self.seed_for(t, index) for t, index in wanted],
                 [cfg.proof_stop],
             )
-            jobs = [(t, index, c) for t, cs in zip(theorems, completions) for index, c in zip(todo[t], cs)]
+            jobs = [(t, index, cs[0]) for (t, index), cs in zip(wanted, completions)]
             with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
                 results = list(pool.map(lambda job: self._check(job[0], job[2].text), jobs))
             for (t, index, c), result in zip(jobs, results):
@@ -507,6 +533,63 @@ def _rewrite_without_torn_line(path: str) -> None:
             data = handle.read()
         if data and not data.endswith(b"\n"):
             atomic_write_text(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
+
+
+_HOW_SEARCH_RUNS = frozenset(
+    {"resume", "override_settings", "output_dir", "workers", "ray", "timeout", "memory_mb", "batch_theorems",
+     "engines", "tensor_parallel_size", "gpu_memory_utilization", "engine_kwargs", "backend", "greedy", "sampler"}
+)  # fmt: skip
+
+
+def model_fingerprint(model: str) -> dict:
+    """A local model by its path and the size and time of its files (no hash of many GB); a hub name as is."""
+    if not os.path.isdir(model):
+        return {"name": model}
+    files = sorted(f for f in os.listdir(model) if os.path.isfile(os.path.join(model, f)))
+    stats = {
+        f: [os.path.getsize(os.path.join(model, f)), os.stat(os.path.join(model, f)).st_mtime_ns]
+        for f in files
+    }
+    return {"path": os.path.abspath(model), "files": stats}
+
+
+def run_fingerprint(cfg: SearchConfig, theorems: list[Theorem]) -> dict:
+    """What a run samples and how its samples are judged: a resume must find the same."""
+    from prover.verify import POLICY_VERSION
+
+    return {
+        "settings": {k: v for k, v in asdict(cfg).items() if k not in _HOW_SEARCH_RUNS},
+        "model": model_fingerprint(cfg.model),
+        "statements": {t.name: t.statement_hash for t in theorems},
+        "policy_version": POLICY_VERSION,
+    }
+
+
+def fingerprint_changes(before: dict, now: dict) -> list[str]:
+    """Each difference between two fingerprints, in words."""
+    changes = [
+        f"--{k} {before['settings'].get(k)!r} -> {v!r}"
+        for k, v in now["settings"].items()
+        if k in before.get("settings", {}) and before["settings"][k] != v
+    ]
+    if "model" in before and before["model"] != now["model"]:
+        changes.append(
+            f"the model ({now['model'].get('path') or now['model'].get('name')} is not the one the run used)"
+        )
+    old, new = before.get("statements"), now["statements"]
+    if old is not None:
+        changed = sorted(n for n in new if n in old and old[n] != new[n])
+        added, removed = sorted(set(new) - set(old)), sorted(set(old) - set(new))
+        for what, names in (
+            ("statement changed", changed),
+            ("theorem added", added),
+            ("theorem removed", removed),
+        ):
+            if names:
+                changes.append(f"{what}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+    if "policy_version" in before and before["policy_version"] != now["policy_version"]:
+        changes.append(f"the acceptance rules (policy {before['policy_version']} -> {now['policy_version']})")
+    return changes
 
 
 def _file_hash(path: str) -> str:

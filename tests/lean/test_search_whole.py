@@ -185,3 +185,80 @@ def test_merge_refuses_shards_of_different_runs(tmp_path, model, bench, monkeypa
         == 2
     )
     assert "other settings" in capsys.readouterr().err
+
+
+def _records(run_dir) -> dict:
+    """attempt records by (theorem, attempt), without the timing that differs between runs."""
+    rows = read_jsonl(os.path.join(run_dir, "attempts.jsonl"))
+    return {
+        (r["theorem"], r["attempt"]): {k: v for k, v in r.items() if not k.endswith("seconds")} for r in rows
+    }
+
+
+def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(
+    tmp_path, model, bench, monkeypatch, prelude_lean
+):
+    """A kill leaves attempts.jsonl as a prefix of whole lines (appends are whole lines), perhaps with a torn
+    last line: every such state, resumed, gives the uninterrupted run record for record."""
+    import shutil
+
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    full = search_config(tmp_path / "full", model, bench, greedy=False, batch_theorems=2)
+    Search(full).run()
+    expected = _records(full.output_dir)
+    lines = open(os.path.join(full.output_dir, "attempts.jsonl")).read().splitlines(keepends=True)
+    assert len(expected) == 12
+    for cut, torn in (
+        (0, ""),
+        (1, ""),
+        (3, '{"theorem": "two_eq", "att'),
+        (5, ""),
+        (6, ""),
+        (7, "{"),
+        (11, ""),
+    ):
+        run = tmp_path / f"cut{cut}"
+        shutil.copytree(full.output_dir, run)
+        with open(run / "attempts.jsonl", "w") as handle:
+            handle.write("".join(lines[:cut]) + torn)
+        resumed = search_config(
+            tmp_path, model, bench, greedy=False, batch_theorems=1, output_dir=str(run), resume=True
+        )
+        Search(resumed).run()
+        assert _records(run) == expected, f"killed after {cut} records"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"temperature": 0.5}, "--temperature 1.0 -> 0.5"),
+        ({"n": 8}, "--n 6 -> 8"),
+        ({"max_tokens_proof": 20}, "--max_tokens_proof 12 -> 20"),
+    ],
+)
+def test_resume_refuses_other_settings_and_names_them(
+    tmp_path, model, bench, monkeypatch, prelude_lean, change, message
+):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    cfg = search_config(tmp_path, model, bench, greedy=False)
+    Search(cfg).run()
+    before = sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "search").iterdir())
+    with pytest.raises(ValueError, match=message.replace(".", r"\.")):
+        Search(search_config(tmp_path, model, bench, greedy=False, resume=True, **change))
+    assert sorted((p.name, p.stat().st_mtime_ns) for p in (tmp_path / "search").iterdir()) == before
+    Search(
+        search_config(tmp_path, model, bench, greedy=False, resume=True, override_settings=True, **change)
+    ).run()
+    overrides = json.load(open(tmp_path / "search" / "config.json"))["overrides"]
+    assert overrides[-1]["changes"] == [message]
+
+
+def test_resume_refuses_a_changed_statement(tmp_path, model, bench, monkeypatch, prelude_lean):
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    Search(search_config(tmp_path, model, bench, greedy=False, n=1)).run()
+    changed = write_benchmark(
+        tmp_path / "changed.jsonl",
+        (TWO, FALSE.__class__(FALSE.name, "theorem two_eq_zero : MyEq two two :=", HEADER)),
+    )
+    with pytest.raises(ValueError, match="statement changed: two_eq_zero"):
+        Search(search_config(tmp_path, model, bench, greedy=False, n=1, resume=True, benchmark=str(changed)))
