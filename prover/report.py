@@ -175,6 +175,7 @@ def plot(report: dict, output: str) -> list[str]:
             ax.set_title(r["run"], fontsize=9)
             ax.set_xlabel("probability of the greedy proof / first tactic")
             ax.set_ylabel("theorems")
+            ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
             ax.legend()
         fig.tight_layout()
         paths.append(os.path.join(output, "confidence.png"))
