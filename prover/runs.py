@@ -151,7 +151,8 @@ def merge_runs(shards: list[str], output: str) -> dict:
         path = os.path.join(shard, "summary.json")
         summaries.append(_read_json(path) if os.path.isfile(path) else {})
     timing = {
-        k: sum(s.get("seconds", {}).get(k, 0.0) for s in summaries) for k in ("total", "generation", "lean")
+        k: sum(s.get("seconds", {}).get(k, 0.0) for s in summaries)
+        for k in ("wall", "model_load", "search", "generation", "lean_worker_sum")
     }
     names = list(dict.fromkeys(r["theorem"] for r in records))
     summary = summarize(

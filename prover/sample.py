@@ -58,9 +58,14 @@ class HFSampler:
     """transformers ``generate`` with ``num_return_sequences``; prompts left-padded in batches."""
 
     def __init__(self, model, tokenizer, max_batch: int = 64):
+        import threading
+
         self.model, self.tokenizer, self.max_batch = model, tokenizer, max_batch
         if self.tokenizer.pad_token is None:
             self.tokenizer.pad_token = self.tokenizer.eos_token
+        # one call at a time: a seeded draw must not interleave with another thread's; the caller's global
+        # torch RNG state is saved and restored around each call (fork_rng), never changed
+        self._lock = threading.Lock()
 
     @classmethod
     def from_pretrained(cls, path: str, device: str | None = None, **kwargs) -> HFSampler:
@@ -75,9 +80,8 @@ class HFSampler:
     def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
         import torch
 
-        side = self.tokenizer.padding_side
-        self.tokenizer.padding_side = "left"
-        try:
+        devices = [self.model.device] if self.model.device.type == "cuda" else []
+        with self._lock, torch.random.fork_rng(devices=devices):
             if seed is not None and not isinstance(seed, int):  # per-prompt seeds: one call per prompt
                 out = []
                 for prompt, prompt_seed in zip(prompts, seed, strict=True):
@@ -92,13 +96,13 @@ class HFSampler:
                 chunk = list(prompts[start : start + per_call])
                 out.extend(self._generate(chunk, n, temperature, top_p, max_tokens, list(stop)))
             return out
-        finally:
-            self.tokenizer.padding_side = side
 
     def _generate(self, prompts, n, temperature, top_p, max_tokens, stop):
         import torch
 
-        batch = self.tokenizer(prompts, return_tensors="pt", padding=True).to(self.model.device)
+        batch = self.tokenizer(prompts, return_tensors="pt", padding=True, padding_side="left").to(
+            self.model.device
+        )
         greedy = temperature == 0
         with torch.no_grad():
             result = self.model.generate(

@@ -72,6 +72,7 @@ class Search:
         verify: Callable[[Reference, str], VerifyResult] | None = None,
         repl_factory: Callable[[], object] | None = None,
     ):
+        self.created = time.perf_counter()
         self.cfg = cfg
         self.theorems = load_theorems(cfg.benchmark, cfg.split, cfg.names)
         if cfg.shard:
@@ -82,7 +83,9 @@ class Search:
         self.attempts_path = os.path.join(cfg.output_dir, "attempts.jsonl")
         self.fingerprint = run_fingerprint(cfg, self.theorems)
         self.overrides = self._check_run_dir()  # before any model is loaded or file written
+        loading = time.perf_counter()
         self.sampler = sampler or build_sampler(cfg)
+        self.load_seconds = time.perf_counter() - loading
         self._checker = None
         setup = LeanSetup.from_env()
         if verify is None:
@@ -99,6 +102,7 @@ class Search:
         self.repl_factory = repl_factory or _default_repl_factory(cfg, setup)
         self.gen_seconds = self.lean_seconds = 0.0
         self.tokens = self.lean_steps = 0  # generated tokens; Lean calls (tactics applied, proofs checked)
+        self._counting = threading.Lock()  # Lean calls are counted from worker threads
 
     # ------------------------------------------------------------------ run directory
 
@@ -177,7 +181,7 @@ class Search:
                 bar.set_postfix(
                     solved=f"{len(solved)}/{len(self.theorems)}",
                     tok_s=f"{self.tokens / elapsed:.0f}",
-                    lean_s=f"{self.lean_steps / elapsed:.1f}",
+                    lean_calls_per_s=f"{self.lean_steps / elapsed:.1f}",
                 )
                 bar.update(1)
 
@@ -208,14 +212,18 @@ class Search:
         from prover.verify import Reason
 
         started = time.perf_counter()
-        self.lean_steps += 1
         try:
             result = self.verify(theorem.reference, proof)
         except ValueError as error:  # the benchmark's statement itself is broken: record it, go on
             logger.error("%s", error)
             result = VerifyResult(Reason.ERROR, str(error))
-        self.lean_seconds += time.perf_counter() - started
+        self._count_lean(time.perf_counter() - started)
         return result
+
+    def _count_lean(self, seconds: float) -> None:
+        with self._counting:
+            self.lean_steps += 1
+            self.lean_seconds += seconds
 
     def seed_for(self, theorem: Theorem, *where: int) -> int:
         """The sampling seed of one prompt: a function of the run's seed, the theorem and the attempt's
@@ -360,13 +368,12 @@ class Search:
         if not tactic:
             return "lean_error"
         started = time.perf_counter()
-        self.lean_steps += 1
         try:
             reply = repl.apply(state, tactic, self.cfg.timeout)
         except ReplError:
             return "repl_failure"
         finally:
-            self.lean_seconds += time.perf_counter() - started
+            self._count_lean(time.perf_counter() - started)
         if reply.errors:
             return "lean_error"
         return reply
@@ -496,14 +503,21 @@ class Search:
             repl.close()
 
     def summarize(self, seconds: float) -> dict:
-        timing = {"total": seconds, "generation": self.gen_seconds, "lean": self.lean_seconds}
+        timing = {
+            "wall": time.perf_counter() - self.created,  # the whole run, model loading included
+            "model_load": self.load_seconds,
+            "search": seconds,  # wall time of the search itself
+            "generation": self.gen_seconds,  # wall time of generation (main thread)
+            "lean_worker_sum": self.lean_seconds,  # summed over parallel Lean workers: can exceed the wall
+        }
         names = [t.name for t in self.theorems]
         records = list(read_jsonl(self.attempts_path))
         summary = summarize(records, names, self.cfg, timing, self.tokens, self.lean_steps)
         atomic_write_text(os.path.join(self.cfg.output_dir, "summary.json"), json.dumps(summary, indent=1))
         logger.info(
-            "Success: %d / %d  Generation: %.1fs  Verification: %.1fs",
-            summary["solved"], summary["theorems"], self.gen_seconds, self.lean_seconds,
+            "Success: %d / %d  wall %.1fs (model load %.1fs, generation %.1fs; Lean %.1fs summed over workers)",
+            summary["solved"], summary["theorems"], timing["wall"], self.load_seconds, self.gen_seconds,
+            self.lean_seconds,
         )  # fmt: skip
         return summary
 

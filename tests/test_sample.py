@@ -77,3 +77,28 @@ def test_left_padded_batches_keep_each_prompts_logprobs(tiny_model, tiny_tokeniz
                 )
             expected = logp.gather(-1, torch.tensor(ids).unsqueeze(-1)).sum().item()
             assert completion.logprob == pytest.approx(expected, abs=1e-4)
+
+
+def test_seeded_draws_are_the_same_from_threads_and_leave_the_global_rng_alone(tiny_model, tiny_tokenizer):
+    import threading
+
+    import torch
+
+    sampler = HFSampler(tiny_model, tiny_tokenizer)
+    prompts = [f"⊢ {i} = {i}:::" for i in range(4)]
+    seeds = [11, 12, 13, 14]
+    sequential = [sampler.generate([p], 2, max_tokens=6, seed=[s]) for p, s in zip(prompts, seeds)]
+    torch.manual_seed(123)
+    state = torch.get_rng_state()
+    threaded: dict[int, list] = {}
+    workers = [
+        threading.Thread(target=lambda i=i: threaded.__setitem__(i, sampler.generate([prompts[i]], 2, max_tokens=6, seed=[seeds[i]])))
+        for i in range(4)
+    ]  # fmt: skip
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert [threaded[i] for i in range(4)] == sequential
+    assert torch.equal(torch.get_rng_state(), state)  # the caller's random state is untouched
+    assert tiny_tokenizer.padding_side == "right"  # nor is the tokenizer changed

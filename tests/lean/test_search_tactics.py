@@ -78,7 +78,7 @@ def test_tactic_search_walks_proof_states_and_defers_to_the_verifier(tmp_path, b
     assert attempt["proof"] == tactic_body(attempt["tactics"]) == "\n  apply Int.natAbs\n  exact -37"
     # the REPL said "Completed"; the verifier (real Lean, without Init here) did not accept: no success
     assert attempt["status"] == "rejected" and attempt["verdict"] == "error"
-    assert summary["solved"] == 0 and summary["seconds"]["lean"] > 0
+    assert summary["solved"] == 0 and summary["seconds"]["lean_worker_sum"] > 0
 
 
 def test_tactic_search_without_lean_says_how_to_set_it_up(tmp_path, bench, monkeypatch):
