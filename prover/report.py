@@ -22,8 +22,11 @@ def load_run(run_dir: str) -> dict:
     from prover.runs import read_attempts, read_run_config
 
     attempts: dict[str, dict[int, bool]] = defaultdict(dict)
-    for record in read_attempts(run_dir):
-        attempts[record["theorem"]][record["attempt"]] = record["status"] == "proved"
+    records = read_attempts(run_dir)
+    bad = sorted({r["theorem"] for r in records if r["status"] == "bad_statement"})
+    for record in records:
+        if record["theorem"] not in bad:  # a broken statement says nothing about the model
+            attempts[record["theorem"]][record["attempt"]] = record["status"] == "proved"
     config = (
         read_run_config(run_dir)["config"] if os.path.isfile(os.path.join(run_dir, "config.json")) else {}
     )
@@ -32,6 +35,7 @@ def load_run(run_dir: str) -> dict:
         "name": os.path.normpath(run_dir),
         "results": {t: [a[i] for i in sorted(a)] for t, a in attempts.items()},
         "stop_on_first": bool(config.get("stop_on_first")),
+        "bad_statements": bad,
         "confidence": confidence_split([g["confidence"] for g in greedy], [g["correct"] for g in greedy]),
     }
 
@@ -40,7 +44,8 @@ def run_report(run: dict) -> dict:
     results = run["results"]
     counts = {len(v) for v in results.values()}
     solved = sum(any(v) for v in results.values())
-    entry = {"run": run["name"], "theorems": len(results), "solved": solved, "confidence": run["confidence"]}
+    entry = {"run": run["name"], "theorems": len(results), "solved": solved, "confidence": run["confidence"],
+             "bad_statements": run.get("bad_statements", [])}  # fmt: skip
     if run["stop_on_first"] or len(counts) != 1:
         entry["pass_at_k"] = None
         entry["note"] = (
@@ -107,6 +112,12 @@ def markdown(report: dict) -> str:
     lines.append("")
     lines.append("pass@k in % (unbiased estimator), ± one standard error over theorems.")
     notes = [f"- {r['run']}: {r['note']}" for r in report["runs"] if r.get("note")]
+    notes += [
+        f"- {r['run']}: {len(r['bad_statements'])} statement(s) do not elaborate and are left out: "
+        + ", ".join(r["bad_statements"])
+        for r in report["runs"]
+        if r.get("bad_statements")
+    ]
     if report.get("ensemble"):
         e = report["ensemble"]
         pooled = e["pass_at_k"].get(str(e["budget"]))

@@ -18,17 +18,20 @@ def summarize(
     from prover.metrics import pass_at_k_table
 
     rows: dict[str, dict[int, bool]] = defaultdict(dict)
+    bad = sorted({r["theorem"] for r in records if r["status"] == "bad_statement"})
     for record in records:
         rows[record["theorem"]][record["attempt"]] = record["status"] == "proved"
-    results = {name: [rows[name][i] for i in sorted(rows[name])] for name in names}
+    # a statement that does not elaborate says nothing about the model: left out of pass@k, counted apart
+    results = {name: [rows[name][i] for i in sorted(rows[name])] for name in names if name not in bad}
     complete = all(len(v) == cfg.n for v in results.values())
     return {
         "strategy": cfg.strategy,
         "n": cfg.n,
-        "theorems": len(names),
+        "theorems": len(results),
+        "bad_statements": bad,
         "solved": sum(any(v) for v in results.values()),
         "attempts": sum(len(v) for v in results.values()),
-        "pass_at_k": None if cfg.stop_on_first or not complete else pass_at_k_table(results),
+        "pass_at_k": None if cfg.stop_on_first or not complete or not results else pass_at_k_table(results),
         "note": "stop_on_first: only pass@n (solved / theorems) is estimable" if cfg.stop_on_first else "",
         "seconds": seconds,
         "tokens": tokens,
@@ -36,7 +39,7 @@ def summarize(
     }
 
 
-STATUSES = ("proved", "rejected", "lean_error", "max_steps", "budget", "repl_failure")
+STATUSES = ("proved", "rejected", "bad_statement", "lean_error", "max_steps", "budget", "repl_failure")
 
 
 def read_attempts(run_dir: str) -> list[dict]:

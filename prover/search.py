@@ -51,7 +51,7 @@ class Attempt:
     proof: str  # the text given to the verifier (a body after the statement, or a complete text)
     tactics: list[str]
     logprobs: list[float]
-    status: str  # proved | rejected | lean_error | max_steps | budget | repl_failure
+    status: str  # proved | rejected | bad_statement | lean_error | max_steps | budget | repl_failure
     verdict: str  # the verifier's reason ("" when the attempt never reached the verifier)
     detail: str
     tokens: int
@@ -216,7 +216,7 @@ class Search:
             result = self.verify(theorem.reference, proof)
         except ValueError as error:  # the benchmark's statement itself is broken: record it, go on
             logger.error("%s", error)
-            result = VerifyResult(Reason.ERROR, str(error))
+            result = VerifyResult(Reason.BAD_STATEMENT, str(error))
         self._count_lean(time.perf_counter() - started)
         return result
 
@@ -526,7 +526,15 @@ def _attempt(
     theorem, index, strategy, proof, tactics, logprobs, result: VerifyResult | None, tokens, status=""
 ) -> Attempt:
     if result is not None:
-        status = "proved" if result.accepted else "rejected"
+        from prover.verify import Reason
+
+        status = (
+            "proved"
+            if result.accepted
+            else "bad_statement"
+            if result.reason is Reason.BAD_STATEMENT
+            else "rejected"
+        )
     return Attempt(
         theorem.name, theorem.statement_hash, index, strategy, proof, list(tactics), list(logprobs), status,
         "" if result is None else result.reason.value, "" if result is None else result.detail, tokens,

@@ -54,6 +54,7 @@ class Reason(str, Enum):
     TIMEOUT = "timeout"
     OOM = "oom"
     CRASH = "crash"
+    BAD_STATEMENT = "bad_statement"  # the reference statement itself does not elaborate: no proof can pass
 
     @property
     def is_infrastructure(self) -> bool:

@@ -88,3 +88,17 @@ def test_stop_on_first_runs_report_no_pass_at_k(tmp_path):
 def test_not_a_run_directory_is_an_error(tmp_path, capsys):
     assert main(["report", str(tmp_path)]) == 2
     assert "not a search run directory" in capsys.readouterr().err
+
+
+def test_statements_that_do_not_elaborate_are_counted_apart(tmp_path):
+    run = make_run(tmp_path / "run", {"a": [True, False]})
+    from prover.records import append_jsonl
+
+    for i in range(2):
+        append_jsonl(str(run / "attempts.jsonl"), {"theorem": "broken", "attempt": i, "status": "bad_statement"})
+    out = tmp_path / "report"
+    assert main(["report", str(run), "-o", str(out)]) == 0
+    (row,) = json.loads((out / "report.json").read_text())["runs"]
+    assert row["theorems"] == 1 and row["bad_statements"] == ["broken"]
+    assert row["pass_at_k"]["2"]["pass_at_k"] == 1.0  # pass@k over the statements that elaborate
+    assert "1 statement(s) do not elaborate and are left out: broken" in (out / "report.md").read_text()

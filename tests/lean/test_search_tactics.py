@@ -76,9 +76,11 @@ def test_tactic_search_walks_proof_states_and_defers_to_the_verifier(tmp_path, b
     assert model.prompts == list(SCRIPT)  # the states exactly as the model was trained to see them
     assert attempt["tactics"] == ["apply Int.natAbs", "exact -37"] and attempt["logprobs"] == [-0.5, -0.5]
     assert attempt["proof"] == tactic_body(attempt["tactics"]) == "\n  apply Int.natAbs\n  exact -37"
-    # the REPL said "Completed"; the verifier (real Lean, without Init here) did not accept: no success
-    assert attempt["status"] == "rejected" and attempt["verdict"] == "error"
+    # the REPL said "Completed"; the verifier (real Lean, without Init here, where this statement does not
+    # even elaborate) did not accept: no success, and the statement is counted apart, not as a failure
+    assert attempt["status"] == "bad_statement" and attempt["verdict"] == "bad_statement"
     assert summary["solved"] == 0 and summary["seconds"]["lean_worker_sum"] > 0
+    assert summary["bad_statements"] == [attempt["theorem"]] and summary["pass_at_k"] is None
 
 
 def test_tactic_search_without_lean_says_how_to_set_it_up(tmp_path, bench, monkeypatch):
