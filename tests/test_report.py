@@ -95,7 +95,9 @@ def test_statements_that_do_not_elaborate_are_counted_apart(tmp_path):
     from prover.records import append_jsonl
 
     for i in range(2):
-        append_jsonl(str(run / "attempts.jsonl"), {"theorem": "broken", "attempt": i, "status": "bad_statement"})
+        append_jsonl(
+            str(run / "attempts.jsonl"), {"theorem": "broken", "attempt": i, "status": "bad_statement"}
+        )
     out = tmp_path / "report"
     assert main(["report", str(run), "-o", str(out)]) == 0
     (row,) = json.loads((out / "report.json").read_text())["runs"]

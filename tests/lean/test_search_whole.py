@@ -71,7 +71,9 @@ def test_whole_proof_search_finds_and_verifies(tmp_path, model, bench, monkeypat
         a["theorem"] == "two_eq" and a["verdict"] == "ok" for a in proved
     )  # the false one never
     assert summary["solved"] == 1 and summary["pass_at_k"][6]["pass_at_k"] == 0.5
-    seconds = summary["seconds"]  # a split of the run: wall includes the model load; Lean is summed over workers
+    seconds = summary[
+        "seconds"
+    ]  # a split of the run: wall includes the model load; Lean is summed over workers
     assert set(seconds) == {"wall", "model_load", "search", "generation", "lean_worker_sum"}
     assert seconds["wall"] >= seconds["search"] + seconds["model_load"] > 0 and seconds["lean_worker_sum"] > 0
     greedy = {r["theorem"]: r for r in read_jsonl(os.path.join(cfg.output_dir, "greedy.jsonl"))}
