@@ -105,6 +105,10 @@ class UnitSampler:
         self.pending: list[int] = []
         self.drop_rate = 0.0  # of the last step: how many candidates to score for each unit still needed
 
+    def take(self, count: int) -> list[int]:
+        """The next ``count`` units, unscored (pending first): for a caller that scores them itself."""
+        return self._candidates(count)
+
     def _candidates(self, count: int) -> list[int]:
         taken, self.pending = self.pending[:count], self.pending[count:]
         return taken + [self.stream.next() for _ in range(count - len(taken))]
@@ -447,6 +451,20 @@ class ProverTrainer:
             cfg.score_batch_size or 4 * cfg.per_device_batch_size,
         )
         self.step, self.last_eval_epoch, self.scored = 0, 0, 0
+        # the filter scores with the training forward where that gives the same F: one process (every rank
+        # would otherwise have to agree mid-step), one example per unit (rows known before the backward),
+        # no dropout (the training forward is then the scoring forward)
+        dropout = any(
+            isinstance(value, float) and value > 0
+            for key, value in model.config.to_dict().items()
+            if "dropout" in key or "pdrop" in key
+        ) or any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in model.modules())
+        self.score_in_forward = (
+            self.sampler.score is not None
+            and acc.num_processes == 1
+            and all(len(u) == 1 for u in self.data.units)
+            and not dropout
+        )
         if self.checkpoint:
             self._resume(self.checkpoint)
         elif self.main and os.path.exists(self.metrics_path):
@@ -481,6 +499,8 @@ class ProverTrainer:
 
         acc, cfg, units = self.accelerator, self.cfg, self.data.units
         started, self.scored = time.perf_counter(), 0
+        if self.score_in_forward and self.sampler.drop_rate < 1 / 3:
+            return self._train_step_scoring_in_forward(started)
         try:
             micro_batches, n_drawn, n_dropped = self.sampler.draw_step(
                 [cfg.per_device_batch_size] * self.accumulation
@@ -521,6 +541,13 @@ class ProverTrainer:
                     batch["attention_mask"].sum().double(),
                 ]
             )
+        return self._finish_step(totals, n_drawn, n_dropped, started)
+
+    def _finish_step(self, totals, n_drawn: int, n_dropped: int, started: float) -> dict:
+        """Scheduler, step count and the step's metrics (one all-reduce for all of them)."""
+        import torch
+
+        acc, cfg = self.accelerator, self.cfg
         lr = self.scheduler.get_last_lr()[0]  # the rate this step used
         self.scheduler.step()
         self.step += 1
@@ -546,6 +573,60 @@ class ProverTrainer:
             "lr": lr,
             "tokens_per_s": tokens / (time.perf_counter() - started),
         }
+
+    def _train_step_scoring_in_forward(self, started: float) -> dict | None:
+        """The filter without a scoring forward for the units that are trained: each micro-batch's candidates
+        are scored by their training forward (same weights, no dropout: the same F); the confident ones are
+        masked out of the loss and replaced by scored refills, trained in the same accumulation step. Used
+        on one process with one example per unit while few candidates are dropped (``score_in_forward``);
+        the units trained are those the score-first path trains, survivors in stream order."""
+        import torch
+
+        acc, cfg, units, tokenized = self.accelerator, self.cfg, self.data.units, self.data.tokenized
+        per_process_rows = cfg.global_batch_size / self.accumulation  # one example per unit: rows are known
+        totals = torch.zeros(10, dtype=torch.float64, device=acc.device)
+        drawn = dropped = 0
+        for _ in range(self.accumulation):
+            candidates = self.sampler.take(cfg.per_device_batch_size)
+            with acc.accumulate(self.model):
+                first = forward(
+                    self.model, self._batch(units, candidates, tokenized), cfg, self.data.by_trace
+                )
+                keep = first.weights > cfg.epsilon
+                self.scored += len(candidates)
+                drawn, dropped = drawn + len(candidates), dropped + int((~keep).sum())
+                parts = [(first, keep.to(first.ce.dtype))]
+                if not bool(keep.all()):
+                    try:
+                        (refill,), more_drawn, more_dropped = self.sampler.draw_step([int((~keep).sum())])
+                    except AllConfident as error:
+                        logger.warning("stopping at step %d: %s", self.step, error)
+                        self.optimizer.zero_grad(set_to_none=True)
+                        return None
+                    drawn, dropped = drawn + more_drawn, dropped + more_dropped
+                    second = forward(
+                        self.model, self._batch(units, refill, tokenized), cfg, self.data.by_trace
+                    )
+                    parts.append((second, torch.ones_like(second.ce)))
+                    tokens_in = [candidates, refill]
+                else:
+                    tokens_in = [candidates]
+                loss = sum((o.weights.to(o.ce.dtype) * o.ce * m).sum() for o, m in parts) / per_process_rows
+                acc.backward(loss)
+                if acc.sync_gradients and cfg.max_grad_norm > 0:
+                    acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
+                self.optimizer.step()
+                self.optimizer.zero_grad(set_to_none=True)
+            for (o, m), ids in zip(parts, tokens_in):
+                w = o.weights.to(o.ce.dtype) * m
+                totals[:6] += torch.stack(
+                    [(w * o.ce).detach().double().sum(), (o.ce * m).detach().double().sum(),
+                     (o.logp * m).detach().double().sum(), (o.weights * m.double()).sum(), m.double().sum(),
+                     torch.tensor(float(sum(len(tokenized[i].input_ids) for u in ids for i in units[u])),
+                                  dtype=torch.float64, device=acc.device)]
+                )  # fmt: skip
+        self.sampler.drop_rate = dropped / drawn if drawn else 0.0
+        return self._finish_step(totals, drawn, dropped, started)
 
     @property
     def epochs_trained(self) -> float:

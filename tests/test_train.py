@@ -467,3 +467,34 @@ def test_num_epochs_counts_units_trained_and_passes_are_reported(tmp_path):
     assert [r["epoch"] for r in rows] == [round(r["step"] / steps_per_epoch, 4) for r in rows]
     assert rows[-1]["passes"] >= rows[-1]["epoch"] and all(r["scored"] >= r["examples"] for r in rows)
     assert "optimizer steps" in TrainConfig.__dataclass_fields__["num_epochs"].metadata["help"]
+
+
+def test_scoring_with_the_training_forward_trains_what_scoring_first_trains(tmp_path):
+    """The filter's fast path (F from the training forward, confident units masked and refilled) takes the
+    same step as scoring every candidate first: same units, same parameters after, same counts."""
+    probe = ProverTrainer(config(tmp_path / "probe", loss="dco_step", n_eff=2, eval_fraction=0.0))
+    logp = _independent_logp(probe.model, probe.data.tokenized, [u[0] for u in probe.data.units])
+    n = max(2, round(0.5 / logp.exp().median().item()))
+    f = sorted(_closed_form_f(logp, n).tolist())
+    gap, epsilon = max((b - a, (a + b) / 2) for a, b in zip(f, f[1:]) if 0.2 < (a + b) / 2 < 0.95)
+    steps = []
+    for fast in (True, False):
+        cfg = config(tmp_path / str(fast), loss="dco_step", n_eff=n, epsilon=epsilon, eval_fraction=0.0)
+        trainer = ProverTrainer(cfg)
+        assert trainer.score_in_forward  # one process, one example per unit, no dropout
+        trainer.score_in_forward = fast
+        grads, step = {}, trainer.optimizer.step
+
+        def capture(*args, trainer=trainer, grads=grads, step=step, **kwargs):
+            if trainer.accelerator.sync_gradients:  # the gradient the optimizer gets
+                grads.update({k: p.grad.detach().clone() for k, p in trainer.model.named_parameters()})
+            return step(*args, **kwargs)
+
+        trainer.optimizer.step = capture
+        steps.append((trainer.train_step(), grads))
+    (fast_record, fast_grads), (slow_record, slow_grads) = steps
+    assert fast_record["dropped"] == slow_record["dropped"] > 0 and fast_record["examples"] == 4
+    assert fast_record["loss"] == pytest.approx(slow_record["loss"], rel=1e-5)
+    for name in fast_grads:
+        assert torch.allclose(fast_grads[name], slow_grads[name], rtol=1e-4, atol=1e-7), name
+    assert fast_record["scored"] < slow_record["scored"] + 4  # the trained units were not scored twice
