@@ -43,6 +43,19 @@ def tactic_body(tactics: list[str]) -> str:
 
 
 @dataclass
+class _Tree:
+    """One best-first search in progress: its open nodes (-log p, tiebreak, state, goals, tactics,
+    logprobs), the expansions spent and the tokens generated."""
+
+    theorem: Theorem
+    index: int
+    frontier: list
+    expansions: int = 0
+    counter: int = 1
+    tokens: int = 0
+
+
+@dataclass
 class Attempt:
     theorem: str
     statement_hash: str
@@ -379,62 +392,100 @@ class Search:
         return reply
 
     def _tree(self, todo: dict[Theorem, list[int]], progress, solved) -> None:
+        """Best-first search, one tree per theorem at a time (its attempts in order), every theorem of the
+        batch advanced together: each round pops the best open node of every live tree, samples all their
+        tactics in one generation call on this thread, and applies them in parallel, one worker per REPL.
+        A node's tactics come from its own seed (theorem, attempt, expansion), so batching changes nothing."""
         cfg = self.cfg
         repls, owner = self._repls(list(todo))
-
-        def search_with(repl) -> None:
-            mine = [t for t in todo if owner[t] is repl]
-            starts = self._initial_states(repl, mine)
-            for theorem in mine:
-                for index in todo[theorem]:
-                    if cfg.stop_on_first and theorem.name in solved:
-                        break
-                    if isinstance(starts[theorem], str):
-                        progress(_failed(theorem, index, "tree", starts[theorem]))
-                    else:
-                        progress(self._one_tree(repl, theorem, index, *starts[theorem]))
-
+        queue = {t: list(missing) for t, missing in todo.items()}
         try:
             with ThreadPoolExecutor(max_workers=len(repls)) as pool:
-                list(pool.map(search_with, repls))  # list(): re-raise a worker's exception here
+                starts: dict = {}
+                for part in pool.map(
+                    lambda r: self._initial_states(r, [t for t in todo if owner[t] is r]), repls
+                ):
+                    starts.update(part)
+
+                def next_tree(theorem: Theorem) -> _Tree | None:
+                    while queue[theorem] and not (cfg.stop_on_first and theorem.name in solved):
+                        index = queue[theorem].pop(0)
+                        if isinstance(starts[theorem], str):
+                            progress(_failed(theorem, index, "tree", starts[theorem]))
+                            continue
+                        root, goals = starts[theorem]
+                        return _Tree(theorem, index, [(0.0, 0, root, goals, [], [])])
+                    return None
+
+                live = {t: tree for t in todo if (tree := next_tree(t)) is not None}
+                while live:
+                    rounds = []  # (tree, node) of every live tree that still has a node to expand
+                    for theorem, tree in list(live.items()):
+                        if not tree.frontier or tree.expansions >= cfg.expansions:
+                            progress(self._finish(theorem, tree.index, "tree", [], [], tree.tokens, "budget"))
+                            self._replace(live, theorem, next_tree)
+                        else:
+                            rounds.append((tree, heapq.heappop(tree.frontier)))
+                    if not rounds:
+                        continue
+                    prompts = [cfg.tactic_prompt.format(state=format_goals(node[3])) for _, node in rounds]
+                    seeds = [self.seed_for(tree.theorem, tree.index, tree.expansions) for tree, _ in rounds]
+                    generated = self._generate(prompts, cfg.n_eff, cfg.max_tokens_tactic, seeds)
+
+                    work = list(zip(rounds, generated))
+                    for group in pool.map(lambda repl, work=work: self._expand_all(repl, work, owner), repls):
+                        for tree, attempt in group:
+                            tree.expansions += 1
+                            if attempt is not None:  # proved (and verified) or failed for good
+                                progress(attempt)
+                                self._replace(live, tree.theorem, next_tree)
         finally:
             for repl in repls:
                 repl.close()
 
-    def _one_tree(self, repl, theorem: Theorem, index: int, root: int, goals: list[str]) -> Attempt:
-        """Best-first search: expand the open node of highest cumulative log-probability."""
+    def _expand_all(self, repl, work, owner) -> list:
+        """The expansions of the trees this REPL owns, in order (run in the REPL's worker thread)."""
+        return [
+            (tree, self._expand(repl, tree, node, cs))
+            for (tree, node), cs in work
+            if owner[tree.theorem] is repl
+        ]
+
+    @staticmethod
+    def _replace(live: dict, theorem: Theorem, next_tree) -> None:
+        tree = next_tree(theorem)
+        if tree is None:
+            live.pop(theorem, None)
+        else:
+            live[theorem] = tree
+
+    def _expand(self, repl, tree: _Tree, node, completions) -> Attempt | None:
+        """Apply a node's distinct tactics (on the REPL that owns the tree): the verified attempt when one
+        closes the proof, else None with the children pushed on the tree's frontier."""
         cfg = self.cfg
-        frontier = [(0.0, 0, root, goals, [], [])]  # (-logprob, tiebreak, state, goals, tactics, logprobs)
-        counter, tokens = 1, 0
-        for expansion in range(cfg.expansions):
-            if not frontier:
-                break
-            neg, _, state, node_goals, tactics, logprobs = heapq.heappop(frontier)
-            prompt = cfg.tactic_prompt.format(state=format_goals(node_goals))
-            seed = self.seed_for(theorem, index, expansion)
-            (completions,) = self._generate([prompt], cfg.n_eff, cfg.max_tokens_tactic, [seed])
-            for completion in {c.text.strip(): c for c in completions}.values():  # distinct tactics only
-                tokens += completion.tokens
-                tactic = completion.text.strip()
-                outcome = self._step(repl, state, tactic)
-                if isinstance(outcome, str) or len(tactics) + 1 > cfg.max_tactics:
-                    continue
-                path, path_logprobs = [*tactics, tactic], [*logprobs, completion.logprob]
-                if outcome.completed:
-                    return self._finish(theorem, index, "tree", path, path_logprobs, tokens)
-                heapq.heappush(
-                    frontier,
-                    (
-                        neg - completion.logprob,
-                        counter,
-                        outcome.proof_state,
-                        outcome.goals,
-                        path,
-                        path_logprobs,
-                    ),
-                )
-                counter += 1
-        return self._finish(theorem, index, "tree", [], [], tokens, "budget")
+        neg, _, state, _, tactics, logprobs = node
+        for completion in {c.text.strip(): c for c in completions}.values():  # distinct tactics only
+            tree.tokens += completion.tokens
+            tactic = completion.text.strip()
+            outcome = self._step(repl, state, tactic)
+            if isinstance(outcome, str) or len(tactics) + 1 > cfg.max_tactics:
+                continue
+            path, path_logprobs = [*tactics, tactic], [*logprobs, completion.logprob]
+            if outcome.completed:
+                return self._finish(tree.theorem, tree.index, "tree", path, path_logprobs, tree.tokens)
+            heapq.heappush(
+                tree.frontier,
+                (
+                    neg - completion.logprob,
+                    tree.counter,
+                    outcome.proof_state,
+                    outcome.goals,
+                    path,
+                    path_logprobs,
+                ),
+            )
+            tree.counter += 1
+        return None
 
     # ------------------------------------------------------------------ diagnostics and summary
 

@@ -33,10 +33,13 @@ class ScriptedModel:
     """Answers each prompt with a fixed tactic: a stand-in for the network, never for Lean."""
 
     def __init__(self):
-        self.prompts = []
+        self.prompts, self.calls = [], []  # calls: (prompts in the call, on the main thread?)
 
     def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
+        import threading
+
         self.prompts.extend(prompts)
+        self.calls.append((len(prompts), threading.current_thread() is threading.main_thread()))
         return [[Completion(SCRIPT.get(p, "skip"), -0.5, (1, 2))] * n for p in prompts]
 
 
@@ -129,7 +132,10 @@ def test_theorems_spread_over_parallel_repls(tmp_path, prelude_lean, strategy):
             reference, output, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60)
         )  # noqa: E731
 
-    Search(cfg, sampler=ScriptedModel(), verify=verify, repl_factory=repl).run()
+    model = ScriptedModel()
+    Search(cfg, sampler=model, verify=verify, repl_factory=repl).run()
+    # the model is called from the main thread only, once per step for both theorems (Lean runs in workers)
+    assert all(main for _, main in model.calls) and model.calls[0][0] == 2
     attempts = {a["theorem"]: a for a in read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl"))}
     assert len(started) == 2 and sorted(attempts) == [
         "f",
