@@ -12,31 +12,32 @@ import os
 from collections import defaultdict
 
 from prover.metrics import confidence_split, pass_at_k_table
-from prover.records import atomic_write_text, read_jsonl
+from prover.records import atomic_write_text
 
 logger = logging.getLogger(__name__)
 
 
 def load_run(run_dir: str) -> dict:
     """Per theorem, the success of each attempt in attempt order; the greedy diagnostics; the settings."""
-    from prover.runs import read_attempts, read_run_config
+    from prover.run_records import Status, read_attempts, read_greedy
+    from prover.runs import read_run_config
 
     attempts: dict[str, dict[int, bool]] = defaultdict(dict)
     records = read_attempts(run_dir)
-    bad = sorted({r["theorem"] for r in records if r["status"] == "bad_statement"})
+    bad = sorted({r.theorem for r in records if r.status == Status.BAD_STATEMENT.value})
     for record in records:
-        if record["theorem"] not in bad:  # a broken statement says nothing about the model
-            attempts[record["theorem"]][record["attempt"]] = record["status"] == "proved"
+        if record.theorem not in bad:  # a broken statement says nothing about the model
+            attempts[record.theorem][record.attempt] = record.proved
     config = (
         read_run_config(run_dir)["config"] if os.path.isfile(os.path.join(run_dir, "config.json")) else {}
     )
-    greedy = list(read_jsonl(os.path.join(run_dir, "greedy.jsonl")))
+    greedy = read_greedy(run_dir)
     return {
         "name": os.path.normpath(run_dir),
         "results": {t: [a[i] for i in sorted(a)] for t, a in attempts.items()},
         "stop_on_first": bool(config.get("stop_on_first")),
         "bad_statements": bad,
-        "confidence": confidence_split([g["confidence"] for g in greedy], [g["correct"] for g in greedy]),
+        "confidence": confidence_split([g.confidence for g in greedy], [g.correct for g in greedy]),
     }
 
 

@@ -8,19 +8,20 @@ from collections import defaultdict
 from dataclasses import asdict
 
 from prover.config import SearchConfig
-from prover.records import atomic_write_text, read_jsonl
+from prover.records import atomic_write_text
+from prover.run_records import Attempt, Status, read_attempts, read_greedy
 
 
 def summarize(
-    records: list[dict], names: list[str], cfg: SearchConfig, seconds: dict, tokens: int, lean_steps: int
+    records: list[Attempt], names: list[str], cfg: SearchConfig, seconds: dict, tokens: int, lean_steps: int
 ) -> dict:
     """summary.json of a run (or of merged shards) from its attempt records."""
     from prover.metrics import pass_at_k_table
 
     rows: dict[str, dict[int, bool]] = defaultdict(dict)
-    bad = sorted({r["theorem"] for r in records if r["status"] == "bad_statement"})
+    bad = sorted({r.theorem for r in records if r.status == Status.BAD_STATEMENT.value})
     for record in records:
-        rows[record["theorem"]][record["attempt"]] = record["status"] == "proved"
+        rows[record.theorem][record.attempt] = record.proved
     # a statement that does not elaborate says nothing about the model: left out of pass@k, counted apart
     results = {name: [rows[name][i] for i in sorted(rows[name])] for name in names if name not in bad}
     complete = all(len(v) == cfg.n for v in results.values())
@@ -37,42 +38,6 @@ def summarize(
         "tokens": tokens,
         "lean_steps": lean_steps,
     }
-
-
-STATUSES = ("proved", "rejected", "bad_statement", "lean_error", "max_steps", "budget", "repl_failure")
-
-
-def read_attempts(run_dir: str) -> list[dict]:
-    """The attempt records of a search run, each checked (``path:line: field`` on a bad one). A torn last
-    line (the run was killed while writing it) is left out with a warning: ``--resume`` completes it."""
-    import logging
-
-    from prover.paths import jsonl_records, require_dir
-
-    path = os.path.join(require_dir(run_dir, "run"), "attempts.jsonl")
-    if not os.path.isfile(path):
-        raise ValueError(f"{run_dir}: no attempts.jsonl (not a search run directory)")
-    records = []
-    for where, record in jsonl_records(path):
-        if isinstance(record, ValueError):
-            if "truncated last line" in str(record):
-                logging.getLogger(__name__).warning("%s (a killed run: --resume completes it)", record)
-                continue
-            raise record
-        if not isinstance(record, dict):
-            raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-        for key, kind in (("theorem", str), ("attempt", int), ("status", str)):
-            if key not in record:
-                raise ValueError(f'{where}: missing field "{key}"')
-            if not isinstance(record[key], kind) or isinstance(record[key], bool):
-                raise ValueError(f'{where}: field "{key}" must be {"an integer" if kind is int else "a string"}, '
-                                 f"got {record[key]!r}")  # fmt: skip
-        if record["attempt"] < 0 or record["status"] not in STATUSES:
-            raise ValueError(
-                f'{where}: bad "attempt" or "status" ({record["attempt"]!r}, {record["status"]!r})'
-            )
-        records.append(record)
-    return records
 
 
 def read_run_config(run_dir: str) -> dict:
@@ -113,7 +78,7 @@ def merge_runs(shards: list[str], output: str) -> dict:
         attempts = read_attempts(shard)
         per_theorem: dict[str, int] = defaultdict(int)
         for record in attempts:
-            per_theorem[record["theorem"]] += 1
+            per_theorem[record.theorem] += 1
         n, stop = config["config"].get("n"), config["config"].get("stop_on_first")
         short = [t for t, k in per_theorem.items() if k < n and not stop]
         if len(per_theorem) != config.get("theorems", len(per_theorem)) or short:
@@ -123,22 +88,22 @@ def merge_runs(shards: list[str], output: str) -> dict:
                 + "): finish it with prover search --resume"
             )
         for record in attempts:
-            key = (record["theorem"], record["attempt"])
+            key = (record.theorem, record.attempt)
             if key in seen:
                 raise ValueError(f"{shard}: attempt {key} is also in another shard")
             seen.add(key)
             records.append(record)
-        greedy.extend(read_jsonl(os.path.join(shard, "greedy.jsonl")))
+        greedy.extend(read_greedy(shard))
     if os.path.isdir(output) and any(os.scandir(output)):
         raise ValueError(f"-o {output}: not empty; merge into a new directory")
     os.makedirs(output, exist_ok=True)
     atomic_write_text(
         os.path.join(output, "attempts.jsonl"),
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records),
+        "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records),
     )
     atomic_write_text(
         os.path.join(output, "greedy.jsonl"),
-        "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in greedy),
+        "".join(json.dumps(g.to_json(), ensure_ascii=False) + "\n" for g in greedy),
     )
     cfg = SearchConfig(**{**configs[0]["config"], "shard": "", "output_dir": output, "resume": False})
     merged = {
@@ -157,7 +122,7 @@ def merge_runs(shards: list[str], output: str) -> dict:
         k: sum(s.get("seconds", {}).get(k, 0.0) for s in summaries)
         for k in ("wall", "model_load", "search", "generation", "lean_worker_sum")
     }
-    names = list(dict.fromkeys(r["theorem"] for r in records))
+    names = list(dict.fromkeys(r.theorem for r in records))
     summary = summarize(
         records,
         names,

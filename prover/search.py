@@ -29,7 +29,8 @@ from prover.benchmark import Theorem, load_theorems
 from prover.config import SearchConfig
 from prover.lean.setup import LeanSetup
 from prover.prompts import format_goals
-from prover.records import append_jsonl, atomic_write_text, read_jsonl
+from prover.records import append_jsonl, atomic_write_text
+from prover.run_records import Attempt, Greedy, Status, read_attempts, read_greedy
 from prover.runs import summarize
 from prover.sample import Sampler
 from prover.verify import Reference, VerifyResult
@@ -53,26 +54,6 @@ class _Tree:
     expansions: int = 0
     counter: int = 1
     tokens: int = 0
-
-
-@dataclass
-class Attempt:
-    theorem: str
-    statement_hash: str
-    attempt: int
-    strategy: str
-    proof: str  # the text given to the verifier (a body after the statement, or a complete text)
-    tactics: list[str]
-    logprobs: list[float]
-    status: str  # proved | rejected | bad_statement | lean_error | max_steps | budget | repl_failure
-    verdict: str  # the verifier's reason ("" when the attempt never reached the verifier)
-    detail: str
-    tokens: int
-    lean_seconds: float  # the verifier's time on this attempt (generation time is per batch: summary.json)
-
-    @property
-    def proved(self) -> bool:
-        return self.status == "proved"
 
 
 class Search:
@@ -146,8 +127,8 @@ class Search:
     def _prepare_run_dir(self) -> tuple[dict[str, set[int]], set[str]]:
         """Write config.json; (attempt indices already done per theorem, theorems already proved)."""
         os.makedirs(self.cfg.output_dir, exist_ok=True)
-        existing = list(read_jsonl(self.attempts_path))
         _rewrite_without_torn_line(self.attempts_path)
+        existing = read_attempts(self.cfg.output_dir) if os.path.isfile(self.attempts_path) else []
         config = {
             "config": asdict(self.cfg),
             "fingerprint": self.fingerprint,
@@ -160,11 +141,11 @@ class Search:
         atomic_write_text(os.path.join(self.cfg.output_dir, "config.json"), json.dumps(config, indent=1))
         done: dict[str, set[int]] = defaultdict(set)
         for record in existing:
-            done[record["theorem"]].add(record["attempt"])
-        return done, {r["theorem"] for r in existing if r["status"] == "proved"}
+            done[record.theorem].add(record.attempt)
+        return done, {r.theorem for r in existing if r.proved}
 
     def _record(self, attempt: Attempt) -> None:
-        append_jsonl(self.attempts_path, asdict(attempt))
+        append_jsonl(self.attempts_path, attempt.to_json())
 
     # ------------------------------------------------------------------ the run
 
@@ -369,7 +350,11 @@ class Search:
                     for attempt in pool.map(lambda f: self._finish(*f), finished):  # verified in parallel
                         progress(attempt)
                 for theorem, index, _, _, tactics, logprobs, tokens in live:
-                    progress(self._finish(theorem, index, "rollout", tactics, logprobs, tokens, "max_steps"))
+                    progress(
+                        self._finish(
+                            theorem, index, "rollout", tactics, logprobs, tokens, Status.MAX_STEPS.value
+                        )
+                    )
         finally:
             for repl in repls:
                 repl.close()
@@ -379,16 +364,16 @@ class Search:
         from prover.lean.repl import ReplError
 
         if not tactic:
-            return "lean_error"
+            return Status.LEAN_ERROR.value
         started = time.perf_counter()
         try:
             reply = repl.apply(state, tactic, self.cfg.timeout)
         except ReplError:
-            return "repl_failure"
+            return Status.REPL_FAILURE.value
         finally:
             self._count_lean(time.perf_counter() - started)
         if reply.errors:
-            return "lean_error"
+            return Status.LEAN_ERROR.value
         return reply
 
     def _tree(self, todo: dict[Theorem, list[int]], progress, solved) -> None:
@@ -422,7 +407,11 @@ class Search:
                     rounds = []  # (tree, node) of every live tree that still has a node to expand
                     for theorem, tree in list(live.items()):
                         if not tree.frontier or tree.expansions >= cfg.expansions:
-                            progress(self._finish(theorem, tree.index, "tree", [], [], tree.tokens, "budget"))
+                            progress(
+                                self._finish(
+                                    theorem, tree.index, "tree", [], [], tree.tokens, Status.BUDGET.value
+                                )
+                            )
                             self._replace(live, theorem, next_tree)
                         else:
                             rounds.append((tree, heapq.heappop(tree.frontier)))
@@ -492,7 +481,7 @@ class Search:
     def _greedy(self) -> None:
         """One greedy decode per theorem: the model's confidence in it, and whether it is right."""
         path = os.path.join(self.cfg.output_dir, "greedy.jsonl")
-        seen = {r["theorem"] for r in read_jsonl(path)}
+        seen = {g.theorem for g in read_greedy(self.cfg.output_dir)}
         theorems = [t for t in self.theorems if t.name not in seen]
         if not theorems:
             return
@@ -507,17 +496,8 @@ class Search:
             )
             for theorem, (c,) in zip(theorems, completions):
                 result = self._check(theorem, c.text)
-                append_jsonl(
-                    path,
-                    {
-                        "theorem": theorem.name,
-                        "proof": c.text,
-                        "logprob": c.logprob,
-                        "confidence": math.exp(c.logprob),
-                        "correct": result.accepted,
-                        "verdict": result.reason.value,
-                    },
-                )
+                append_jsonl(path, Greedy(theorem.name, c.text, [], c.logprob, math.exp(c.logprob),
+                                          result.accepted, result.reason.value).to_json())  # fmt: skip
             return
         repl = self.repl_factory()
         try:
@@ -540,16 +520,8 @@ class Search:
                         correct = self._check(theorem, tactic_body(tactics)).accepted
                         break
                     state, goals = outcome.proof_state, outcome.goals
-                append_jsonl(
-                    path,
-                    {
-                        "theorem": theorem.name,
-                        "tactics": tactics,
-                        "logprob": logprobs[0],
-                        "confidence": math.exp(logprobs[0]),
-                        "correct": correct,
-                    },
-                )
+                append_jsonl(path, Greedy(theorem.name, "", tactics, logprobs[0], math.exp(logprobs[0]),
+                                          correct).to_json())  # fmt: skip
         finally:
             repl.close()
 
@@ -562,7 +534,7 @@ class Search:
             "lean_worker_sum": self.lean_seconds,  # summed over parallel Lean workers: can exceed the wall
         }
         names = [t.name for t in self.theorems]
-        records = list(read_jsonl(self.attempts_path))
+        records = read_attempts(self.cfg.output_dir)
         summary = summarize(records, names, self.cfg, timing, self.tokens, self.lean_steps)
         atomic_write_text(os.path.join(self.cfg.output_dir, "summary.json"), json.dumps(summary, indent=1))
         logger.info(
@@ -595,7 +567,18 @@ def _attempt(
 
 def _failed(theorem: Theorem, index: int, strategy: str, why: str) -> Attempt:
     return Attempt(
-        theorem.name, theorem.statement_hash, index, strategy, "", [], [], "repl_failure", "", why, 0, 0.0
+        theorem.name,
+        theorem.statement_hash,
+        index,
+        strategy,
+        "",
+        [],
+        [],
+        Status.REPL_FAILURE.value,
+        "",
+        why,
+        0,
+        0.0,
     )
 
 

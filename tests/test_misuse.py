@@ -104,10 +104,25 @@ CASES = {
     "merge: not the shards of one search": (["merge", "{bad_run}", "-o", "{tmp}/merged"], "merge needs the shards of one search"),
 }  # fmt: skip
 
+FULL = {
+    "theorem": "t",
+    "statement_hash": "h",
+    "attempt": 0,
+    "strategy": "whole",
+    "proof": "p",
+    "tactics": [],
+    "logprobs": [],
+    "status": "proved",
+    "verdict": "ok",
+    "detail": "",
+    "tokens": 1,
+    "lean_seconds": 0.1,
+}
 ATTEMPTS = {
     "report: a line that is not an object": ('[1, 2]\n', "attempts.jsonl:1: expected a JSON object"),
-    "report: missing status": ('{"theorem": "t", "attempt": 0}\n', 'attempts.jsonl:1: missing field "status"'),
-    "report: attempt is not a number": ('{"theorem": "t", "attempt": "three", "status": "proved"}\n', 'field "attempt" must be an integer'),
+    "report: missing status": (json.dumps({k: v for k, v in FULL.items() if k != "status"}) + "\n", 'attempts.jsonl:1: missing field "status"'),
+    "report: attempt is not a number": (json.dumps({**FULL, "attempt": "three"}) + "\n", 'field "attempt" must be an integer'),
+    "report: unknown status": (json.dumps({**FULL, "status": "maybe"}) + "\n", 'field "status" cannot be \'maybe\''),
 }  # fmt: skip
 
 

@@ -10,15 +10,19 @@ from prover.cli import main
 from prover.records import append_jsonl
 
 
+def attempt(theorem: str, index: int, status: str) -> dict:
+    """A complete attempts.jsonl record, as search writes it."""
+    from prover.run_records import Attempt
+
+    return Attempt(theorem, "h", index, "whole", "p", [], [], status, "", "", 1, 0.0).to_json()
+
+
 def make_run(path, successes: dict[str, list[bool]], stop_on_first=False, greedy=()):
     path.mkdir(parents=True)
     (path / "config.json").write_text(json.dumps({"config": {"stop_on_first": stop_on_first}}))
     for theorem, flags in successes.items():
         for i, ok in enumerate(flags):
-            append_jsonl(
-                str(path / "attempts.jsonl"),
-                {"theorem": theorem, "attempt": i, "status": "proved" if ok else "rejected"},
-            )
+            append_jsonl(str(path / "attempts.jsonl"), attempt(theorem, i, "proved" if ok else "rejected"))
     for theorem, confidence, correct in greedy:
         append_jsonl(
             str(path / "greedy.jsonl"), {"theorem": theorem, "confidence": confidence, "correct": correct}
@@ -95,9 +99,7 @@ def test_statements_that_do_not_elaborate_are_counted_apart(tmp_path):
     from prover.records import append_jsonl
 
     for i in range(2):
-        append_jsonl(
-            str(run / "attempts.jsonl"), {"theorem": "broken", "attempt": i, "status": "bad_statement"}
-        )
+        append_jsonl(str(run / "attempts.jsonl"), attempt("broken", i, "bad_statement"))
     out = tmp_path / "report"
     assert main(["report", str(run), "-o", str(out)]) == 0
     (row,) = json.loads((out / "report.json").read_text())["runs"]
