@@ -217,6 +217,18 @@ def rule_violations(tokens: list[Token]) -> list[str]:
                 add(f"{t.text} (new syntax or code run at elaboration time)")
         if t.kind == "word" and (t.name in _FORBIDDEN_NAMES or t.name.rsplit(".", 1)[-1] in _FORBIDDEN_NAMES):
             add(_FORBIDDEN_NAMES[t.name.rsplit(".", 1)[-1]])
+        if t.kind == "word" and re.match(
+            r"unsafe[A-Z]", t.name.rsplit(".", 1)[-1]
+        ):  # unsafeCast, unsafeBaseIO...
+            add(f"{t.name} (unsafe code)")
+        following = flat[i + 1] if i + 1 < len(flat) else None
+        if (
+            t.is_keyword("eval")
+            and following is not None
+            and following.text == "%"
+            and following.start == t.end
+        ):
+            add("eval% (code run at elaboration time)")
         if t.kind == "symbol" and t.text.startswith("#") and len(t.text) > 1 and t.text != "#[":
             add(f"{t.text} command")
         if t.is_keyword("set_option"):

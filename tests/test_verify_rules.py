@@ -135,6 +135,8 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
             "@[simp, norm_num x] theorem t : True := trivial",
             "attribute norm_num (not an attribute a proof may use)",
         ),
+        ("theorem t : 2 ^ 10 = eval% 2 ^ 10 := rfl", "eval% (code run at elaboration time)"),
+        ("def f (n : Nat) : Nat := unsafeBaseIO (pure n)", "unsafeBaseIO (unsafe code)"),
         ("namespace Foo", "a namespace, section or mutual block left open"),
         ("end Foo", "an `end` that closes nothing the output opened"),
     ],
