@@ -153,14 +153,12 @@ def build_parser() -> argparse.ArgumentParser:
     stages = parser.add_subparsers(dest="stage", metavar="STAGE", required=True)
     common = argparse.ArgumentParser(add_help=False)  # --log-level after the stage too
     common.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS, help="logging level")
-    add_parser = stages.add_parser
-    stages.add_parser = lambda *a, **k: add_parser(*a, parents=[common], **k)  # type: ignore[method-assign]
 
-    data = stages.add_parser("data", help="inspect and prepare training data")
+    data = stages.add_parser("data", parents=[common], help="inspect and prepare training data")
     data_commands = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
-    add_data_command = data_commands.add_parser
-    data_commands.add_parser = lambda *a, **k: add_data_command(*a, parents=[common], **k)  # type: ignore[method-assign]
-    check = data_commands.add_parser("check", help="validate a data file and count its examples")
+    check = data_commands.add_parser(
+        "check", parents=[common], help="validate a data file and count its examples"
+    )
     check.add_argument(
         "file", help=".jsonl (tactic pairs / whole proofs), LeanDojo .json, folder or hub name"
     )
@@ -178,7 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.set_defaults(handler=_data_check)
     trace = data_commands.add_parser(
-        "trace", help="extract tactic pairs from a Lean repository with LeanDojo"
+        "trace", parents=[common], help="extract tactic pairs from a Lean repository with LeanDojo"
     )
     trace.add_argument("repo", help="git URL of the Lean 4 repository")
     trace.add_argument("commit", help="commit hash or tag")
@@ -187,6 +185,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     train = stages.add_parser(
         "train",
+        parents=[common],
         help="fine-tune a causal LM with CE, DCO or DCO-step",
         description="Fine-tune a causal LM on tactic pairs, tactic traces or whole proofs. "
         "Settings: defaults < --config YAML < flags. Multi-GPU: accelerate launch -m prover train ...",
@@ -196,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     search = stages.add_parser(
         "search",
+        parents=[common],
         help="N attempts per benchmark theorem with Lean in the loop",
         description="Sample N attempts per theorem (vLLM on a GPU, transformers otherwise); every success is "
         "checked by the verifier. Resumable: --resume fills in exactly the missing attempts.",
@@ -205,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     merge = stages.add_parser(
         "merge",
+        parents=[common],
         help="join the shard directories of a search (--shard i/n) into one run",
         description="Join the shard directories of one search (--shard i/n) into one run directory. Refuses "
         "shards of other settings, an incomplete set of shards and shards whose theorems lack attempts.",
@@ -215,6 +216,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     verify = stages.add_parser(
         "verify",
+        parents=[common],
         help="check proofs with Lean: one file for a person, or a JSONL batch",
         description="Check proofs against reference statements with Lean (PROVER_LEAN_PROJECT). A proof is "
         "accepted only with no error, no sorry, the reference statement unchanged and standard axioms only. "
@@ -225,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = stages.add_parser(
         "report",
+        parents=[common],
         help="pass@k curves, per-problem table and confidence plots of search runs",
         description="pass@k (unbiased estimator) per run, the per-problem table, confidence diagnostics and "
         "ensembles of search runs, as report.json, report.md and PNG plots.",
@@ -241,6 +244,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = stages.add_parser(
         "check",
+        parents=[common],
         help="check a Lean file a person wrote: messages, axioms, and the verdict against a reference",
         description="Lean's messages with line and column and each theorem's axioms; with --statement or "
         "--benchmark/--name the batch verifier's rules. Exit code 0 only when accepted.",
@@ -250,6 +254,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     prove = stages.add_parser(
         "prove",
+        parents=[common],
         help="build a proof tactic by tactic at the terminal (suggestions from a model)",
         description="A terminal session over Lean's REPL: goals after every tactic, undo, restart, suggest, "
         "try, save. Closed goals count as proved only once the verifier accepts the whole proof.",

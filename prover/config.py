@@ -67,6 +67,20 @@ _HOW_A_RUN_RUNS = frozenset(
     {"per_device_batch_size", "score_batch_size", "gradient_checkpointing", "bf16", "output_dir", "save_steps",
      "save_total_limit", "logging_steps", "resume", "override_settings", "report_to"}
 )  # fmt: skip
+_HOW_A_SEARCH_RUNS = frozenset(
+    {"resume", "override_settings", "output_dir", "workers", "ray", "timeout", "memory_mb", "batch_theorems",
+     "engines", "tensor_parallel_size", "gpu_memory_utilization", "engine_kwargs", "backend", "greedy", "sampler"}
+)  # fmt: skip
+
+
+def setting_changes(before: dict[str, Any], now: dict[str, Any]) -> dict[str, list]:
+    """``{setting: [old, new]}`` for each setting in both that differs: what a resume would change."""
+    return {k: [before[k], v] for k, v in now.items() if k in before and before[k] != v}
+
+
+def describe_changes(changes: dict[str, list]) -> list[str]:
+    """``--setting old -> new`` for each change, as the refusals of a resume name them."""
+    return [f"--{k} {old!r} -> {new!r}" for k, (old, new) in changes.items()]
 
 
 @dataclass
@@ -405,18 +419,24 @@ class SearchConfig:
         check_number("gpu_memory_utilization", self.gpu_memory_utilization, above=0, high=1)
         check_number("workers", self.workers, low=0)
         check_lean_limits(self)
+        if self.shard:
+            match = re.fullmatch(r"(\d+)/(\d+)", self.shard)
+            if match is None or not int(match.group(1)) < int(match.group(2)):
+                raise ValueError(f"--shard must be i/n with 0 <= i < n, got {self.shard!r}")
+        if self.workers == 0:
+            self.workers = _default_workers()
+
+    @property
+    def run_settings(self) -> dict[str, Any]:
+        """The settings that decide what a run samples (a resume must not change them); the rest (workers,
+        engines, limits, the checker) only changes how it runs."""
+        return {k: v for k, v in dataclasses.asdict(self).items() if k not in _HOW_A_SEARCH_RUNS}
 
     def check_paths(self) -> None:
         from prover.paths import require_local_or_hub, resolve_model
 
         require_local_or_hub(self.benchmark, "--benchmark")
         self.model = resolve_model(self.model)
-        if self.shard:
-            match = re.fullmatch(r"(\d+)/(\d+)", self.shard)
-            if match is None or not int(match.group(1)) < int(match.group(2)):
-                raise ValueError(f"shard must be i/n with 0 <= i < n, got {self.shard!r}")
-        if self.workers == 0:
-            self.workers = _default_workers()
 
 
 # --------------------------------------------------------------------------- people at a terminal

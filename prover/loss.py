@@ -15,6 +15,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from prover.config import LOSSES
+
 IGNORE_INDEX = -100
 _LOG2 = math.log(2.0)
 
@@ -146,9 +148,6 @@ def dco_weights(logp: torch.Tensor, n: int | float, group_ids: torch.Tensor | No
         return coverage_weight(scored, n)
 
 
-OBJECTIVES = ("ce", "dco", "dco_step")
-
-
 @dataclass
 class LossOutput:
     """The objective of one forward (normalized as asked) and its per-example parts, each (B,)."""
@@ -176,8 +175,8 @@ def objective(
     F(N, p(proof)); all steps of a trace must be in ``logits``. ``num_items_in_batch`` replaces the batch
     mean by ``sum / num_items_in_batch`` (gradient accumulation over micro-batches equals one big batch).
     """
-    if loss not in OBJECTIVES:
-        raise ValueError(f"loss must be one of {', '.join(OBJECTIVES)}, got {loss!r}")
+    if loss not in LOSSES:
+        raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     ce, logp, _ = sequence_stats(logits, labels, reduction)
     if loss == "ce":
         weights = torch.ones_like(logp, dtype=torch.float64).detach()

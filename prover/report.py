@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 
 def load_run(run_dir: str) -> dict:
-    """Per theorem, the success of each attempt in attempt order; the greedy diagnostics; the settings."""
+    """Per theorem, the success of each attempt in attempt order; the greedy diagnostics; the settings (the
+    run's label is given by ``make_report``)."""
     from prover.run_records import Status, read_attempts, read_greedy
     from prover.runs import read_run_config
 
@@ -33,7 +34,7 @@ def load_run(run_dir: str) -> dict:
     )
     greedy = read_greedy(run_dir)
     return {
-        "name": os.path.normpath(run_dir),
+        "settings": config,
         "results": {t: [a[i] for i in sorted(a)] for t, a in attempts.items()},
         "stop_on_first": bool(config.get("stop_on_first")),
         "bad_statements": bad,
@@ -196,20 +197,13 @@ def plot(report: dict, output: str) -> list[str]:
     return paths
 
 
-def _title(run_dirs: list[str]) -> str:
+def _title(runs: list[dict]) -> str:
     """Benchmark, split and N of the runs, from their settings."""
-    from prover.runs import read_run_config
-
-    seen = set()
-    for d in run_dirs:
-        config = read_run_config(d)["config"] if os.path.isfile(os.path.join(d, "config.json")) else {}
-        seen.add(
-            (
-                os.path.basename(str(config.get("benchmark", "?"))),
-                config.get("split", "?"),
-                config.get("n", "?"),
-            )
-        )
+    seen = {
+        (os.path.basename(str(r["settings"].get("benchmark", "?"))), r["settings"].get("split", "?"),
+         r["settings"].get("n", "?"))
+        for r in runs
+    }  # fmt: skip
     return "; ".join(f"pass@k on {b} ({s} split), N = {n}" for b, s, n in sorted(seen, key=str))
 
 
@@ -233,7 +227,7 @@ def make_report(
     report = {
         "runs": [run_report(r) for r in runs],
         "per_problem": per_problem(runs),
-        "title": _title(run_dirs),
+        "title": _title(runs),
     }
     if with_ensemble:
         report["ensemble"] = ensemble(runs)

@@ -26,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 from prover.benchmark import Theorem, load_theorems
-from prover.config import SearchConfig
+from prover.config import SearchConfig, describe_changes, setting_changes
 from prover.lean.setup import LeanSetup
 from prover.prompts import format_goals
 from prover.records import append_jsonl, atomic_write_text
@@ -591,21 +591,12 @@ def _rewrite_without_torn_line(path: str) -> None:
             atomic_write_text(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
 
 
-_HOW_SEARCH_RUNS = frozenset(
-    {"resume", "override_settings", "output_dir", "workers", "ray", "timeout", "memory_mb", "batch_theorems",
-     "engines", "tensor_parallel_size", "gpu_memory_utilization", "engine_kwargs", "backend", "greedy", "sampler"}
-)  # fmt: skip
-
-
 def model_fingerprint(model: str) -> dict:
     """A local model by its path and the size and time of its files (no hash of many GB); a hub name as is."""
     if not os.path.isdir(model):
         return {"name": model}
-    files = sorted(f for f in os.listdir(model) if os.path.isfile(os.path.join(model, f)))
-    stats = {
-        f: [os.path.getsize(os.path.join(model, f)), os.stat(os.path.join(model, f)).st_mtime_ns]
-        for f in files
-    }
+    entries = sorted((e for e in os.scandir(model) if e.is_file()), key=lambda e: e.name)
+    stats = {e.name: [(st := e.stat()).st_size, st.st_mtime_ns] for e in entries}
     return {"path": os.path.abspath(model), "files": stats}
 
 
@@ -614,7 +605,7 @@ def run_fingerprint(cfg: SearchConfig, theorems: list[Theorem]) -> dict:
     from prover.verify import POLICY_VERSION
 
     return {
-        "settings": {k: v for k, v in asdict(cfg).items() if k not in _HOW_SEARCH_RUNS},
+        "settings": cfg.run_settings,
         "model": model_fingerprint(cfg.model),
         "statements": {t.name: t.statement_hash for t in theorems},
         "policy_version": POLICY_VERSION,
@@ -623,11 +614,7 @@ def run_fingerprint(cfg: SearchConfig, theorems: list[Theorem]) -> dict:
 
 def fingerprint_changes(before: dict, now: dict) -> list[str]:
     """Each difference between two fingerprints, in words."""
-    changes = [
-        f"--{k} {before['settings'].get(k)!r} -> {v!r}"
-        for k, v in now["settings"].items()
-        if k in before.get("settings", {}) and before["settings"][k] != v
-    ]
+    changes = describe_changes(setting_changes(before.get("settings", {}), now["settings"]))
     if "model" in before and before["model"] != now["model"]:
         changes.append(
             f"the model ({now['model'].get('path') or now['model'].get('name')} is not the one the run used)"

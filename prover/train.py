@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from prover import checkpoint as ckpt
-from prover.config import TrainConfig
+from prover.config import TrainConfig, describe_changes, setting_changes
 from prover.data import ReadReport, drop_contaminated, read_examples
 from prover.flags import save_config
 from prover.prompts import PromptFormat, build_units, drop_overlong, tokenize_examples
@@ -106,10 +106,7 @@ class UnitSampler:
         self.drop_rate = 0.0  # of the last step: how many candidates to score for each unit still needed
 
     def take(self, count: int) -> list[int]:
-        """The next ``count`` units, unscored (pending first): for a caller that scores them itself."""
-        return self._candidates(count)
-
-    def _candidates(self, count: int) -> list[int]:
+        """The next ``count`` units, unscored (pending first)."""
         taken, self.pending = self.pending[:count], self.pending[count:]
         return taken + [self.stream.next() for _ in range(count - len(taken))]
 
@@ -129,7 +126,7 @@ class UnitSampler:
                 count = min(
                     max(remaining, math.ceil(remaining / max(1.0 - self.drop_rate, 1 / 16))), self.score_batch
                 )
-            candidates = self._candidates(count)
+            candidates = self.take(count)
             fresh = [u for u in dict.fromkeys(candidates) if u not in scores]
             if self.score is not None and fresh:
                 scores.update(zip(fresh, self.score(fresh)))
@@ -193,6 +190,19 @@ def collate(units, unit_ids, tokenized, pad_id: int, device):
         "labels": labels.to(device),
         "group_ids": group_ids.to(device),
     }
+
+
+def _add_metrics(totals, out, mask, tokens) -> None:
+    """Add the rows of ``out`` that ``mask`` keeps to ``totals`` (loss, ce, logp, weight, rows, tokens), on
+    the device: no synchronisation per micro-batch."""
+    import torch
+
+    weighted = out.weights.to(out.ce.dtype) * out.ce * mask
+    totals[:6] += torch.stack(
+        [weighted.detach().double().sum(), (out.ce * mask).detach().double().sum(),
+         (out.logp * mask).detach().double().sum(), (out.weights * mask.double()).sum(),
+         mask.double().sum(), torch.as_tensor(tokens, dtype=torch.float64, device=totals.device)]
+    )  # fmt: skip
 
 
 def forward(model, batch, cfg: TrainConfig, by_trace: bool, num_items_in_batch: float | None = None):
@@ -357,13 +367,9 @@ def check_run_directory(cfg: TrainConfig, checkpoint: str | None) -> dict[str, l
         return {}
     with open(os.path.join(checkpoint, "config.yaml"), encoding="utf-8") as handle:
         before = yaml.safe_load(handle) or {}
-    changed = {
-        key: [before.get(key), value]
-        for key, value in cfg.run_settings.items()
-        if key in before and before[key] != value
-    }
+    changed = setting_changes(before, cfg.run_settings)
     if changed and not cfg.override_settings:
-        listed = ", ".join(f"--{k} {old!r} -> {new!r}" for k, (old, new) in changed.items())
+        listed = ", ".join(describe_changes(changed))
         raise ValueError(
             f"--resume: {checkpoint} was trained with other settings: {listed} "
             "(pass --override_settings to continue anyway; the change is recorded in overrides.jsonl)"
@@ -526,21 +532,11 @@ class ProverTrainer:
             with acc.accumulate(self.model):
                 out = forward(self.model, batch, cfg, self.data.by_trace, per_process_rows)
                 acc.backward(out.loss)
-                ce, logp, weights = out.ce, out.logp, out.weights
                 if acc.sync_gradients and cfg.max_grad_norm > 0:
                     acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
-            totals[:6] += torch.stack(  # kept on the device: no synchronisation per micro-batch
-                [
-                    (weights.to(ce.dtype) * ce).detach().double().sum(),
-                    ce.detach().double().sum(),
-                    logp.detach().double().sum(),
-                    weights.sum(),
-                    weights.new_tensor(len(ce)),
-                    batch["attention_mask"].sum().double(),
-                ]
-            )
+            _add_metrics(totals, out, torch.ones_like(out.ce), batch["attention_mask"].sum())
         return self._finish_step(totals, n_drawn, n_dropped, started)
 
     def _finish_step(self, totals, n_drawn: int, n_dropped: int, started: float) -> dict:
@@ -595,7 +591,7 @@ class ProverTrainer:
                 keep = first.weights > cfg.epsilon
                 self.scored += len(candidates)
                 drawn, dropped = drawn + len(candidates), dropped + int((~keep).sum())
-                parts = [(first, keep.to(first.ce.dtype))]
+                parts = [(first, keep.to(first.ce.dtype), candidates)]
                 if not bool(keep.all()):
                     try:
                         (refill,), more_drawn, more_dropped = self.sampler.draw_step([int((~keep).sum())])
@@ -607,24 +603,17 @@ class ProverTrainer:
                     second = forward(
                         self.model, self._batch(units, refill, tokenized), cfg, self.data.by_trace
                     )
-                    parts.append((second, torch.ones_like(second.ce)))
-                    tokens_in = [candidates, refill]
-                else:
-                    tokens_in = [candidates]
-                loss = sum((o.weights.to(o.ce.dtype) * o.ce * m).sum() for o, m in parts) / per_process_rows
+                    parts.append((second, torch.ones_like(second.ce), refill))
+                loss = (
+                    sum((o.weights.to(o.ce.dtype) * o.ce * m).sum() for o, m, _ in parts) / per_process_rows
+                )
                 acc.backward(loss)
                 if acc.sync_gradients and cfg.max_grad_norm > 0:
                     acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
                 self.optimizer.step()
                 self.optimizer.zero_grad(set_to_none=True)
-            for (o, m), ids in zip(parts, tokens_in):
-                w = o.weights.to(o.ce.dtype) * m
-                totals[:6] += torch.stack(
-                    [(w * o.ce).detach().double().sum(), (o.ce * m).detach().double().sum(),
-                     (o.logp * m).detach().double().sum(), (o.weights * m.double()).sum(), m.double().sum(),
-                     torch.tensor(float(sum(len(tokenized[i].input_ids) for u in ids for i in units[u])),
-                                  dtype=torch.float64, device=acc.device)]
-                )  # fmt: skip
+            for o, m, ids in parts:
+                _add_metrics(totals, o, m, sum(len(tokenized[i].input_ids) for u in ids for i in units[u]))
         self.sampler.drop_rate = dropped / drawn if drawn else 0.0
         return self._finish_step(totals, drawn, dropped, started)
 

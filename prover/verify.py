@@ -25,6 +25,7 @@ header makes. Not covered: bugs in Lean's kernel.
 
 from __future__ import annotations
 
+import functools
 import re
 import secrets
 from collections.abc import Callable
@@ -142,7 +143,7 @@ _FORBIDDEN_KEYWORDS = {
 }
 _FORBIDDEN_KEYWORD_PREFIXES = ("notation", "builtin_", "register_", "declare_")
 _SORRY = ("sorry", "admit")
-_FORBIDDEN_NAMES = {"implemented_by": "implemented_by", "extern": "extern"}  # however spelled
+_FORBIDDEN_NAMES = frozenset({"implemented_by", "extern"})  # attributes, however spelled
 ALLOWED_OPTIONS = frozenset(
     {
         "maxHeartbeats",
@@ -176,8 +177,8 @@ def _option_allowed(name: str) -> bool:
     return name in ALLOWED_OPTIONS or name.startswith(_ALLOWED_OPTION_PREFIXES)
 
 
-def _attribute_names(tokens: list[Token], i: int) -> tuple[list[Token], int]:
-    """The attribute names of the list opened at ``tokens[i]`` (``@[`` or ``[``), and the index after it."""
+def _attribute_names(tokens: list[Token], i: int) -> list[Token]:
+    """The attribute names of the list opened at ``tokens[i]`` (``@[`` or ``[``)."""
     names, depth, expect_name, j = [], 0, True, i + 1
     while j < len(tokens):
         t = tokens[j]
@@ -185,7 +186,7 @@ def _attribute_names(tokens: list[Token], i: int) -> tuple[list[Token], int]:
             depth += 1
         elif t.kind == "symbol" and t.text in _CLOSE:
             if depth == 0:
-                return names, j + 1
+                return names
             depth -= 1
         elif depth == 0 and t.kind == "symbol" and t.text == ",":
             expect_name = True
@@ -195,7 +196,7 @@ def _attribute_names(tokens: list[Token], i: int) -> tuple[list[Token], int]:
             names.append(t)
             expect_name = False
         j += 1
-    return names, j
+    return names
 
 
 def rule_violations(tokens: list[Token]) -> list[str]:
@@ -215,11 +216,10 @@ def rule_violations(tokens: list[Token]) -> list[str]:
                 add(_FORBIDDEN_KEYWORDS[t.text])
             elif t.text.startswith(_FORBIDDEN_KEYWORD_PREFIXES):
                 add(f"{t.text} (new syntax or code run at elaboration time)")
-        if t.kind == "word" and (t.name in _FORBIDDEN_NAMES or t.name.rsplit(".", 1)[-1] in _FORBIDDEN_NAMES):
-            add(_FORBIDDEN_NAMES[t.name.rsplit(".", 1)[-1]])
-        if t.kind == "word" and re.match(
-            r"unsafe[A-Z]", t.name.rsplit(".", 1)[-1]
-        ):  # unsafeCast, unsafeBaseIO...
+        last = t.name.rsplit(".", 1)[-1]
+        if t.kind == "word" and last in _FORBIDDEN_NAMES:
+            add(last)
+        if t.kind == "word" and re.match(r"unsafe[A-Z]", last):  # unsafeCast, unsafeBaseIO...
             add(f"{t.name} (unsafe code)")
         following = flat[i + 1] if i + 1 < len(flat) else None
         if (
@@ -231,18 +231,17 @@ def rule_violations(tokens: list[Token]) -> list[str]:
             add("eval% (code run at elaboration time)")
         if t.kind == "symbol" and t.text.startswith("#") and len(t.text) > 1 and t.text != "#[":
             add(f"{t.text} command")
-        if t.is_keyword("set_option"):
-            option = flat[i + 1] if i + 1 < len(flat) else None
-            if option is None or option.kind != "word" or not _option_allowed(option.name):
-                add(
-                    f"set_option {option.name or option.text if option else ''} (not an option a proof may set)"
-                )
-        attributes = None
+        if t.is_keyword("set_option") and (
+            following is None or following.kind != "word" or not _option_allowed(following.name)
+        ):
+            shown = following.name or following.text if following else ""
+            add(f"set_option {shown} (not an option a proof may set)")
+        attributes = []
         if t.kind == "symbol" and t.text == "@[":
-            attributes = _attribute_names(flat, i)[0]
-        elif t.is_keyword("attribute") and i + 1 < len(flat) and flat[i + 1].text == "[":
-            attributes = _attribute_names(flat, i + 1)[0]
-        for a in attributes or []:
+            attributes = _attribute_names(flat, i)
+        elif t.is_keyword("attribute") and following is not None and following.text == "[":
+            attributes = _attribute_names(flat, i + 1)
+        for a in attributes:
             if a.kind != "word" or a.name not in ALLOWED_ATTRIBUTES:
                 add(f"attribute {a.name or a.text} (not an attribute a proof may use)")
     problem = _scope_problem(code_tokens(tokens))
@@ -300,6 +299,16 @@ class Statement:
     @property
     def prop(self) -> str:
         return f"∀ {self.binders}, {self.type}" if self.binders else self.type
+
+    def definition(self, name: str) -> str:
+        """The statement as a ``Prop`` named ``name``, elaborated on its own (no proof needed)."""
+        return f"abbrev {name}{self.universes} : Prop :=\n  {self.prop}\n"
+
+
+@functools.lru_cache(maxsize=4096)
+def _reference_parts(reference: Reference) -> tuple[Statement, tuple[Token, ...]]:
+    """The parsed statement and the header's code tokens of a reference, worked out once for all its proofs."""
+    return parse_statement(reference.formal_statement), tuple(code_tokens(tokenize(reference.header_text)))
 
 
 def _declared_name(tokens: list[Token], i: int) -> Token | None:
@@ -367,10 +376,10 @@ class Assembled:
         return self.header + self.body
 
 
-def _drop_reference_header(header: str, tokens: list[Token]) -> int:
-    """How many leading code tokens of the output are a copy of the reference header. Imports that the
-    header makes may stand alone (the header is always the reference's); other imports stay, and are refused."""
-    ref = code_tokens(tokenize(header))
+def _drop_reference_header(ref: tuple[Token, ...], tokens: list[Token]) -> int:
+    """How many leading code tokens of the output are a copy of the reference header's tokens ``ref``.
+    Imports that the header makes may stand alone (the header is always the reference's); other imports
+    stay, and are refused."""
     same = [t.text for t in ref]
     if same and [t.text for t in tokens[: len(ref)]] == same:
         return len(ref)
@@ -393,7 +402,7 @@ def locate(reference: Reference, tokens: list[Token]) -> tuple[int, bool]:
     """(how many leading code tokens copy the reference header, whether the rest restates the theorem).
     A restated theorem is checked on its own; otherwise the whole output is a proof body."""
     code = code_tokens(tokens)
-    dropped = _drop_reference_header(reference.header_text, code)
+    dropped = _drop_reference_header(_reference_parts(reference)[1], code)
     rest = code[dropped:]
     restates = any(
         t.is_keyword("theorem", "lemma")
@@ -404,17 +413,20 @@ def locate(reference: Reference, tokens: list[Token]) -> tuple[int, bool]:
     return (dropped, True) if restates else (0, False)
 
 
-def assemble(reference: Reference, output: str, tokens: list[Token]) -> Assembled:
+def assemble(
+    reference: Reference, output: str, tokens: list[Token], located: tuple[int, bool] | None = None
+) -> Assembled:
     """The checked text: header, the reference statement as a fresh ``Prop``, the model's text in a fresh
     section (after the reference statement when the output is a proof body, on its own when it restates the
-    theorem), then the kernel's check of the theorem against the reference and its axioms."""
-    statement = parse_statement(reference.formal_statement)
+    theorem), then the kernel's check of the theorem against the reference and its axioms. ``located`` is
+    ``locate``'s answer when the caller has it already."""
+    statement = _reference_parts(reference)[0]
     code = code_tokens(tokens)
-    dropped, restates = locate(reference, code)
+    dropped, restates = located or locate(reference, code)
     tag = secrets.token_hex(8)
     ref, section, chk = f"prover_reference_{tag}", f"prover_output_{tag}", f"prover_check_{tag}"
     header = reference.header_text
-    before = f"abbrev {ref}{statement.universes} : Prop :=\n  {statement.prop}\n\nsection {section}\n"
+    before = f"{statement.definition(ref)}\nsection {section}\n"
     if restates:
         cut = code[dropped - 1].end if dropped else 0  # the header copy is dropped
         model = output[cut:]
@@ -523,8 +535,8 @@ def check_proof(
     tokens = lex(output)
     if isinstance(tokens, VerifyResult):
         return tokens
-    dropped, restates = locate(reference, tokens)
     code = code_tokens(tokens)
+    dropped, restates = located = locate(reference, code)
     refused = screen(code[dropped:])
     if refused is not None:
         return refused
@@ -533,7 +545,7 @@ def check_proof(
         return VerifyResult(
             Reason.ERROR, f"the output does not declare theorem {reference.name} (it declares {declared})"
         )
-    assembled = assemble(reference, output, tokens)
+    assembled = assemble(reference, output, tokens, located)
     result = run(assembled.header, assembled.body)
     verdict = infrastructure_failure(result) or judge(assembled, result.messages, allow_native_decide)
     verdict.seconds = result.seconds
@@ -546,9 +558,7 @@ def check_statement(reference: Reference, run: Runner) -> str | None:
         statement = parse_statement(reference.formal_statement)
     except ValueError as error:
         return str(error)
-    result = run(
-        reference.header_text, f"abbrev prover_reference{statement.universes} : Prop :=\n  {statement.prop}\n"
-    )
+    result = run(reference.header_text, statement.definition("prover_reference"))
     failure = infrastructure_failure(result)
     if failure is not None:
         return f"the check did not finish ({failure.reason.value})"
@@ -608,15 +618,12 @@ def check_standalone(
     if isinstance(tokens, VerifyResult):
         return tokens, {}
     code_only = code_tokens(tokens)
-    start = _module_header_end(code_only)
-    refused = screen(code_only[start:])
     names = declared_theorems(code_only)
-    if refused is not None:
-        if refused.reason is Reason.EMPTY or not names:
-            refused = VerifyResult(Reason.EMPTY, "the file declares no theorem")
-        return refused, {}
     if not names:
         return VerifyResult(Reason.EMPTY, "the file declares no theorem"), {}
+    refused = screen(code_only[_module_header_end(code_only) :])
+    if refused is not None:
+        return refused, {}
     body = code.rstrip("\n") + "\n"
     first_check = body.count("\n") + 2
     result = run("", body + "".join(f"\n#print axioms _root_.{name}\n" for name in names))

@@ -11,10 +11,11 @@ Usage: fake_repl.py MODE [TRANSCRIPT.expected.out]
   hang_after    replay the first $STAND_IN_HANG_AFTER replies, then never answer (a tactic that runs forever)
 """
 
-import json
 import os
 import sys
 import time
+
+from repl_io import requests
 
 mode = sys.argv[1]
 replies = []
@@ -25,16 +26,6 @@ if len(sys.argv) > 2:
             chunk.append(line)
         elif chunk:
             replies.append("\n".join(chunk))
-            chunk = []
-
-
-def requests():
-    chunk = []
-    for line in sys.stdin:
-        if line.strip():
-            chunk.append(line)
-        elif chunk:
-            yield json.loads("".join(chunk))
             chunk = []
 
 

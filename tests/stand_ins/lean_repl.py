@@ -12,21 +12,13 @@ import subprocess
 import sys
 import tempfile
 
+from repl_io import requests
+
 LEAN = [
     sys.executable,
     os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lean", "lean_shared.py"),
 ]
 envs: list[str] = []
-
-
-def requests():
-    chunk = []
-    for line in sys.stdin:
-        if line.strip():
-            chunk.append(line)
-        elif chunk:
-            yield json.loads("".join(chunk))
-            chunk = []
 
 
 def run(text: str) -> list[dict]:
