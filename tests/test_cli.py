@@ -136,3 +136,11 @@ def test_without_lean_says_how_to_set_it_up(tmp_path, monkeypatch, capsys):
     proof.write_text(" trivial")
     assert main(["verify", str(proof), "--statement", "theorem t : True :="]) == 2
     assert "scripts/setup_lean.sh" in capsys.readouterr().err
+
+
+def test_search_settings_validate_and_default_without_the_command():
+    from prover.config import SearchConfig
+
+    assert SearchConfig(model="m", benchmark="b.jsonl").workers >= 1  # 0 means: as many as the machine allows
+    with pytest.raises(ValueError, match="--shard must be i/n"):
+        SearchConfig(model="m", benchmark="b.jsonl", shard="3/2")

@@ -80,6 +80,7 @@ CASES = {
     # prover search
     "search: missing benchmark": (["search", "--model", "{model_run}/x", "--benchmark", "{tmp}/nope.jsonl"], "--benchmark {tmp}/nope.jsonl: no such file"),
     "search: negative temperature": (["search", "--model", "m", "--benchmark", "{bench}", "--temperature", "-1"], "--temperature must be a finite number >= 0"),
+    "search: bad shard": (["search", "--model", "m", "--benchmark", "{bench}", "--shard", "3/2"], "--shard must be i/n with 0 <= i < n"),
     "search: top_p above 1": (["search", "--model", "m", "--benchmark", "{bench}", "--top_p", "2"], "--top_p must be a finite number <= 1 and > 0"),
     # prover verify
     "verify: missing input": (["verify", "{tmp}/nope.lean", "--statement", STATEMENT], "input {tmp}/nope.lean: no such file"),
