@@ -208,9 +208,11 @@ def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(
     import shutil
 
     monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
-    full = search_config(tmp_path / "full", model, bench, greedy=False, batch_theorems=2)
+    hot = {"greedy": False, "temperature": 4.0}  # attempts that differ from each other, so a seed shows
+    full = search_config(tmp_path / "full", model, bench, batch_theorems=2, **hot)
     Search(full).run()
     expected = _records(full.output_dir)
+    assert len({r["proof"] for r in expected.values()}) > 3
     lines = open(os.path.join(full.output_dir, "attempts.jsonl")).read().splitlines(keepends=True)
     assert len(expected) == 12
     for cut, torn in (
@@ -227,7 +229,7 @@ def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(
         with open(run / "attempts.jsonl", "w") as handle:
             handle.write("".join(lines[:cut]) + torn)
         resumed = search_config(
-            tmp_path, model, bench, greedy=False, batch_theorems=1, output_dir=str(run), resume=True
+            tmp_path, model, bench, batch_theorems=1, output_dir=str(run), resume=True, **hot
         )
         Search(resumed).run()
         assert _records(run) == expected, f"killed after {cut} records"
