@@ -80,7 +80,7 @@ def test_lean_command_from_the_environment(prelude_lean):
     assert run.returncode == 1 and run.messages and run.messages[0].severity == "error"
     empty = LeanSetup.from_env({})
     assert empty.lean is None and empty.repl() is None and not empty.repl_built
-    project = LeanSetup.from_env({"PROVER_LEAN_PROJECT": "/p", "PROVER_REPL_CMD": "my-repl --x"})
+    project = LeanSetup.from_env({"PROVER_LEAN_PROJECT": "/p", "PROVER_REPL_CMD": "my-repl '--x=a b'"})
     assert project.lean == LeanCommand(("lake", "env", "lean"), "/p")
-    assert project.repl().argv == ("my-repl", "--x") and project.repl_built
+    assert project.repl().argv == ("my-repl", "--x=a b") and project.repl_built
     assert LeanSetup.from_env(project.environment()) == project  # what the Ray actors receive

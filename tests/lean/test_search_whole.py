@@ -269,3 +269,20 @@ def test_resume_refuses_a_changed_statement(tmp_path, model, bench, monkeypatch,
     )
     with pytest.raises(ValueError, match="statement changed: two_eq_zero"):
         Search(search_config(tmp_path, model, bench, greedy=False, n=1, resume=True, benchmark=str(changed)))
+
+
+def test_merge_refuses_a_missing_or_killed_shard(tmp_path, model, bench, monkeypatch, prelude_lean, capsys):
+    from prover.cli import main
+
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    shards = []
+    for i in range(2):
+        Search(search_config(tmp_path / f"shard{i}", model, bench, n=3, greedy=False, shard=f"{i}/2")).run()
+        shards.append(str(tmp_path / f"shard{i}" / "search"))
+    assert main(["merge", shards[0], "-o", str(tmp_path / "merged")]) == 2
+    assert "missing 1/2" in capsys.readouterr().err
+    attempts = tmp_path / "shard1" / "search" / "attempts.jsonl"
+    attempts.write_text("".join(attempts.read_text().splitlines(keepends=True)[:2]))  # killed after 2 of 3
+    assert main(["merge", *shards, "-o", str(tmp_path / "merged")]) == 2
+    err = capsys.readouterr().err
+    assert "incomplete" in err and "has 2 of 3" in err and not (tmp_path / "merged").exists()
