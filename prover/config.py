@@ -389,8 +389,11 @@ class SearchConfig:
     output_dir: str = option(
         "runs/search", "run directory: config.json, attempts.jsonl, greedy.jsonl, summary.json"
     )
-    resume: bool = option(
-        False, "continue a killed run in --output_dir: every theorem ends with exactly n attempts"
+    resume: str = option(
+        "",
+        "continue a killed run: 'latest' (the run in --output_dir) or a run directory (as in train: what to "
+        "resume from); every theorem ends with exactly n attempts",
+        const="latest",
     )
     override_settings: bool = option(
         False, "--resume although the settings, model or statements changed (recorded in config.json)"
@@ -419,6 +422,10 @@ class SearchConfig:
         check_number("gpu_memory_utilization", self.gpu_memory_utilization, above=0, high=1)
         check_number("workers", self.workers, low=0)
         check_lean_limits(self)
+        if isinstance(self.resume, bool):  # resume=True from Python or an older config.json: the run itself
+            self.resume = "latest" if self.resume else ""
+        if self.resume not in ("", "latest"):
+            self.output_dir = self.resume  # a run directory: continue that run
         if self.shard:
             match = re.fullmatch(r"(\d+)/(\d+)", self.shard)
             if match is None or not int(match.group(1)) < int(match.group(2)):

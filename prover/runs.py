@@ -105,7 +105,7 @@ def merge_runs(shards: list[str], output: str) -> dict:
         os.path.join(output, "greedy.jsonl"),
         "".join(json.dumps(g.to_json(), ensure_ascii=False) + "\n" for g in greedy),
     )
-    cfg = SearchConfig(**{**configs[0]["config"], "shard": "", "output_dir": output, "resume": False})
+    cfg = SearchConfig(**{**configs[0]["config"], "shard": "", "output_dir": output, "resume": ""})
     merged = {
         **configs[0],
         "config": asdict(cfg),

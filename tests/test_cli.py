@@ -144,3 +144,20 @@ def test_search_settings_validate_and_default_without_the_command():
     assert SearchConfig(model="m", benchmark="b.jsonl").workers >= 1  # 0 means: as many as the machine allows
     with pytest.raises(ValueError, match="--shard must be i/n"):
         SearchConfig(model="m", benchmark="b.jsonl", shard="3/2")
+
+
+def test_resume_means_the_same_in_train_and_search(tmp_path):
+    """``--resume`` alone continues the run in --output_dir ('latest'); ``--resume PATH`` names what to
+    resume from, in both stages."""
+    from prover.config import SearchConfig
+    from prover.flags import config_from_namespace
+
+    def search(*argv):
+        args = build_parser().parse_args(["search", "--model", "m", "--benchmark", "b.jsonl", *argv])
+        return config_from_namespace(SearchConfig, args)
+
+    assert parse_train(["--tiny", "--data", "a.jsonl", "--resume"]).resume == "latest"
+    assert search("--resume").resume == "latest"
+    resumed = search("--resume", str(tmp_path / "run"))
+    assert resumed.resume == resumed.output_dir == str(tmp_path / "run")
+    assert search().resume == "" and SearchConfig(model="m", benchmark="b", resume=True).resume == "latest"
