@@ -50,17 +50,15 @@ def _search(args: argparse.Namespace) -> int:
     from prover.search import run_search
 
     summary = run_search(cfg)
-    print(f"solved {summary['solved']} / {summary['theorems']} -> {cfg.output_dir}")
+    print(f"solved {summary.solved} / {summary.theorems} -> {cfg.output_dir}")
     return 0
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from prover.runs import merge_runs
+    from prover.merge import merge_runs
 
     summary = merge_runs(args.shards, args.output)
-    print(
-        f"merged {len(args.shards)} shards: solved {summary['solved']} / {summary['theorems']} -> {args.output}"
-    )
+    print(f"merged {len(args.shards)} shards: solved {summary.solved} / {summary.theorems} -> {args.output}")
     return 0
 
 

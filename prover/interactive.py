@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prover.lean.messages import Message
-from prover.prompts import TACTIC_PROMPT, format_goals
+from prover.prompts import TACTIC_PROMPT, format_goals, tactic_body
 from prover.verify import Reason, Reference, Runner, VerifyResult, check_proof, check_standalone
 
 PROMPT, CONTINUATION = "tactic> ", "...     "
@@ -151,8 +151,6 @@ class ProofSession:
 
     def proof(self) -> str:
         """The complete proof so far: header, statement and the tactics in order."""
-        from prover.search import tactic_body
-
         return (
             self.reference.header_text
             + self.reference.formal_statement
@@ -178,8 +176,6 @@ class ProofSession:
             return Outcome(self.goals, reply.errors)
         self.steps.append(Step(tactic, reply.proof_state, reply.goals))
         if reply.completed:
-            from prover.search import tactic_body
-
             try:
                 verdict = self.verify(self.reference, tactic_body([s.tactic for s in self.steps]))
             except ValueError as error:  # the reference itself does not elaborate

@@ -27,6 +27,11 @@ def format_goals(goals: Sequence[str]) -> str:
     return "\n\n".join(goal.strip("\n") for goal in goals) if goals else "no goals"
 
 
+def tactic_body(tactics: Sequence[str]) -> str:
+    """Tactics as the proof after ``:= by`` that the verifier checks: one per line, multi-line ones indented."""
+    return "".join("\n  " + tactic.replace("\n", "\n  ") for tactic in tactics)
+
+
 @dataclass(frozen=True)
 class PromptFormat:
     """The templates; fields of the examples fill them (``str.format``)."""

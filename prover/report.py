@@ -10,6 +10,7 @@ import json
 import logging
 import os
 from collections import defaultdict
+from dataclasses import asdict
 
 from prover.metrics import confidence_split, pass_at_k_table
 from prover.records import atomic_write_text
@@ -20,8 +21,8 @@ logger = logging.getLogger(__name__)
 def load_run(run_dir: str) -> dict:
     """Per theorem, the success of each attempt in attempt order; the greedy diagnostics; the settings (the
     run's label is given by ``make_report``)."""
-    from prover.run_records import Status, read_attempts, read_greedy
-    from prover.runs import read_run_config
+    from prover.run_records import Status, read_attempts, read_greedy, read_summary
+    from prover.run_store import read_run_config
 
     attempts: dict[str, dict[int, bool]] = defaultdict(dict)
     records = read_attempts(run_dir)
@@ -33,7 +34,9 @@ def load_run(run_dir: str) -> dict:
         read_run_config(run_dir)["config"] if os.path.isfile(os.path.join(run_dir, "config.json")) else {}
     )
     greedy = read_greedy(run_dir)
+    summary = read_summary(run_dir)
     return {
+        "seconds": None if summary is None else asdict(summary.seconds),
         "settings": config,
         "results": {t: [a[i] for i in sorted(a)] for t, a in attempts.items()},
         "stop_on_first": bool(config.get("stop_on_first")),
@@ -47,7 +50,7 @@ def run_report(run: dict) -> dict:
     counts = {len(v) for v in results.values()}
     solved = sum(any(v) for v in results.values())
     entry = {"run": run["name"], "theorems": len(results), "solved": solved, "confidence": run["confidence"],
-             "bad_statements": run.get("bad_statements", [])}  # fmt: skip
+             "bad_statements": run.get("bad_statements", []), "seconds": run.get("seconds")}  # fmt: skip
     if run["stop_on_first"] or len(counts) != 1:
         entry["pass_at_k"] = None
         entry["note"] = (
@@ -130,6 +133,16 @@ def markdown(report: dict) -> str:
                 f"- at the same budget k={c['k']}: the ensemble {100 * c['ensemble']:.1f}% against {name} alone "
                 f"{100 * c['single']:.1f}%"
             )
+    timed = [r for r in report["runs"] if r.get("seconds")]
+    if timed:
+        columns = [("wall", "wall"), ("model_load", "model load"), ("generation", "generation"),
+                   ("lean_wall", "Lean (wall)"), ("lean_worker_sum", "Lean (summed over workers)")]  # fmt: skip
+        lines += ["", "Time in seconds: wall is the whole run, model loading included; generation and Lean (wall) "
+                  "are the parts of the search spent sampling and waiting on Lean; Lean summed over parallel "
+                  "workers can exceed the wall.", "", _row(["run", *(c for _, c in columns)]),
+                  _row(["---"] * (len(columns) + 1))]  # fmt: skip
+        for r in timed:
+            lines.append(_row([r["run"], *(f"{r['seconds'].get(k, 0.0):.1f}" for k, _ in columns)]))
     rows = report.get("per_problem") or []
     if rows and len(report["runs"]) > 0:
         names = [r["run"] for r in report["runs"]]

@@ -1,12 +1,14 @@
 """The records of a search run directory as types: one attempt per line of ``attempts.jsonl``, one greedy
-decode per line of ``greedy.jsonl``. Search writes them, and search (resume), merge and report read them,
-through this module only: a record that is not what it should be is named by ``path:line: field``."""
+decode per line of ``greedy.jsonl``, and ``summary.json``. Search writes them, and search (resume), merge
+and report read them, through this module only: a record that is not what it should be is named by
+``path:line: field``."""
 
 from __future__ import annotations
 
 import logging
 import os
-from dataclasses import MISSING, asdict, dataclass, field, fields
+from collections import defaultdict
+from dataclasses import MISSING, asdict, astuple, dataclass, field, fields
 from enum import Enum
 from typing import Any
 
@@ -70,7 +72,87 @@ class Greedy:
         return cls(**_checked(cls, record, where, {}))
 
 
-_KINDS = {"str": str, "int": int, "float": (int, float), "bool": bool, "list[str]": list, "list[float]": list}
+@dataclass
+class Timing:
+    """Where a run's time went, in seconds. Lean work runs in parallel workers, so it is given twice: as the
+    wall time the run waited on it and as the time summed over workers (which can exceed the wall)."""
+
+    wall: float = 0.0  # the whole run, model loading included
+    model_load: float = 0.0
+    search: float = 0.0  # the search itself (wall)
+    generation: float = 0.0  # sampling (wall; the main thread)
+    lean_wall: float = 0.0  # waiting on Lean: proof starts, tactics and checks (wall)
+    lean_worker_sum: float = 0.0  # Lean calls summed over workers
+
+    def __add__(self, other: Timing) -> Timing:
+        return Timing(*(a + b for a, b in zip(astuple(self), astuple(other))))
+
+    def describe(self) -> str:
+        return (
+            f"wall {self.wall:.1f}s (model load {self.model_load:.1f}s, search {self.search:.1f}s: generation "
+            f"{self.generation:.1f}s, Lean {self.lean_wall:.1f}s; Lean summed over workers {self.lean_worker_sum:.1f}s)"
+        )
+
+
+@dataclass
+class Summary:
+    """``summary.json``: what a run (or merged shards) solved, pass@k, and what it cost."""
+
+    strategy: str
+    n: int
+    theorems: int  # with a statement that elaborates
+    bad_statements: list[str]  # statements that do not elaborate: left out of everything else
+    solved: int
+    attempts: int
+    pass_at_k: dict | None  # "k" -> {"pass_at_k", "stderr"}; None when not estimable (see note)
+    note: str
+    seconds: Timing
+    tokens: int
+    lean_steps: int  # Lean calls: proof starts, tactics applied, proofs checked
+
+    def __post_init__(self):
+        if self.pass_at_k is not None:
+            self.pass_at_k = {str(k): v for k, v in self.pass_at_k.items()}
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, record: Any, where: str) -> Summary:
+        values = _checked(cls, record, where, {})
+        values["seconds"] = Timing(**_checked(Timing, values["seconds"], f"{where}: seconds", {}))
+        return cls(**values)
+
+    @classmethod
+    def of(cls, records: list[Attempt], names: list[str], cfg: Any, seconds: Timing, tokens: int,
+           lean_steps: int) -> Summary:  # fmt: skip
+        """The summary of the attempts of ``names`` (a run's theorems) under search settings ``cfg``."""
+        from prover.metrics import pass_at_k_table
+
+        rows: dict[str, dict[int, bool]] = defaultdict(dict)
+        bad = sorted({r.theorem for r in records if r.status == Status.BAD_STATEMENT.value})
+        for record in records:
+            rows[record.theorem][record.attempt] = record.proved
+        results = {name: [rows[name][i] for i in sorted(rows[name])] for name in names if name not in bad}
+        complete = all(len(v) == cfg.n for v in results.values())
+        estimable = not cfg.stop_on_first and complete and results
+        return cls(
+            strategy=cfg.strategy,
+            n=cfg.n,
+            theorems=len(results),
+            bad_statements=bad,
+            solved=sum(any(v) for v in results.values()),
+            attempts=sum(len(v) for v in results.values()),
+            pass_at_k=pass_at_k_table(results) if estimable else None,
+            note="stop_on_first: only pass@n (solved / theorems) is estimable" if cfg.stop_on_first else "",
+            seconds=seconds,
+            tokens=tokens,
+            lean_steps=lean_steps,
+        )
+
+
+_KINDS = {"str": str, "int": int, "float": (int, float), "bool": bool, "list[str]": list, "list[float]": list,
+          "dict | None": (dict, type(None)), "Timing": dict}  # fmt: skip
 
 
 def _checked(cls, record: Any, where: str, allowed: dict[str, set]) -> dict[str, Any]:
@@ -84,7 +166,8 @@ def _checked(cls, record: Any, where: str, allowed: dict[str, set]) -> dict[str,
             raise ValueError(f'{where}: missing field "{f.name}"')
         value, kind = record[f.name], _KINDS[str(f.type)]
         if not isinstance(value, kind) or (kind is not bool and isinstance(value, bool)):
-            wanted = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false"}
+            wanted = {"str": "a string", "int": "an integer", "float": "a number", "bool": "true or false",
+                      "dict | None": "an object or null", "Timing": "an object"}  # fmt: skip
             raise ValueError(
                 f'{where}: field "{f.name}" must be {wanted.get(str(f.type), "a list")}, got {value!r}'
             )
@@ -124,3 +207,18 @@ def read_attempts(run_dir: str) -> list[Attempt]:
 
 def read_greedy(run_dir: str) -> list[Greedy]:
     return _read(os.path.join(run_dir, "greedy.jsonl"), Greedy)
+
+
+def read_summary(run_dir: str) -> Summary | None:
+    """``summary.json`` of a run, or None before the run has finished once."""
+    import json
+
+    path = os.path.join(run_dir, "summary.json")
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            record = json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a run's summary.json ({error})") from None
+    return Summary.from_json(record, path)

@@ -11,7 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from prover.config import SearchConfig
 
 logger = logging.getLogger(__name__)
 
@@ -191,3 +194,30 @@ class VLLMSampler:
             ]
             for output in outputs
         ]
+
+
+def build_sampler(cfg: SearchConfig) -> Sampler:
+    """The sampler ``prover search`` asked for: vLLM on a GPU when it is installed (``auto``), else transformers;
+    several engines as Ray actors."""
+    import importlib.util
+
+    engine = cfg.sampler
+    if engine == "auto":
+        import torch
+
+        engine = "vllm" if torch.cuda.is_available() and importlib.util.find_spec("vllm") else "hf"
+    vllm_options = {
+        "tensor_parallel_size": cfg.tensor_parallel_size,
+        "gpu_memory_utilization": cfg.gpu_memory_utilization,
+        "seed": cfg.seed,
+        "engine_kwargs": cfg.engine_kwargs,
+    }
+    if cfg.engines > 1:
+        from prover.distributed import RaySampler
+
+        gpus = cfg.tensor_parallel_size if engine == "vllm" else 0
+        options = vllm_options if engine == "vllm" else {}
+        return RaySampler(engine, cfg.model, cfg.engines, gpus, cfg.ray or "auto", **options)
+    if engine == "vllm":
+        return VLLMSampler(cfg.model, **vllm_options)
+    return HFSampler.from_pretrained(cfg.model)

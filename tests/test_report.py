@@ -106,3 +106,39 @@ def test_statements_that_do_not_elaborate_are_counted_apart(tmp_path):
     assert row["theorems"] == 1 and row["bad_statements"] == ["broken"]
     assert row["pass_at_k"]["2"]["pass_at_k"] == 1.0  # pass@k over the statements that elaborate
     assert "1 statement(s) do not elaborate and are left out: broken" in (out / "report.md").read_text()
+
+
+def test_report_states_where_each_runs_time_went(tmp_path):
+    from prover.run_records import Summary, Timing
+    from prover.run_store import write_summary
+
+    run = make_run(tmp_path / "ce", {"a": [True, False]})
+    seconds = Timing(
+        wall=100.0, model_load=20.0, search=79.0, generation=50.0, lean_wall=25.0, lean_worker_sum=90.0
+    )
+    write_summary(str(run), Summary("whole", 2, 1, [], 1, 2, None, "", seconds, 10, 3))
+    out = tmp_path / "report"
+    assert main(["report", str(run), "-o", str(out)]) == 0
+    text = (out / "report.md").read_text()
+    assert "| run | wall | model load | generation | Lean (wall) | Lean (summed over workers) |" in text
+    assert "| ce | 100.0 | 20.0 | 50.0 | 25.0 | 90.0 |" in text
+    assert json.loads((out / "report.json").read_text())["runs"][0]["seconds"]["lean_wall"] == 25.0
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"solved": "1"}, 'field "solved" must be an integer'),
+        ({"seconds": {"wall": "fast"}}, 'seconds: field "wall" must be a number'),
+        ({"pass_at_k": []}, 'field "pass_at_k" must be an object or null'),
+    ],
+)
+def test_a_broken_summary_is_named_by_file_and_field(tmp_path, capsys, change, message):
+    from prover.run_records import Summary, Timing
+
+    run = make_run(tmp_path / "ce", {"a": [True]})
+    record = {**Summary("whole", 1, 1, [], 1, 1, None, "", Timing(), 0, 0).to_json(), **change}
+    (run / "summary.json").write_text(json.dumps(record))
+    assert main(["report", str(run), "-o", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "summary.json" in err and message in err and len(err.strip().splitlines()) == 1

@@ -136,7 +136,7 @@ def test_search_verifies_on_ray(tmp_path, prelude_lean, monkeypatch):
                        greedy=False, workers=1, ray="auto")  # fmt: skip
     summary = Search(cfg, sampler=Fixed()).run()
     statuses = {(r["theorem"], r["status"]) for r in read_jsonl(str(tmp_path / "run" / "attempts.jsonl"))}
-    assert statuses == {("two_eq", "proved"), ("two_eq_zero", "rejected")} and summary["solved"] == 1
+    assert statuses == {("two_eq", "proved"), ("two_eq_zero", "rejected")} and summary.solved == 1
 
 
 def test_data_parallel_engines_sample_what_one_engine_samples(tmp_path, verifier, tiny_model, tiny_tokenizer):

@@ -54,5 +54,5 @@ def test_search_proves_core_theorems(tmp_path, setup, strategy):
                        max_tactics=3, max_tokens_tactic=8, output_dir=str(tmp_path / strategy), timeout=120)  # fmt: skip
     summary = Search(cfg).run()
     attempts = list(read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl")))
-    assert summary["solved"] == 3, attempts
+    assert summary.solved == 3, attempts
     assert all(a["verdict"] == "ok" for a in attempts if a["status"] == "proved")

