@@ -156,13 +156,28 @@ def markdown(report: dict) -> str:
 
 
 def plot(report: dict, output: str) -> list[str]:
+    """The report's PNGs: pass@k curves, and the confidence histograms when runs have greedy decodes."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    import matplotlib.ticker
 
     paths = []
+    for name, figure in (
+        ("pass_at_k.png", pass_at_k_figure(report)),
+        ("confidence.png", confidence_figure(report)),
+    ):
+        if figure is not None:
+            paths.append(os.path.join(output, name))
+            figure.savefig(paths[-1], dpi=120)
+            plt.close(figure)
+    return paths
+
+
+def pass_at_k_figure(report: dict):
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
+
     fig, ax = plt.subplots(figsize=(6, 4))
     for r in report["runs"]:
         if r["pass_at_k"]:
@@ -170,8 +185,15 @@ def plot(report: dict, output: str) -> list[str]:
             values = [100 * r["pass_at_k"][str(k)]["pass_at_k"] for k in ks]
             errors = [100 * r["pass_at_k"][str(k)]["stderr"] for k in ks]
             ax.errorbar(ks, values, yerr=errors, marker="o", capsize=3, label=r["run"])
+    ensemble = report.get("ensemble")
+    if ensemble:
+        ks = sorted(int(k) for k in ensemble["pass_at_k"])
+        pooled = [ensemble["pass_at_k"][str(k)] for k in ks]
+        ax.errorbar(ks, [100 * p["pass_at_k"] for p in pooled], yerr=[100 * p["stderr"] for p in pooled],
+                    fmt="k--", marker=".", capsize=3, label=f"ensemble of {len(ensemble['runs'])} (pooled attempts)")  # fmt: skip
     ax.set_xscale("log", base=2)
-    all_ks = sorted({int(k) for r in report["runs"] if r["pass_at_k"] for k in r["pass_at_k"]})
+    all_ks = sorted({int(k) for r in report["runs"] if r["pass_at_k"] for k in r["pass_at_k"]}
+                    | ({int(k) for k in ensemble["pass_at_k"]} if ensemble else set()))  # fmt: skip
     if all_ks:
         ax.xaxis.set_major_locator(matplotlib.ticker.FixedLocator(all_ks))
         ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%d"))
@@ -180,34 +202,31 @@ def plot(report: dict, output: str) -> list[str]:
     ax.set_ylabel("pass@k (%)")
     ax.set_title(report.get("title", "pass@k"), fontsize=10)
     ax.grid(alpha=0.3)
-    if any(r["pass_at_k"] for r in report["runs"]):
+    if ax.get_legend_handles_labels()[1]:
         ax.legend(fontsize=8)
     fig.text(0.01, 0.01, "error bars: ± 1 standard error over theorems", fontsize=7)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
-    paths.append(os.path.join(output, "pass_at_k.png"))
-    fig.savefig(paths[-1], dpi=120)
-    plt.close(fig)
+    return fig
+
+
+def confidence_figure(report: dict):
+    import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     with_conf = [r for r in report["runs"] if r["confidence"]["correct"] or r["confidence"]["wrong"]]
-    if with_conf:
-        fig, axes = plt.subplots(1, len(with_conf), figsize=(4 * len(with_conf), 3.2), squeeze=False)
-        for ax, r in zip(axes[0], with_conf):
-            ax.hist(
-                [r["confidence"]["correct"], r["confidence"]["wrong"]],
-                bins=10,
-                range=(0, 1),
-                label=["correct", "wrong"],
-            )
-            ax.set_title(r["run"], fontsize=9)
-            ax.set_xlabel("probability of the greedy proof / first tactic")
-            ax.set_ylabel("theorems")
-            ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
-            ax.legend()
-        fig.tight_layout()
-        paths.append(os.path.join(output, "confidence.png"))
-        fig.savefig(paths[-1], dpi=120)
-        plt.close(fig)
-    return paths
+    if not with_conf:
+        return None
+    fig, axes = plt.subplots(1, len(with_conf), figsize=(4 * len(with_conf), 3.2), squeeze=False)
+    for ax, r in zip(axes[0], with_conf):
+        ax.hist([r["confidence"]["correct"], r["confidence"]["wrong"]], bins=10, range=(0, 1),
+                label=["correct", "wrong"])  # fmt: skip
+        ax.set_title(r["run"], fontsize=9)
+        ax.set_xlabel("probability of the greedy proof / first tactic")
+        ax.set_ylabel("theorems")
+        ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+        ax.legend()
+    fig.tight_layout()
+    return fig
 
 
 def _title(runs: list[dict]) -> str:

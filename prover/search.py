@@ -101,6 +101,7 @@ class Search:
                 tok_s=f"{self.tokens / elapsed:.0f}",
                 gen_s=f"{self.timing.generation:.0f}",
                 lean_s=f"{self.timing.lean_wall:.0f}",
+                lean_sum_s=f"{self.timing.lean_worker_sum:.0f}",
             )
             bar.update(1)
 

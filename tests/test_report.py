@@ -142,3 +142,35 @@ def test_a_broken_summary_is_named_by_file_and_field(tmp_path, capsys, change, m
     assert main(["report", str(run), "-o", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert "summary.json" in err and message in err and len(err.strip().splitlines()) == 1
+
+
+def test_plots_say_what_they_show(tmp_path):
+    """Two runs named `run` in different folders, and their ensemble: the figure's title, legend, ticks,
+    axes and caption, as a reader sees them."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from prover.report import confidence_figure, make_report, pass_at_k_figure
+
+    runs = []
+    for folder, flags in (("x", [True, False, False, True]), ("y", [False, False, True, False])):
+        run = make_run(tmp_path / folder / "run", {"a": flags, "b": [False] * 4}, greedy=[("a", 0.7, True)])
+        config = {"stop_on_first": False, "benchmark": "data/minif2f.jsonl", "split": "valid", "n": 4}
+        (run / "config.json").write_text(json.dumps({"config": config}))
+        runs.append(str(run))
+    report = make_report(runs, str(tmp_path / "report"), with_ensemble=True)
+    (ax,) = pass_at_k_figure(report).axes
+    assert ax.get_title() == "pass@k on minif2f.jsonl (valid split), N = 4"
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "x/run",
+        "y/run",
+        "ensemble of 2 (pooled attempts)",
+    ]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["1", "2", "4", "8"]
+    assert ax.get_xlabel() == "k (samples per theorem)" and ax.get_ylabel() == "pass@k (%)"
+    assert "standard error" in " ".join(t.get_text() for t in ax.figure.texts)
+    (hist,) = confidence_figure(report).axes[:1]
+    assert hist.get_ylabel() == "theorems" and hist.get_title() == "x/run"
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "| x/run | 1/2 |" in text and "| y/run | 1/2 |" in text
+    assert "at the same budget k=4: the ensemble" in text and "against x/run alone" in text
