@@ -20,10 +20,8 @@ def merge_runs(shards: list[str], output: str) -> Summary:
     """Refuses shards of other settings, an incomplete set of shards, and a shard whose theorems lack
     attempts; writes nothing until all of that is checked."""
     configs = [read_run_config(shard) for shard in shards]
-    settings = [{k: v for k, v in c["config"].items() if k not in _PER_SHARD} for c in configs]
-    for shard, other in zip(shards[1:], settings[1:]):
-        if other != settings[0]:
-            changed = sorted(k for k in other if other[k] != settings[0].get(k))
+    for shard, config in zip(shards[1:], configs[1:]):
+        if changed := _differences(configs[0], config):
             raise ValueError(f"{shard} was run with other settings than {shards[0]}: {', '.join(changed)}")
     shard_ids = sorted(c["config"].get("shard", "") for c in configs)
     total = {s.split("/")[1] for s in shard_ids if "/" in s}
@@ -85,3 +83,14 @@ def merge_runs(shards: list[str], output: str) -> Summary:
     )
     write_summary(output, summary)
     return summary
+
+
+def _differences(first: dict, other: dict) -> list[str]:
+    """The settings in which two shards' config.json differ, and the parts of their fingerprints that must
+    agree (the model's files, the acceptance rules; the statements differ by shard)."""
+    a, b = ({k: v for k, v in c["config"].items() if k not in _PER_SHARD} for c in (first, other))
+    changed = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
+    for part, what in (("model", "the model's files"), ("policy_version", "the acceptance rules")):
+        if first.get("fingerprint", {}).get(part) != other.get("fingerprint", {}).get(part):
+            changed.append(what)
+    return changed

@@ -202,7 +202,14 @@ def read_attempts(run_dir: str) -> list[Attempt]:
     path = os.path.join(require_dir(run_dir, "run"), "attempts.jsonl")
     if not os.path.isfile(path):
         raise ValueError(f"{run_dir}: no attempts.jsonl (not a search run directory)")
-    return _read(path, Attempt)
+    records, first = _read(path, Attempt), {}
+    for line, record in enumerate(records, 1):
+        key = (record.theorem, record.attempt)
+        if key in first:  # two runs' records in one file: pass@k would count one attempt twice
+            raise ValueError(f"{path}: attempt {record.attempt} of {record.theorem} is recorded twice "
+                             f"(records {first[key]} and {line})")  # fmt: skip
+        first[key] = line
+    return records
 
 
 def read_greedy(run_dir: str) -> list[Greedy]:

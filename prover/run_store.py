@@ -36,8 +36,15 @@ class RunStore:
         existing = os.path.isfile(self.attempts_path) and os.path.getsize(self.attempts_path) > 0
         if existing and not self.cfg.resume:
             raise ValueError(f"{self.dir} already holds attempts: pass --resume to continue it")
-        if not self.cfg.resume or not os.path.isfile(os.path.join(self.dir, "config.json")):
+        if not self.cfg.resume:
             return {}
+        if not os.path.isfile(os.path.join(self.dir, "config.json")):
+            if not existing or self.cfg.override_settings:
+                return {}
+            raise ValueError(
+                f"--resume: {self.dir} holds attempts but no config.json, so what they were sampled with is "
+                "unknown (pass --override_settings to continue anyway)"
+            )
         before = read_run_config(self.dir)
         old = before.get("fingerprint") or {
             "settings": {k: before["config"].get(k) for k in self.fingerprint["settings"]}

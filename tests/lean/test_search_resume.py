@@ -114,3 +114,39 @@ def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(tmp_path, ben
         # resumed in other batches and with other workers: neither may change what is sampled
         search(run, batch_theorems=1, workers=1, resume="latest")
         assert _records(run) == expected, f"{strategy}: killed after {cut} records"
+
+
+def _search(bench, run, model="policy", **settings):
+    def verify(reference, output):  # these statements never reach Lean: the verifier refuses a `def`
+        return check_proof(reference, output, lambda header, body: pytest.fail("Lean was asked"))
+
+    cfg = SearchConfig(model=str(model), benchmark=str(bench), strategy="rollout", n=2, max_tactics=3,
+                       output_dir=str(run), greedy=False, **settings)  # fmt: skip
+    return Search(cfg, sampler=SeededPolicy(), verify=verify, repl_factory=repl).run()
+
+
+def test_resume_refuses_attempts_whose_settings_are_unknown(tmp_path, bench):
+    run = tmp_path / "run"
+    _search(bench, run)
+    (run / "config.json").unlink()  # attempts from who knows what
+    attempts = (run / "attempts.jsonl").read_text()
+    with pytest.raises(ValueError, match="no config.json"):
+        _search(bench, run, resume="latest")
+    assert (run / "attempts.jsonl").read_text() == attempts and not (run / "config.json").exists()
+    _search(bench, run, resume="latest", override_settings=True)
+
+
+def test_merge_refuses_shards_sampled_from_different_model_files(tmp_path, bench, capsys):
+    import os
+
+    from prover.cli import main
+
+    model = tmp_path / "model"
+    model.mkdir()
+    (model / "model.safetensors").write_text("weights")
+    _search(bench, tmp_path / "s0", model, shard="0/2")
+    (model / "model.safetensors").write_text("other weights")  # retrained in place between the shards
+    _search(bench, tmp_path / "s1", model, shard="1/2")
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "-o", str(tmp_path / "m")]) == 2
+    assert "other settings than" in (err := capsys.readouterr().err) and "the model's files" in err
+    assert not os.path.exists(tmp_path / "m")
