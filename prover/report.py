@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections import defaultdict
 from dataclasses import asdict
 
 from prover.metrics import confidence_split, pass_at_k_table
@@ -21,15 +20,10 @@ logger = logging.getLogger(__name__)
 def load_run(run_dir: str) -> dict:
     """Per theorem, the success of each attempt in attempt order; the greedy diagnostics; the settings (the
     run's label is given by ``make_report``)."""
-    from prover.run_records import Status, read_attempts, read_greedy, read_summary
+    from prover.run_records import outcomes, read_attempts, read_greedy, read_summary
     from prover.run_store import read_run_config
 
-    attempts: dict[str, dict[int, bool]] = defaultdict(dict)
-    records = read_attempts(run_dir)
-    bad = sorted({r.theorem for r in records if r.status == Status.BAD_STATEMENT.value})
-    for record in records:
-        if record.theorem not in bad:  # a broken statement says nothing about the model
-            attempts[record.theorem][record.attempt] = record.proved
+    results, bad = outcomes(read_attempts(run_dir))
     config = (
         read_run_config(run_dir)["config"] if os.path.isfile(os.path.join(run_dir, "config.json")) else {}
     )
@@ -38,7 +32,7 @@ def load_run(run_dir: str) -> dict:
     return {
         "seconds": None if summary is None else asdict(summary.seconds),
         "settings": config,
-        "results": {t: [a[i] for i in sorted(a)] for t, a in attempts.items()},
+        "results": results,
         "stop_on_first": bool(config.get("stop_on_first")),
         "bad_statements": bad,
         "confidence": confidence_split([g.confidence for g in greedy], [g.correct for g in greedy]),

@@ -129,11 +129,8 @@ class Summary:
         """The summary of the attempts of ``names`` (a run's theorems) under search settings ``cfg``."""
         from prover.metrics import pass_at_k_table
 
-        rows: dict[str, dict[int, bool]] = defaultdict(dict)
-        bad = sorted({r.theorem for r in records if r.status == Status.BAD_STATEMENT.value})
-        for record in records:
-            rows[record.theorem][record.attempt] = record.proved
-        results = {name: [rows[name][i] for i in sorted(rows[name])] for name in names if name not in bad}
+        results, bad = outcomes(records)
+        results = {name: results.get(name, []) for name in names if name not in bad}
         complete = all(len(v) == cfg.n for v in results.values())
         estimable = not cfg.stop_on_first and complete and results
         return cls(
@@ -149,6 +146,17 @@ class Summary:
             tokens=tokens,
             lean_steps=lean_steps,
         )
+
+
+def outcomes(records: list[Attempt]) -> tuple[dict[str, list[bool]], list[str]]:
+    """Per theorem, whether each attempt proved it, in attempt order; and the theorems whose statement does
+    not elaborate, which say nothing about the model and are left out of the first."""
+    rows: dict[str, dict[int, bool]] = defaultdict(dict)
+    bad = sorted({r.theorem for r in records if r.status == Status.BAD_STATEMENT.value})
+    for record in records:
+        if record.theorem not in bad:
+            rows[record.theorem][record.attempt] = record.proved
+    return {t: [a[i] for i in sorted(a)] for t, a in rows.items()}, bad
 
 
 _KINDS = {"str": str, "int": int, "float": (int, float), "bool": bool, "list[str]": list, "list[float]": list,
@@ -191,7 +199,7 @@ def _read(path: str, cls):
                 logger.warning("%s (a killed run: --resume completes it)", record)
                 continue
             raise record
-        out.append(cls.from_json(record, where))
+        out.append((where, cls.from_json(record, where)))
     return out
 
 
@@ -202,18 +210,19 @@ def read_attempts(run_dir: str) -> list[Attempt]:
     path = os.path.join(require_dir(run_dir, "run"), "attempts.jsonl")
     if not os.path.isfile(path):
         raise ValueError(f"{run_dir}: no attempts.jsonl (not a search run directory)")
-    records, first = _read(path, Attempt), {}
-    for line, record in enumerate(records, 1):
+    first: dict[tuple[str, int], str] = {}
+    for where, record in (read := _read(path, Attempt)):
         key = (record.theorem, record.attempt)
         if key in first:  # two runs' records in one file: pass@k would count one attempt twice
-            raise ValueError(f"{path}: attempt {record.attempt} of {record.theorem} is recorded twice "
-                             f"(records {first[key]} and {line})")  # fmt: skip
-        first[key] = line
-    return records
+            raise ValueError(
+                f"{where}: attempt {record.attempt} of {record.theorem} is already recorded at {first[key]}"
+            )
+        first[key] = where
+    return [record for _, record in read]
 
 
 def read_greedy(run_dir: str) -> list[Greedy]:
-    return _read(os.path.join(run_dir, "greedy.jsonl"), Greedy)
+    return [record for _, record in _read(os.path.join(run_dir, "greedy.jsonl"), Greedy)]
 
 
 def read_summary(run_dir: str) -> Summary | None:

@@ -124,7 +124,7 @@ ATTEMPTS = {
     "report: missing status": (json.dumps({k: v for k, v in FULL.items() if k != "status"}) + "\n", 'attempts.jsonl:1: missing field "status"'),
     "report: attempt is not a number": (json.dumps({**FULL, "attempt": "three"}) + "\n", 'field "attempt" must be an integer'),
     "report: unknown status": (json.dumps({**FULL, "status": "maybe"}) + "\n", 'field "status" cannot be \'maybe\''),
-    "report: an attempt recorded twice": (2 * (json.dumps(FULL) + "\n"), "is recorded twice (records 1 and 2)"),
+    "report: an attempt recorded twice": (2 * (json.dumps(FULL) + "\n"), "attempts.jsonl:2: attempt 0 of t is already recorded at"),
 }  # fmt: skip
 
 
