@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import tempfile
 from collections import defaultdict
 from dataclasses import asdict
 
@@ -57,18 +59,19 @@ def merge_runs(shards: list[str], output: str) -> Summary:
         raise ValueError(f"-o {output}: not empty; merge into a new directory")
     summaries = [read_summary(shard) for shard in shards]
 
-    os.makedirs(output, exist_ok=True)
-    write_records(os.path.join(output, "attempts.jsonl"), records)
-    write_records(os.path.join(output, "greedy.jsonl"), greedy)
     cfg = SearchConfig(**{**configs[0]["config"], "shard": "", "output_dir": output, "resume": ""})
+    fingerprint = configs[0].get("fingerprint")
+    if fingerprint is not None:  # the merged run's, as if it had been one run: all statements, no shard
+        statements = {name: h for c in configs for name, h in c["fingerprint"].get("statements", {}).items()}
+        fingerprint = {**fingerprint, "settings": cfg.run_settings, "statements": statements}
     merged = {
         **configs[0],
         "config": asdict(cfg),
+        "fingerprint": fingerprint,
         "merged_from": shards,
         "shards": shard_ids,
         "theorems": sum(c["theorems"] for c in configs),
     }
-    atomic_write_text(os.path.join(output, "config.json"), json.dumps(merged, indent=1))
     done = [s for s in summaries if s is not None]
     summary = Summary.of(
         records,
@@ -81,16 +84,35 @@ def merge_runs(shards: list[str], output: str) -> Summary:
     summary.note = "; ".join(
         filter(None, [summary.note, f"seconds and tokens summed over the {count} shards"])
     )
-    write_summary(output, summary)
+
+    # written in a staging directory and renamed into place: a killed merge leaves no half a run behind
+    parent = os.path.dirname(os.path.abspath(output))
+    os.makedirs(parent, exist_ok=True)
+    staging = tempfile.mkdtemp(dir=parent, prefix=".merge-")
+    try:
+        write_records(os.path.join(staging, "attempts.jsonl"), records)
+        write_records(os.path.join(staging, "greedy.jsonl"), greedy)
+        atomic_write_text(os.path.join(staging, "config.json"), json.dumps(merged, indent=1))
+        write_summary(staging, summary)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 is not what a run directory has
+        if os.path.isdir(output):
+            os.rmdir(output)  # empty: checked above
+        os.rename(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
     return summary
 
 
 def _differences(first: dict, other: dict) -> list[str]:
     """The settings in which two shards' config.json differ, and the parts of their fingerprints that must
-    agree (the model's files, the acceptance rules; the statements differ by shard)."""
+    agree (the model's files, the sampler, the acceptance rules; the statements differ by shard)."""
     a, b = ({k: v for k, v in c["config"].items() if k not in _PER_SHARD} for c in (first, other))
     changed = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
-    for part, what in (("model", "the model's files"), ("policy_version", "the acceptance rules")):
+    for part, what in (("model", "the model's files"), ("sampler", "the sampler"),
+                       ("policy_version", "the acceptance rules")):  # fmt: skip
         if first.get("fingerprint", {}).get(part) != other.get("fingerprint", {}).get(part):
             changed.append(what)
     return changed

@@ -21,12 +21,12 @@ from prover.run_records import Attempt, Greedy, Summary, read_attempts, read_gre
 class RunStore:
     """Opened before any model is loaded: a refused resume leaves the directory as it was."""
 
-    def __init__(self, cfg: SearchConfig, statements: dict[str, str]):
+    def __init__(self, cfg: SearchConfig, statements: dict[str, str], engine: str):
         self.cfg = cfg
         self.dir = cfg.output_dir
         self.attempts_path = os.path.join(self.dir, "attempts.jsonl")
         self.greedy_path = os.path.join(self.dir, "greedy.jsonl")
-        self.fingerprint = run_fingerprint(cfg, statements)
+        self.fingerprint = run_fingerprint(cfg, statements, engine)
         self.overrides = self._check()
 
     def _check(self) -> dict:
@@ -146,13 +146,17 @@ def model_fingerprint(model: str) -> dict:
     return {"path": os.path.abspath(model), "files": stats}
 
 
-def run_fingerprint(cfg: SearchConfig, statements: dict[str, str]) -> dict:
-    """What a run samples and how its samples are judged (``statements``: name -> statement hash): a resume
-    must find the same."""
+def run_fingerprint(cfg: SearchConfig, statements: dict[str, str], engine: str) -> dict:
+    """What a run samples and how its samples are judged (``statements``: name -> statement hash; ``engine``:
+    the sampler, which draws other samples from the same seeds): a resume must find the same."""
     from prover.verify import POLICY_VERSION
 
+    sampler = {"engine": engine}
+    if engine == "vllm":  # tensor parallelism changes vLLM's numerics, and so its samples
+        sampler["tensor_parallel_size"] = cfg.tensor_parallel_size
     return {
         "settings": cfg.run_settings,
+        "sampler": sampler,
         "model": model_fingerprint(cfg.model),
         "statements": statements,
         "policy_version": POLICY_VERSION,
@@ -166,6 +170,8 @@ def fingerprint_changes(before: dict, now: dict) -> list[str]:
         changes.append(
             f"the model ({now['model'].get('path') or now['model'].get('name')} is not the one the run used)"
         )
+    if "sampler" in before and before["sampler"] != now["sampler"]:
+        changes.append(f"the sampler ({_describe(before['sampler'])} -> {_describe(now['sampler'])})")
     old, new = before.get("statements"), now["statements"]
     if old is not None:
         changed = sorted(n for n in new if n in old and old[n] != new[n])
@@ -180,6 +186,12 @@ def fingerprint_changes(before: dict, now: dict) -> list[str]:
     if "policy_version" in before and before["policy_version"] != now["policy_version"]:
         changes.append(f"the acceptance rules (policy {before['policy_version']} -> {now['policy_version']})")
     return changes
+
+
+def _describe(sampler: dict) -> str:
+    return " ".join(
+        [sampler.get("engine", "?"), *(f"--{k} {v}" for k, v in sampler.items() if k != "engine")]
+    )
 
 
 def _file_hash(path: str) -> str:

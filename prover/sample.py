@@ -196,16 +196,21 @@ class VLLMSampler:
         ]
 
 
+def resolve_engine(requested: str) -> str:
+    """``auto``: vLLM on a GPU when it is installed, else transformers (``hf``)."""
+    if requested != "auto":
+        return requested
+    import importlib.util
+
+    import torch
+
+    return "vllm" if torch.cuda.is_available() and importlib.util.find_spec("vllm") else "hf"
+
+
 def build_sampler(cfg: SearchConfig) -> Sampler:
     """The sampler ``prover search`` asked for: vLLM on a GPU when it is installed (``auto``), else transformers;
     several engines as Ray actors."""
-    import importlib.util
-
-    engine = cfg.sampler
-    if engine == "auto":
-        import torch
-
-        engine = "vllm" if torch.cuda.is_available() and importlib.util.find_spec("vllm") else "hf"
+    engine = resolve_engine(cfg.sampler)
     vllm_options = {
         "tensor_parallel_size": cfg.tensor_parallel_size,
         "gpu_memory_utilization": cfg.gpu_memory_utilization,

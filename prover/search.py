@@ -45,7 +45,10 @@ class Search:
             index, count = (int(x) for x in cfg.shard.split("/"))
             self.theorems = self.theorems[index::count]
         # before any model is loaded or file written: a refused resume changes nothing
-        self.store = RunStore(cfg, {t.name: t.statement_hash for t in self.theorems})
+        from prover.sample import resolve_engine
+
+        engine = type(sampler).__name__ if sampler is not None else resolve_engine(cfg.sampler)
+        self.store = RunStore(cfg, {t.name: t.statement_hash for t in self.theorems}, engine)
         self.timing = Timing()
         self._created = created
         loading = time.perf_counter()

@@ -116,13 +116,25 @@ def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(tmp_path, ben
         assert _records(run) == expected, f"{strategy}: killed after {cut} records"
 
 
-def _search(bench, run, model="policy", **settings):
+def _search(bench, run, model="policy", sampler=None, **settings):
     def verify(reference, output):  # these statements never reach Lean: the verifier refuses a `def`
         return check_proof(reference, output, lambda header, body: pytest.fail("Lean was asked"))
 
-    cfg = SearchConfig(model=str(model), benchmark=str(bench), strategy="rollout", n=2, max_tactics=3,
-                       output_dir=str(run), greedy=False, **settings)  # fmt: skip
-    return Search(cfg, sampler=SeededPolicy(), verify=verify, repl_factory=repl).run()
+    settings = {"strategy": "rollout", "n": 2, "max_tactics": 3, "greedy": False, **settings}
+    cfg = SearchConfig(model=str(model), benchmark=str(bench), output_dir=str(run), **settings)
+    return Search(cfg, sampler=sampler or SeededPolicy(), verify=verify, repl_factory=repl).run()
+
+
+def test_resume_refuses_another_sampler(tmp_path, bench):
+    """Another engine draws other samples from the same seeds (vLLM and transformers do): not the same run."""
+
+    class OtherEngine(SeededPolicy):
+        pass
+
+    run = tmp_path / "run"
+    _search(bench, run)
+    with pytest.raises(ValueError, match=r"the sampler \(SeededPolicy -> OtherEngine\)"):
+        _search(bench, run, sampler=OtherEngine(), resume="latest")
 
 
 def test_resume_refuses_attempts_whose_settings_are_unknown(tmp_path, bench):
@@ -150,3 +162,18 @@ def test_merge_refuses_shards_sampled_from_different_model_files(tmp_path, bench
     assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "-o", str(tmp_path / "m")]) == 2
     assert "other settings than" in (err := capsys.readouterr().err) and "the model's files" in err
     assert not os.path.exists(tmp_path / "m")
+
+
+def test_merged_shards_equal_one_run_and_resume_as_one(tmp_path, bench, capsys):
+    from prover.cli import main
+
+    _search(bench, tmp_path / "whole", n=3)
+    for i in range(2):
+        _search(bench, tmp_path / f"s{i}", n=3, shard=f"{i}/2")
+    merged = tmp_path / "out" / "merged"
+    assert main(["merge", str(tmp_path / "s0"), str(tmp_path / "s1"), "-o", str(merged)]) == 0
+    assert _records(merged) == _records(tmp_path / "whole") and len(_records(merged)) == 6
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["merged"]  # no staging left behind
+    # the merged run is one run: --resume finds its fingerprint unchanged and nothing left to do
+    _search(bench, merged, n=3, resume="latest")
+    assert _records(merged) == _records(tmp_path / "whole")
