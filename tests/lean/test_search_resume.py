@@ -177,3 +177,62 @@ def test_merged_shards_equal_one_run_and_resume_as_one(tmp_path, bench, capsys):
     # the merged run is one run: --resume finds its fingerprint unchanged and nothing left to do
     _search(bench, merged, n=3, resume="latest")
     assert _records(merged) == _records(tmp_path / "whole")
+
+
+@pytest.fixture(scope="module")
+def tactic_model(tmp_path_factory):
+    """A tiny tactic model trained here on the policy's (state, tactic) pairs: it samples recorded tactics
+    often and others sometimes, so the stand-in's answers vary."""
+    from prover.config import TrainConfig
+    from prover.train import run_train
+
+    root = tmp_path_factory.mktemp("tactic_model")
+    pairs = [{"state": state, "tactic": tactic} for state, tactics in POLICY.items() for tactic in tactics]
+    (root / "pairs.jsonl").write_text("".join(json.dumps(p) + "\n" for p in pairs))
+    cfg = TrainConfig(tiny=True, data=str(root / "pairs.jsonl"), loss="ce", output_dir=str(root / "run"),
+                      global_batch_size=4, per_device_batch_size=4, max_steps=120, learning_rate=3e-3,
+                      warmup_steps=0, eval_fraction=0.0, save_steps=1000, max_length=128)  # fmt: skip
+    return run_train(cfg)
+
+
+@pytest.mark.parametrize("strategy", ["rollout", "tree"])
+def test_sigkill_then_resume_equals_the_uninterrupted_run(
+    tmp_path, bench, prelude_lean, tactic_model, strategy
+):
+    """`prover search` as a user runs it (a trained model sampled by transformers, the REPL command from
+    PROVER_REPL_CMD), killed with SIGKILL in the middle and resumed: the uninterrupted run, record for record."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = {**os.environ, "PROVER_LEAN_CMD": " ".join(prelude_lean.argv), "STAND_IN_DELAY": "0.02",
+           "PROVER_REPL_CMD": " ".join([sys.executable, str(FAKE), "keyed", *map(str, SESSIONS)])}  # fmt: skip
+    argv = [sys.executable, "-m", "prover", "--log-level", "WARNING", "search", "--model", tactic_model,
+            "--benchmark", str(bench), "--strategy", strategy, "--sampler", "hf", "--n", "16", "--n_eff", "2",
+            "--expansions", "3", "--max_tactics", "3", "--max_tokens_tactic", "12", "--temperature", "1.3", "--no-greedy", "--seed", "3"]  # fmt: skip
+
+    def search(out, *more):
+        done = subprocess.run([*argv, "--output_dir", str(out), *more], cwd=root, env=env, capture_output=True,
+                              text=True, timeout=600)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
+
+    search(tmp_path / "full", "--batch_theorems", "2", "--workers", "2")
+    expected = _records(tmp_path / "full")
+    assert len(expected) == 32 and len({(tuple(r["logprobs"]), r["tokens"]) for r in expected.values()}) > 6
+
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([*argv, "--output_dir", str(killed), "--batch_theorems", "1", "--workers", "1"],
+                               cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)  # fmt: skip
+    attempts, deadline = killed / "attempts.jsonl", time.monotonic() + 300
+    while time.monotonic() < deadline and process.poll() is None:
+        if attempts.exists() and attempts.read_text().count("\n") >= 3:
+            break
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    assert 3 <= attempts.read_text().count("\n") < 32, "the run was not killed in the middle"
+    search(killed, "--batch_theorems", "1", "--workers", "1", "--resume")
+    assert _records(killed) == expected

@@ -6,7 +6,8 @@ Usage: fake_repl.py MODE [TRANSCRIPT.expected.out | TRANSCRIPT ...]
   keyed         answer each request with the reply recorded for that same request in one of the
                 transcripts (TRANSCRIPT: a path without .in / .expected.out), in any order and any number
                 of times; proof states are renumbered apart per transcript. A request never recorded gets
-                a protocol refusal, which a client reports as a REPL failure: nothing is made up
+                a protocol refusal, which a client reports as a REPL failure: nothing is made up.
+                $STAND_IN_DELAY: seconds to wait before each reply (Lean takes time)
   hang          read a request, never answer
   die           answer half a reply, then exit
   garbage       answer a line that is not JSON
@@ -83,6 +84,7 @@ for n, request in enumerate(requests()):
     if mode == "replay":
         print(replies[n] + "\n", flush=True)
     elif mode == "keyed":
+        time.sleep(float(os.environ.get("STAND_IN_DELAY", "0")))
         reply = table.get(key(request), {"message": "stand-in: no recorded reply to this request"})
         print(json.dumps(reply, ensure_ascii=False, indent=1) + "\n", flush=True)
     elif mode == "hang":
