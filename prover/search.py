@@ -22,7 +22,7 @@ from prover.lean.setup import LeanSetup
 from prover.prompts import format_goals, tactic_body
 from prover.run_records import Attempt, Greedy, Status, Summary, Timing
 from prover.run_store import RunStore, done_and_solved
-from prover.sample import Completion, Sampler
+from prover.sample import Completion, Sampler, build_sampler, resolve_engine
 from prover.verify import Reason, Reference, VerifyResult
 
 logger = logging.getLogger(__name__)
@@ -45,18 +45,12 @@ class Search:
             index, count = (int(x) for x in cfg.shard.split("/"))
             self.theorems = self.theorems[index::count]
         # before any model is loaded or file written: a refused resume changes nothing
-        from prover.sample import resolve_engine
-
         engine = type(sampler).__name__ if sampler is not None else resolve_engine(cfg.sampler)
         self.store = RunStore(cfg, {t.name: t.statement_hash for t in self.theorems}, engine)
         self.timing = Timing()
         self._created = created
         loading = time.perf_counter()
-        if sampler is None:
-            from prover.sample import build_sampler
-
-            sampler = build_sampler(cfg)
-        self.sampler = sampler
+        self.sampler = sampler if sampler is not None else build_sampler(cfg)
         self.timing.model_load = time.perf_counter() - loading
         self._checker = None
         setup = LeanSetup.from_env()
