@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
+import logging
 import os
 from collections import defaultdict
 from dataclasses import asdict
@@ -16,6 +17,8 @@ from typing import Any
 from prover.config import SearchConfig, describe_changes, setting_changes
 from prover.records import append_jsonl, atomic_write_text
 from prover.run_records import Attempt, Greedy, Summary, read_attempts, read_greedy
+
+logger = logging.getLogger(__name__)
 
 
 class RunStore:
@@ -39,6 +42,10 @@ class RunStore:
         if not self.cfg.resume:
             return {}
         if not os.path.isfile(os.path.join(self.dir, "config.json")):
+            if not existing and self.cfg.resume != "latest":  # a path given: it must be a run, as in train
+                raise ValueError(f"--resume {self.cfg.resume}: not a search run directory (no config.json)")
+            if not existing:
+                logger.warning("--resume: no run in %s yet; starting one", self.dir)
             if not existing or self.cfg.override_settings:
                 return {}
             raise ValueError(

@@ -49,11 +49,11 @@ class Search:
         self.store = RunStore(cfg, {t.name: t.statement_hash for t in self.theorems}, engine)
         self.timing = Timing()
         self._created = created
-        loading = time.perf_counter()
-        self.sampler = sampler if sampler is not None else build_sampler(cfg)
-        self.timing.model_load = time.perf_counter() - loading
-        self._checker = None
+        # Lean before the model: a missing Lean is said in a second, not after minutes of loading
         setup = LeanSetup.from_env()
+        if repl_factory is None and cfg.strategy != "whole":
+            setup.require_repl(cfg.memory_mb or None)
+        self._checker = None
         if verify is None:
             from prover.verify_run import Checker, CheckSettings
 
@@ -66,6 +66,14 @@ class Search:
                 self._checker = verify = Checker(settings, setup)
         self.verify = verify
         self.repl_factory = repl_factory or _default_repl_factory(cfg, setup)
+        loading = time.perf_counter()
+        try:
+            self.sampler = sampler if sampler is not None else build_sampler(cfg)
+        except BaseException:
+            if self._checker is not None:
+                self._checker.close()
+            raise
+        self.timing.model_load = time.perf_counter() - loading
         self.tokens = self.lean_steps = 0  # generated tokens; Lean calls
         self._counting = threading.Lock()  # Lean calls are counted from worker threads
         self._bad_statements: set[str] = set()  # logged once each

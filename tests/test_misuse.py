@@ -82,6 +82,8 @@ CASES = {
     "search: negative temperature": (["search", "--model", "m", "--benchmark", "{bench}", "--temperature", "-1"], "--temperature must be a finite number >= 0"),
     "search: bad shard": (["search", "--model", "m", "--benchmark", "{bench}", "--shard", "3/2"], "--shard must be i/n with 0 <= i < n"),
     "search: top_p above 1": (["search", "--model", "m", "--benchmark", "{bench}", "--top_p", "2"], "--top_p must be a finite number <= 1 and > 0"),
+    "search: --resume of a path that is no run": (["search", "--model", "m", "--benchmark", "{bench}", "--resume", "{tmp}/no_run"], "--resume {tmp}/no_run: not a search run directory"),
+    "search: tactics without a REPL, before loading a model": (["search", "--model", "m", "--benchmark", "{bench}", "--strategy", "tree", "--output_dir", "{tmp}/r"], "this needs Lean's REPL"),
     # prover verify
     "verify: missing input": (["verify", "{tmp}/nope.lean", "--statement", STATEMENT], "input {tmp}/nope.lean: no such file"),
     "verify: directory input": (["verify", "{dir}", "--statement", STATEMENT], "is a directory"),
@@ -130,6 +132,8 @@ ATTEMPTS = {
 
 def _run(argv, capsys, monkeypatch):
     monkeypatch.setenv("PROVER_LEAN_CMD", LEAN)
+    for name in ("PROVER_LEAN_PROJECT", "PROVER_REPL_CMD"):
+        monkeypatch.delenv(name, raising=False)
     capsys.readouterr()
     code = main(argv)
     err = [line for line in capsys.readouterr().err.splitlines() if line.strip()]
