@@ -7,10 +7,10 @@ for a person's file without a reference).
 A proof is accepted only if all hold (in this order; the first failure is the reason):
   * the output holds code (``empty``);
   * it lexes as Lean does (``lexer.py``; an unterminated comment, string or ``«`` name is refused) and its
-    tokens pass the rules (``forbidden``, or ``sorry`` for ``sorry``/``admit``): no axiom, ``unsafe``,
-    ``opaque``, ``import``, ``#`` command, new syntax, macro, notation, elaborator, simproc or
-    code run at elaboration time; ``set_option`` only for options on an allow-list; attributes only from
-    an allow-list; every ``namespace``/``section``/``mutual`` closed;
+    tokens pass the token rules of ``rules.py`` (``forbidden``, or ``sorry`` for ``sorry``/``admit``): no
+    axiom, ``unsafe``, ``opaque``, ``import``, ``#`` command, new syntax, macro, notation, elaborator,
+    simproc or code run at elaboration time; ``set_option`` only for options on an allow-list; attributes
+    only from an allow-list; every ``namespace``/``section``/``mutual`` closed;
   * Lean reports no error in the model's text (``error``) and no ``sorry`` (``sorry``);
   * the kernel accepts ``theorem chk : Ref := @_root_.NAME``, where ``Ref`` is the reference statement
     elaborated *before* the model's text under a fresh name (so the model cannot change what its names
@@ -20,7 +20,7 @@ A proof is accepted only if all hold (in this order; the first failure is the re
     ``allow_native_decide`` admits ``Lean.ofReduceBool`` and ``Lean.trustCompiler``).
 Timeouts, memory exhaustion and crashes are their own verdicts and never acceptance. The header is always
 the reference's: a leading copy of it in the output is dropped token for token, as are imports that the
-header makes. Not covered: bugs in Lean's kernel.
+header makes. Statements are read by ``statement.py``. Not covered: bugs in Lean's kernel.
 """
 
 from __future__ import annotations
@@ -33,8 +33,10 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from prover.lean.filecheck import FileRun
-from prover.lean.lexer import LexError, Token, code_tokens, tokenize, walk
+from prover.lean.lexer import LexError, Token, code_tokens, tokenize
 from prover.lean.messages import Message
+from prover.rules import SORRY_WORDS, rule_violations
+from prover.statement import Statement, declared_name, declared_theorems, module_header_end, parse_statement
 
 POLICY_VERSION = 2  # bump when the acceptance rules change: cached verdicts of older rules are not reused
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
@@ -110,158 +112,7 @@ class VerifyResult:
         }
 
 
-# --------------------------------------------------------------------------- token rules
-
-_FORBIDDEN_KEYWORDS = {
-    "axiom": "axiom declaration",
-    "unsafe": "unsafe",
-    "opaque": "opaque",
-    "import": "import",
-    "prelude": "prelude",
-    "initialize": "code run at elaboration time",
-    "run_cmd": "code run at elaboration time",
-    "run_elab": "code run at elaboration time",
-    "run_meta": "code run at elaboration time",
-    "run_tac": "code run at elaboration time",
-    "by_elab": "code run at elaboration time",
-    "syntax": "new syntax",
-    "macro": "macro",
-    "macro_rules": "macro",
-    "elab": "elaborator",
-    "elab_rules": "elaborator",
-    "notation": "notation",
-    "infix": "notation",
-    "infixl": "notation",
-    "infixr": "notation",
-    "prefix": "notation",
-    "postfix": "notation",
-    "binder_predicate": "notation",
-    "simproc": "simproc",
-    "dsimproc": "simproc",
-    "simproc_decl": "simproc",
-    "dsimproc_decl": "simproc",
-}
-_FORBIDDEN_KEYWORD_PREFIXES = ("notation", "builtin_", "register_", "declare_")
-_SORRY = ("sorry", "admit")
-_FORBIDDEN_NAMES = frozenset({"implemented_by", "extern"})  # attributes, however spelled
-ALLOWED_OPTIONS = frozenset(
-    {
-        "maxHeartbeats",
-        "maxRecDepth",
-        "synthInstance.maxHeartbeats",
-        "synthInstance.maxSize",
-        "maxSynthPendingDepth",
-        "autoImplicit",
-        "relaxedAutoImplicit",
-        "tactic.hygienic",
-        "push_neg.use_distrib",
-        "simprocs",
-        "exponentiation.threshold",
-    }
-)
-_ALLOWED_OPTION_PREFIXES = ("linter.",)
-ALLOWED_ATTRIBUTES = frozenset(
-    {
-        "simp", "reducible", "irreducible", "semireducible", "instance", "default_instance", "inline",
-        "noinline", "specialize", "ext", "symm", "refl", "trans", "congr", "elab_as_elim",
-        "induction_eliminator", "cases_eliminator", "match_pattern", "norm_cast", "push_cast",
-        "field_simps", "mono", "gcongr", "nolint", "deprecated", "coe",
-        "nontriviality", "continuity", "measurability", "fun_prop", "grind", "local", "scoped",
-    }
-)  # fmt: skip
-_OPEN = {"(": ")", "[": "]", "{": "}", "⦃": "⦄", "⟨": "⟩", "@[": "]", "#[": "]", "%[": "]", "⟦": "⟧"}
-_CLOSE = set(_OPEN.values())
-
-
-def _option_allowed(name: str) -> bool:
-    return name in ALLOWED_OPTIONS or name.startswith(_ALLOWED_OPTION_PREFIXES)
-
-
-def _attribute_names(tokens: list[Token], i: int) -> list[Token]:
-    """The attribute names of the list opened at ``tokens[i]`` (``@[`` or ``[``)."""
-    names, depth, expect_name, j = [], 0, True, i + 1
-    while j < len(tokens):
-        t = tokens[j]
-        if t.kind == "symbol" and t.text in _OPEN:
-            depth += 1
-        elif t.kind == "symbol" and t.text in _CLOSE:
-            if depth == 0:
-                return names
-            depth -= 1
-        elif depth == 0 and t.kind == "symbol" and t.text == ",":
-            expect_name = True
-        elif (
-            expect_name and not (t.kind == "symbol" and t.text == "-") and not t.is_keyword("local", "scoped")
-        ):
-            names.append(t)
-            expect_name = False
-        j += 1
-    return names
-
-
-def rule_violations(tokens: list[Token]) -> list[str]:
-    """What the token rules refuse in ``tokens`` (comments are not code), in order found, without repeats."""
-    found: list[str] = []
-
-    def add(what: str) -> None:
-        if what not in found:
-            found.append(what)
-
-    flat = list(walk(tokens))
-    for i, t in enumerate(flat):
-        if t.kind == "word" and not t.escaped:
-            if t.text in _SORRY:
-                add(t.text)
-            elif t.text in _FORBIDDEN_KEYWORDS:
-                add(_FORBIDDEN_KEYWORDS[t.text])
-            elif t.text.startswith(_FORBIDDEN_KEYWORD_PREFIXES):
-                add(f"{t.text} (new syntax or code run at elaboration time)")
-        last = t.name.rsplit(".", 1)[-1]
-        if t.kind == "word" and last in _FORBIDDEN_NAMES:
-            add(last)
-        if t.kind == "word" and re.match(r"unsafe[A-Z]", last):  # unsafeCast, unsafeBaseIO...
-            add(f"{t.name} (unsafe code)")
-        following = flat[i + 1] if i + 1 < len(flat) else None
-        if (
-            t.is_keyword("eval")
-            and following is not None
-            and following.text == "%"
-            and following.start == t.end
-        ):
-            add("eval% (code run at elaboration time)")
-        if t.kind == "symbol" and t.text.startswith("#") and len(t.text) > 1 and t.text != "#[":
-            add(f"{t.text} command")
-        if t.is_keyword("set_option") and (
-            following is None or following.kind != "word" or not _option_allowed(following.name)
-        ):
-            shown = following.name or following.text if following else ""
-            add(f"set_option {shown} (not an option a proof may set)")
-        attributes = []
-        if t.kind == "symbol" and t.text == "@[":
-            attributes = _attribute_names(flat, i)
-        elif t.is_keyword("attribute") and following is not None and following.text == "[":
-            attributes = _attribute_names(flat, i + 1)
-        for a in attributes:
-            if a.kind != "word" or a.name not in ALLOWED_ATTRIBUTES:
-                add(f"attribute {a.name or a.text} (not an attribute a proof may use)")
-    problem = _scope_problem(code_tokens(tokens))
-    if problem:
-        add(problem)
-    return found
-
-
-def _scope_problem(tokens: list[Token]) -> str | None:
-    """Why the ``namespace``/``section``/``mutual`` blocks are not balanced, or None. Balanced blocks end
-    inside the model's own section, so nothing of its scope reaches the checks."""
-    depth = 0
-    for t in tokens:
-        if t.is_keyword("namespace", "section", "mutual"):
-            depth += 1
-        elif t.is_keyword("end"):
-            if depth == 0:
-                return "an `end` that closes nothing the output opened"
-            depth -= 1
-    return "a namespace, section or mutual block left open" if depth else None
+# --------------------------------------------------------------------------- the rules without Lean
 
 
 def lex(text: str) -> list[Token] | VerifyResult:
@@ -277,83 +128,20 @@ def screen(tokens: list[Token]) -> VerifyResult | None:
     if not code_tokens(tokens):
         return VerifyResult(Reason.EMPTY, "no proof in the output")
     found = rule_violations(tokens)
-    if any(what in _SORRY for what in found):
+    if any(what in SORRY_WORDS for what in found):
         return VerifyResult(Reason.SORRY, "the proof contains sorry")
     if found:
         return VerifyResult(Reason.FORBIDDEN, "; ".join(found))
     return None
 
 
-# --------------------------------------------------------------------------- the reference statement
-
-
-@dataclass(frozen=True)
-class Statement:
-    """A theorem statement split at its name: ``universes`` (``.{u}``), ``binders`` and ``type`` as text."""
-
-    name: str
-    universes: str
-    binders: str
-    type: str
-
-    @property
-    def prop(self) -> str:
-        return f"∀ {self.binders}, {self.type}" if self.binders else self.type
-
-    def definition(self, name: str) -> str:
-        """The statement as a ``Prop`` named ``name``, elaborated on its own (no proof needed)."""
-        return f"abbrev {name}{self.universes} : Prop :=\n  {self.prop}\n"
+# --------------------------------------------------------------------------- assembling
 
 
 @functools.lru_cache(maxsize=4096)
 def _reference_parts(reference: Reference) -> tuple[Statement, tuple[Token, ...]]:
     """The parsed statement and the header's code tokens of a reference, worked out once for all its proofs."""
     return parse_statement(reference.formal_statement), tuple(code_tokens(tokenize(reference.header_text)))
-
-
-def _declared_name(tokens: list[Token], i: int) -> Token | None:
-    """The name declared by the ``theorem``/``lemma`` keyword at ``tokens[i]``."""
-    following = tokens[i + 1] if i + 1 < len(tokens) else None
-    return following if following is not None and following.kind == "word" else None
-
-
-def parse_statement(text: str) -> Statement:
-    """The first ``theorem``/``lemma`` of ``text``; ``ValueError`` when there is none."""
-    try:
-        tokens = code_tokens(tokenize(text))
-    except LexError as error:
-        raise ValueError(f"the statement cannot be read as Lean text: {error}") from None
-    for i, t in enumerate(tokens):
-        if t.is_keyword("theorem", "lemma") and (name := _declared_name(tokens, i)) is not None:
-            break
-    else:
-        raise ValueError("the statement must declare a theorem: 'theorem NAME ... : TYPE :='")
-    j, universes = i + 2, ""
-    if j + 1 < len(tokens) and tokens[j].text == "." and tokens[j + 1].text == "{":
-        close = next((k for k in range(j + 1, len(tokens)) if tokens[k].text == "}"), None)
-        if close is None:
-            raise ValueError("the statement's universe list is not closed")
-        universes, j = text[tokens[j].start : tokens[close].end], close + 1
-    depth, colon, end = 0, None, None
-    for k in range(j, len(tokens)):
-        t = tokens[k]
-        if t.kind == "symbol" and t.text in _OPEN:
-            depth += 1
-        elif t.kind == "symbol" and t.text in _CLOSE:
-            depth -= 1
-        elif depth == 0 and t.kind == "symbol" and t.text == ":" and colon is None:
-            colon = k
-        elif depth == 0 and t.kind == "symbol" and t.text == ":=":
-            end = k
-            break
-    if colon is None or colon + 1 >= (end if end is not None else len(tokens)):
-        raise ValueError(f"{name.name}: the statement has no ': TYPE'")
-    last = (end if end is not None else len(tokens)) - 1
-    binders = text[tokens[j].start : tokens[colon - 1].end] if colon > j else ""
-    return Statement(name.name, universes, binders, text[tokens[colon + 1].start : tokens[last].end])
-
-
-# --------------------------------------------------------------------------- assembling
 
 
 @dataclass(frozen=True)
@@ -383,7 +171,7 @@ def _drop_reference_header(ref: tuple[Token, ...], tokens: list[Token]) -> int:
     same = [t.text for t in ref]
     if same and [t.text for t in tokens[: len(ref)]] == same:
         return len(ref)
-    module_end = _module_header_end(ref)
+    module_end = module_header_end(ref)
     imported = {ref[k + 1].name for k in range(module_end - 1) if ref[k].is_keyword("import")}
     k = (
         1
@@ -406,7 +194,7 @@ def locate(reference: Reference, tokens: list[Token]) -> tuple[int, bool]:
     rest = code[dropped:]
     restates = any(
         t.is_keyword("theorem", "lemma")
-        and (n := _declared_name(rest, i)) is not None
+        and (n := declared_name(rest, i)) is not None
         and n.name in (reference.name, "_root_." + reference.name)
         for i, t in enumerate(rest)
     )
@@ -581,33 +369,6 @@ def infrastructure_failure(run: FileRun) -> VerifyResult | None:
 # --------------------------------------------------------------------------- a person's file, no reference
 
 
-def _module_header_end(tokens: list[Token]) -> int:
-    """Index of the first code token after a leading ``prelude`` and ``import`` commands."""
-    k = 1 if tokens[:1] and tokens[0].is_keyword("prelude") else 0
-    while k + 1 < len(tokens) and tokens[k].is_keyword("import"):
-        k += 2
-    return k
-
-
-def declared_theorems(tokens: list[Token]) -> list[str]:
-    """Full names of the theorems a file declares (namespaces followed; ``_root_.`` honoured)."""
-    names, stack = [], []
-    for i, t in enumerate(tokens):
-        following = tokens[i + 1] if i + 1 < len(tokens) else None
-        if t.is_keyword("namespace") and following is not None:
-            stack.append(following.name)
-        elif t.is_keyword("section", "mutual"):
-            stack.append("")
-        elif t.is_keyword("end") and stack:
-            stack.pop()
-        elif t.is_keyword("theorem", "lemma") and (name := _declared_name(tokens, i)) is not None:
-            if name.name.startswith("_root_."):
-                names.append(name.name.removeprefix("_root_."))
-            else:
-                names.append(".".join([p for p in stack if p] + [name.name]))
-    return names
-
-
 def check_standalone(
     code: str, run: Runner, allow_native_decide: bool = False
 ) -> tuple[VerifyResult, dict[str, list[str] | None]]:
@@ -621,7 +382,7 @@ def check_standalone(
     names = declared_theorems(code_only)
     if not names:
         return VerifyResult(Reason.EMPTY, "the file declares no theorem"), {}
-    refused = screen(code_only[_module_header_end(code_only) :])
+    refused = screen(code_only[module_header_end(code_only) :])
     if refused is not None:
         return refused, {}
     body = code.rstrip("\n") + "\n"

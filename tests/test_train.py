@@ -18,7 +18,8 @@ from conftest import DATA, ROOT
 from prover.checkpoint import find_checkpoint
 from prover.config import TrainConfig
 from prover.records import read_jsonl
-from prover.train import AllConfident, ProverTrainer, UnitSampler, UnitStream, run_train
+from prover.train import ProverTrainer, run_train
+from prover.units import AllConfident, UnitSampler, UnitStream
 
 
 def config(tmp_path, **overrides) -> TrainConfig:

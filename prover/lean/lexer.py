@@ -100,6 +100,9 @@ _SYMBOLS = sorted(
     key=len,
     reverse=True,
 )
+# brackets, as the token rules and the statement reader track nesting
+OPEN = {"(": ")", "[": "]", "{": "}", "⦃": "⦄", "⟨": "⟩", "@[": "]", "#[": "]", "%[": "]", "⟦": "⟧"}
+CLOSE = set(OPEN.values())
 _INTERPOLATING = ("s!", "m!", "f!")
 _HEX = "0123456789abcdefABCDEF"
 

@@ -1,0 +1,95 @@
+"""Reading theorem statements and files as Lean does, from tokens: a statement split at its name, the
+names a file declares, where a file's module header ends. Pure; used by the acceptance policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from prover.lean.lexer import CLOSE, OPEN, LexError, Token, code_tokens, tokenize
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A theorem statement split at its name: ``universes`` (``.{u}``), ``binders`` and ``type`` as text."""
+
+    name: str
+    universes: str
+    binders: str
+    type: str
+
+    @property
+    def prop(self) -> str:
+        return f"∀ {self.binders}, {self.type}" if self.binders else self.type
+
+    def definition(self, name: str) -> str:
+        """The statement as a ``Prop`` named ``name``, elaborated on its own (no proof needed)."""
+        return f"abbrev {name}{self.universes} : Prop :=\n  {self.prop}\n"
+
+
+def declared_name(tokens: list[Token], i: int) -> Token | None:
+    """The name declared by the ``theorem``/``lemma`` keyword at ``tokens[i]``."""
+    following = tokens[i + 1] if i + 1 < len(tokens) else None
+    return following if following is not None and following.kind == "word" else None
+
+
+def parse_statement(text: str) -> Statement:
+    """The first ``theorem``/``lemma`` of ``text``; ``ValueError`` when there is none."""
+    try:
+        tokens = code_tokens(tokenize(text))
+    except LexError as error:
+        raise ValueError(f"the statement cannot be read as Lean text: {error}") from None
+    for i, t in enumerate(tokens):
+        if t.is_keyword("theorem", "lemma") and (name := declared_name(tokens, i)) is not None:
+            break
+    else:
+        raise ValueError("the statement must declare a theorem: 'theorem NAME ... : TYPE :='")
+    j, universes = i + 2, ""
+    if j + 1 < len(tokens) and tokens[j].text == "." and tokens[j + 1].text == "{":
+        close = next((k for k in range(j + 1, len(tokens)) if tokens[k].text == "}"), None)
+        if close is None:
+            raise ValueError("the statement's universe list is not closed")
+        universes, j = text[tokens[j].start : tokens[close].end], close + 1
+    depth, colon, end = 0, None, None
+    for k in range(j, len(tokens)):
+        t = tokens[k]
+        if t.kind == "symbol" and t.text in OPEN:
+            depth += 1
+        elif t.kind == "symbol" and t.text in CLOSE:
+            depth -= 1
+        elif depth == 0 and t.kind == "symbol" and t.text == ":" and colon is None:
+            colon = k
+        elif depth == 0 and t.kind == "symbol" and t.text == ":=":
+            end = k
+            break
+    if colon is None or colon + 1 >= (end if end is not None else len(tokens)):
+        raise ValueError(f"{name.name}: the statement has no ': TYPE'")
+    last = (end if end is not None else len(tokens)) - 1
+    binders = text[tokens[j].start : tokens[colon - 1].end] if colon > j else ""
+    return Statement(name.name, universes, binders, text[tokens[colon + 1].start : tokens[last].end])
+
+
+def module_header_end(tokens: list[Token]) -> int:
+    """Index of the first code token after a leading ``prelude`` and ``import`` commands."""
+    k = 1 if tokens[:1] and tokens[0].is_keyword("prelude") else 0
+    while k + 1 < len(tokens) and tokens[k].is_keyword("import"):
+        k += 2
+    return k
+
+
+def declared_theorems(tokens: list[Token]) -> list[str]:
+    """Full names of the theorems a file declares (namespaces followed; ``_root_.`` honoured)."""
+    names, stack = [], []
+    for i, t in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if t.is_keyword("namespace") and following is not None:
+            stack.append(following.name)
+        elif t.is_keyword("section", "mutual"):
+            stack.append("")
+        elif t.is_keyword("end") and stack:
+            stack.pop()
+        elif t.is_keyword("theorem", "lemma") and (name := declared_name(tokens, i)) is not None:
+            if name.name.startswith("_root_."):
+                names.append(name.name.removeprefix("_root_."))
+            else:
+                names.append(".".join([p for p in stack if p] + [name.name]))
+    return names
