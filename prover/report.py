@@ -24,28 +24,46 @@ def load_run(run_dir: str) -> dict:
     from prover.run_store import read_run_config
 
     results, bad = outcomes(read_attempts(run_dir))
-    config = (
-        read_run_config(run_dir)["config"] if os.path.isfile(os.path.join(run_dir, "config.json")) else {}
-    )
+    run_config = read_run_config(run_dir) if os.path.isfile(os.path.join(run_dir, "config.json")) else {}
+    config = run_config.get("config", {})
     greedy = read_greedy(run_dir)
     summary = read_summary(run_dir)
     return {
         "seconds": None if summary is None else asdict(summary.seconds),
         "settings": config,
         "results": results,
+        # what a finished run holds: its theorems (from the fingerprint) and n attempts each
+        "expected": [t for t in (run_config.get("fingerprint") or {}).get("statements", {}) if t not in bad],
         "stop_on_first": bool(config.get("stop_on_first")),
         "bad_statements": bad,
         "confidence": confidence_split([g.confidence for g in greedy], [g.correct for g in greedy]),
     }
 
 
+def unfinished(run: dict) -> str | None:
+    """Why a run's attempts are not all there (killed, or still running), or None."""
+    results, expected, n = run["results"], run.get("expected") or [], run["settings"].get("n")
+    if not expected or not isinstance(n, int):  # no fingerprint: attempts as they are
+        return None
+    started = [t for t in expected if t in results]
+    done = [t for t in started if len(results[t]) >= n or (run["stop_on_first"] and any(results[t]))]
+    if len(done) == len(expected):
+        return None
+    attempts = sum(len(results[t]) for t in started)
+    return (f"unfinished: {attempts} of {n * len(expected)} attempts, {len(done)} of {len(expected)} theorems "
+            "done (finish it with prover search --resume); pass@k is not estimable")  # fmt: skip
+
+
 def run_report(run: dict) -> dict:
     results = run["results"]
     counts = {len(v) for v in results.values()}
     solved = sum(any(v) for v in results.values())
-    entry = {"run": run["name"], "theorems": len(results), "solved": solved, "confidence": run["confidence"],
+    theorems = max(len(results), len(run.get("expected") or []))  # theorems not yet started count, unsolved
+    entry = {"run": run["name"], "theorems": theorems, "solved": solved, "confidence": run["confidence"],
              "bad_statements": run.get("bad_statements", []), "seconds": run.get("seconds")}  # fmt: skip
-    if run["stop_on_first"] or len(counts) != 1:
+    if (why := unfinished(run)) is not None:
+        entry["pass_at_k"], entry["note"] = None, why
+    elif run["stop_on_first"] or len(counts) != 1:
         entry["pass_at_k"] = None
         entry["note"] = (
             "attempts stopped at the first proof (or runs unfinished): only solved / theorems is estimable"
@@ -57,6 +75,9 @@ def run_report(run: dict) -> dict:
 
 def ensemble(runs: list[dict]) -> dict:
     """Pool the attempts of several runs per theorem and compare with each run at the same total budget."""
+    for r in runs:
+        if (why := unfinished(r)) is not None:
+            raise ValueError(f"--ensemble: {r['name']} is {why.split(';')[0]}")
     names = set.intersection(*(set(r["results"]) for r in runs))
     pooled = {t: [s for r in runs for s in r["results"][t]] for t in sorted(names)}
     total = {len(v) for v in pooled.values()}

@@ -174,3 +174,24 @@ def test_plots_say_what_they_show(tmp_path):
     text = (tmp_path / "report" / "report.md").read_text()
     assert "| x/run | 1/2 |" in text and "| y/run | 1/2 |" in text
     assert "at the same budget k=4: the ensemble" in text and "against x/run alone" in text
+
+
+def test_an_unfinished_run_is_reported_as_such_not_as_a_smaller_benchmark(tmp_path, capsys):
+    """A run killed after theorem a: its pass@k would be over the theorems it reached, so none is given."""
+    run = make_run(tmp_path / "killed", {"a": [True, False, False, False]})
+    fingerprint = {"statements": {"a": "1", "b": "2"}}
+    (run / "config.json").write_text(
+        json.dumps({"config": {"n": 4, "stop_on_first": False}, "fingerprint": fingerprint})
+    )
+    out = tmp_path / "report"
+    assert main(["report", str(run), "-o", str(out)]) == 0
+    (row,) = json.loads((out / "report.json").read_text())["runs"]
+    assert row["pass_at_k"] is None and row["solved"] == 1 and row["theorems"] == 2
+    assert row["note"].startswith("unfinished: 4 of 8 attempts, 1 of 2 theorems done")
+    assert "| killed | 1/2 |" in (out / "report.md").read_text()
+    finished = make_run(tmp_path / "finished", {"a": [True] * 4, "b": [False] * 4})
+    (finished / "config.json").write_text(
+        json.dumps({"config": {"n": 4, "stop_on_first": False}, "fingerprint": fingerprint})
+    )
+    assert main(["report", str(finished), str(run), "-o", str(out), "--ensemble"]) == 2
+    assert "--ensemble: killed is unfinished: 4 of 8 attempts" in capsys.readouterr().err
