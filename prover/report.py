@@ -267,6 +267,12 @@ def labels(run_dirs: list[str]) -> list[str]:
 def make_report(
     run_dirs: list[str], output: str, with_ensemble: bool = False, names: list[str] | None = None
 ) -> dict:
+    real = [os.path.realpath(d) for d in run_dirs]
+    twice = sorted({d for d, r in zip(run_dirs, real) if real.count(r) > 1})
+    if twice:
+        raise ValueError(f"the same run is given twice: {', '.join(twice)}")
+    if names and len(names) != len(run_dirs):
+        raise ValueError(f"--label: {len(names)} label(s) for {len(run_dirs)} runs; give one per run, in order")
     names = names or labels(run_dirs)
     if len(set(names)) != len(names):
         raise ValueError(f"--label: the runs need distinct labels, got {names}")

@@ -195,3 +195,21 @@ def test_an_unfinished_run_is_reported_as_such_not_as_a_smaller_benchmark(tmp_pa
     )
     assert main(["report", str(finished), str(run), "-o", str(out), "--ensemble"]) == 2
     assert "--ensemble: killed is unfinished: 4 of 8 attempts" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["{a}", "{b}", "--label", "ce"], "--label: 1 label(s) for 2 runs"),
+        (["{a}", "{b}", "--label", "ce", "dco", "x"], "--label: 3 label(s) for 2 runs"),
+        (["{a}", "{a}/"], "the same run is given twice"),
+        (["{a}", "{b}", "--label", "ce", "ce"], "--label: the runs need distinct labels"),
+    ],
+)
+def test_labels_and_runs_must_match_one_to_one(tmp_path, capsys, argv, message):
+    """A run left out or shown twice would change the comparison without a word."""
+    a, b = make_run(tmp_path / "a", {"t": [True]}), make_run(tmp_path / "b", {"t": [False]})
+    out = tmp_path / "report"
+    assert main(["report", *(x.format(a=a, b=b) for x in argv), "-o", str(out)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0] and not out.exists()
