@@ -11,8 +11,8 @@ from dataclasses import asdict
 
 from prover.config import SearchConfig
 from prover.records import atomic_write_text
-from prover.run_records import Summary, Timing, read_attempts, read_greedy, read_summary
-from prover.run_store import read_run_config, write_records, write_summary
+from prover.run_records import Summary, Usage, read_attempts, read_greedy, read_summary
+from prover.run_store import read_run_config, write_records, write_summary, write_usage
 
 # settings that shards of one search may differ in
 _PER_SHARD = {"shard", "output_dir", "resume", "workers"}
@@ -72,15 +72,9 @@ def merge_runs(shards: list[str], output: str) -> Summary:
         "shards": shard_ids,
         "theorems": sum(c["theorems"] for c in configs),
     }
-    done = [s for s in summaries if s is not None]
-    summary = Summary.of(
-        records,
-        list(dict.fromkeys(r.theorem for r in records)),
-        cfg,
-        sum((s.seconds for s in done), Timing()),  # summed over shards: compute spent, not elapsed time
-        sum(s.tokens for s in done),
-        sum(s.lean_steps for s in done),
-    )
+    # summed over shards: compute spent, not elapsed time
+    usage = sum((s.usage for s in summaries if s is not None), Usage())
+    summary = Summary.of(records, list(dict.fromkeys(r.theorem for r in records)), cfg, usage)
     summary.note = "; ".join(
         filter(None, [summary.note, f"seconds and tokens summed over the {count} shards"])
     )
@@ -94,6 +88,7 @@ def merge_runs(shards: list[str], output: str) -> Summary:
         write_records(os.path.join(staging, "greedy.jsonl"), greedy)
         atomic_write_text(os.path.join(staging, "config.json"), json.dumps(merged, indent=1))
         write_summary(staging, summary)
+        write_usage(staging, usage)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 is not what a run directory has

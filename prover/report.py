@@ -29,7 +29,7 @@ def load_run(run_dir: str) -> dict:
     greedy = read_greedy(run_dir)
     summary = read_summary(run_dir)
     return {
-        "seconds": None if summary is None else asdict(summary.seconds),
+        "seconds": None if summary is None else {**asdict(summary.seconds), "sessions": summary.sessions},
         "settings": config,
         "results": results,
         # what a finished run holds: its theorems (from the fingerprint) and n attempts each
@@ -152,12 +152,13 @@ def markdown(report: dict) -> str:
     if timed:
         columns = [("wall", "wall"), ("model_load", "model load"), ("generation", "generation"),
                    ("lean_wall", "Lean (wall)"), ("lean_worker_sum", "Lean (summed over workers)")]  # fmt: skip
-        lines += ["", "Time in seconds: wall is the whole run, model loading included; generation and Lean (wall) "
-                  "are the parts of the search spent sampling and waiting on Lean; Lean summed over parallel "
-                  "workers can exceed the wall.", "", _row(["run", *(c for _, c in columns)]),
-                  _row(["---"] * (len(columns) + 1))]  # fmt: skip
+        lines += ["", "Time in seconds: wall is the whole run, model loading included, summed over its sessions (a "
+                  "killed and resumed run has several); generation and Lean (wall) are the parts of the search "
+                  "spent sampling and waiting on Lean; Lean summed over parallel workers can exceed the wall.",
+                  "", _row(["run", *(c for _, c in columns), "sessions"]), _row(["---"] * (len(columns) + 2))]  # fmt: skip
         for r in timed:
-            lines.append(_row([r["run"], *(f"{r['seconds'].get(k, 0.0):.1f}" for k, _ in columns)]))
+            cells = [f"{r['seconds'].get(k, 0.0):.1f}" for k, _ in columns]
+            lines.append(_row([r["run"], *cells, str(r["seconds"].get("sessions", 1))]))
     rows = report.get("per_problem") or []
     if rows and len(report["runs"]) > 0:
         names = [r["run"] for r in report["runs"]]
@@ -272,7 +273,9 @@ def make_report(
     if twice:
         raise ValueError(f"the same run is given twice: {', '.join(twice)}")
     if names and len(names) != len(run_dirs):
-        raise ValueError(f"--label: {len(names)} label(s) for {len(run_dirs)} runs; give one per run, in order")
+        raise ValueError(
+            f"--label: {len(names)} label(s) for {len(run_dirs)} runs; give one per run, in order"
+        )
     names = names or labels(run_dirs)
     if len(set(names)) != len(names):
         raise ValueError(f"--label: the runs need distinct labels, got {names}")

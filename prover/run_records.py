@@ -95,6 +95,30 @@ class Timing:
 
 
 @dataclass
+class Usage:
+    """What a run has spent over all its sessions (a killed run's resumes included): ``usage.json`` is saved
+    as the run goes, and the summary reports the total."""
+
+    seconds: Timing = field(default_factory=Timing)
+    tokens: int = 0  # generated
+    lean_steps: int = 0  # Lean calls: proof starts, tactics applied, proofs checked
+    sessions: int = 0  # processes that worked on the run
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.seconds + other.seconds, self.tokens + other.tokens, self.lean_steps + other.lean_steps,
+                     self.sessions + other.sessions)  # fmt: skip
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, record: Any, where: str) -> Usage:
+        values = _checked(cls, record, where, {})
+        values["seconds"] = Timing(**_checked(Timing, values.get("seconds", {}), f"{where}: seconds", {}))
+        return cls(**values)
+
+
+@dataclass
 class Summary:
     """``summary.json``: what a run (or merged shards) solved, pass@k, and what it cost."""
 
@@ -106,9 +130,10 @@ class Summary:
     attempts: int
     pass_at_k: dict | None  # "k" -> {"pass_at_k", "stderr"}; None when not estimable (see note)
     note: str
-    seconds: Timing
+    seconds: Timing  # over all the run's sessions
     tokens: int
     lean_steps: int  # Lean calls: proof starts, tactics applied, proofs checked
+    sessions: int = 1
 
     def __post_init__(self):
         if self.pass_at_k is not None:
@@ -124,8 +149,7 @@ class Summary:
         return cls(**values)
 
     @classmethod
-    def of(cls, records: list[Attempt], names: list[str], cfg: Any, seconds: Timing, tokens: int,
-           lean_steps: int) -> Summary:  # fmt: skip
+    def of(cls, records: list[Attempt], names: list[str], cfg: Any, usage: Usage) -> Summary:
         """The summary of the attempts of ``names`` (a run's theorems) under search settings ``cfg``."""
         from prover.metrics import pass_at_k_table
 
@@ -142,10 +166,15 @@ class Summary:
             attempts=sum(len(v) for v in results.values()),
             pass_at_k=pass_at_k_table(results) if estimable else None,
             note="stop_on_first: only pass@n (solved / theorems) is estimable" if cfg.stop_on_first else "",
-            seconds=seconds,
-            tokens=tokens,
-            lean_steps=lean_steps,
+            seconds=usage.seconds,
+            tokens=usage.tokens,
+            lean_steps=usage.lean_steps,
+            sessions=usage.sessions,
         )
+
+    @property
+    def usage(self) -> Usage:
+        return Usage(self.seconds, self.tokens, self.lean_steps, self.sessions)
 
 
 def outcomes(records: list[Attempt]) -> tuple[dict[str, list[bool]], list[str]]:
@@ -227,14 +256,22 @@ def read_greedy(run_dir: str) -> list[Greedy]:
 
 def read_summary(run_dir: str) -> Summary | None:
     """``summary.json`` of a run, or None before the run has finished once."""
+    return _read_object(os.path.join(run_dir, "summary.json"), Summary)
+
+
+def read_usage(run_dir: str) -> Usage:
+    """``usage.json`` of a run: what its earlier sessions spent (nothing for a new run)."""
+    return _read_object(os.path.join(run_dir, "usage.json"), Usage) or Usage()
+
+
+def _read_object(path: str, cls):
     import json
 
-    path = os.path.join(run_dir, "summary.json")
     if not os.path.isfile(path):
         return None
     try:
         with open(path, encoding="utf-8") as handle:
             record = json.load(handle)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: not a run's summary.json ({error})") from None
-    return Summary.from_json(record, path)
+        raise ValueError(f"{path}: not a run's {os.path.basename(path)} ({error})") from None
+    return cls.from_json(record, path)

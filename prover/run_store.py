@@ -1,5 +1,6 @@
 """The directory of one search run: ``config.json`` (settings and the run's fingerprint), ``attempts.jsonl``
-and ``greedy.jsonl`` (append-only, one whole line per record) and ``summary.json``. A run continues only
+and ``greedy.jsonl`` (append-only, one whole line per record), ``usage.json`` (time and work over all
+sessions, saved as the run goes) and ``summary.json``. A run continues only
 with ``--resume`` and only under the fingerprint it started with, so that every record in the directory was
 sampled the same way and judged by the same rules."""
 
@@ -16,7 +17,7 @@ from typing import Any
 
 from prover.config import SearchConfig, describe_changes, setting_changes
 from prover.records import append_jsonl, atomic_write_text
-from prover.run_records import Attempt, Greedy, Summary, read_attempts, read_greedy
+from prover.run_records import Attempt, Greedy, Summary, Usage, read_attempts, read_greedy, read_usage
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +97,23 @@ class RunStore:
     def attempts(self) -> list[Attempt]:
         return read_attempts(self.dir)
 
+    def usage(self) -> Usage:
+        """What the run's earlier sessions spent (saved as they went; a killed one up to its last save)."""
+        return read_usage(self.dir)
+
+    def save_usage(self, usage: Usage) -> None:
+        write_usage(self.dir, usage)
+
     def write_summary(self, summary: Summary) -> None:
         write_summary(self.dir, summary)
 
 
 def write_summary(run_dir: str, summary: Summary) -> None:
     atomic_write_text(os.path.join(run_dir, "summary.json"), json.dumps(summary.to_json(), indent=1))
+
+
+def write_usage(run_dir: str, usage: Usage) -> None:
+    atomic_write_text(os.path.join(run_dir, "usage.json"), json.dumps(usage.to_json(), indent=1))
 
 
 def write_records(path: str, records: list) -> None:

@@ -8,6 +8,7 @@ identified by (theorem, attempt index), and a resumed run fills in exactly the m
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import math
@@ -20,12 +21,13 @@ from prover.benchmark import Theorem, load_theorems
 from prover.config import SearchConfig
 from prover.lean.setup import LeanSetup
 from prover.prompts import format_goals, tactic_body
-from prover.run_records import Attempt, Greedy, Status, Summary, Timing
+from prover.run_records import Attempt, Greedy, Status, Summary, Timing, Usage
 from prover.run_store import RunStore, done_and_solved
 from prover.sample import Completion, Sampler, build_sampler, resolve_engine
 from prover.verify import Reason, Reference, VerifyResult
 
 logger = logging.getLogger(__name__)
+USAGE_SAVE_SECONDS = 10.0  # how often usage.json is saved while a run goes
 
 
 class Search:
@@ -87,15 +89,19 @@ class Search:
 
         cfg = self.cfg
         done, solved = done_and_solved(self.store.open(len(self.theorems)))
+        self._before = self.store.usage()  # the sessions before this one (a resumed run)
+        self._started = time.perf_counter()
+        saved = self._started
         bar = tqdm(
             total=len(self.theorems) * cfg.n,
             initial=sum(len(v) for v in done.values()),
             desc=f"search {cfg.strategy}",
             unit="attempt",
         )
-        started = time.perf_counter()
+        started = self._started
 
         def record(attempt: Attempt) -> None:  # strategies call it on this thread
+            nonlocal saved
             self.store.append(attempt)
             done[attempt.theorem].add(attempt.attempt)
             if attempt.proved:
@@ -109,6 +115,9 @@ class Search:
                 lean_sum_s=f"{self.timing.lean_worker_sum:.0f}",
             )
             bar.update(1)
+            if time.perf_counter() - saved >= USAGE_SAVE_SECONDS:  # a kill loses at most this much accounting
+                saved = time.perf_counter()
+                self.store.save_usage(self.usage())
 
         try:
             for start in range(0, len(self.theorems), cfg.batch_theorems):
@@ -125,7 +134,6 @@ class Search:
             bar.close()
             if self._checker is not None:
                 self._checker.close()
-        self.timing.search = time.perf_counter() - started
         return self.summarize()
 
     # ------------------------------------------------------------------ what strategies call
@@ -260,14 +268,21 @@ class Search:
         finally:
             repl.close()
 
+    def usage(self) -> Usage:
+        """All sessions' usage so far: the earlier ones' and this one's."""
+        now = time.perf_counter()
+        self.timing.wall, self.timing.search = now - self._created, now - self._started
+        return self._before + Usage(dataclasses.replace(self.timing), self.tokens, self.lean_steps, 1)
+
     def summarize(self) -> Summary:
-        self.timing.wall = time.perf_counter() - self._created
-        names = [t.name for t in self.theorems]
-        summary = Summary.of(
-            self.store.attempts(), names, self.cfg, self.timing, self.tokens, self.lean_steps
-        )
+        usage = self.usage()
+        self.store.save_usage(usage)
+        summary = Summary.of(self.store.attempts(), [t.name for t in self.theorems], self.cfg, usage)
         self.store.write_summary(summary)
-        logger.info("Success: %d / %d  %s", summary.solved, summary.theorems, self.timing.describe())
+        sessions = f" over {usage.sessions} sessions" if usage.sessions > 1 else ""
+        logger.info(
+            "Success: %d / %d  %s%s", summary.solved, summary.theorems, usage.seconds.describe(), sessions
+        )
         return summary
 
 

@@ -120,8 +120,11 @@ def test_report_states_where_each_runs_time_went(tmp_path):
     out = tmp_path / "report"
     assert main(["report", str(run), "-o", str(out)]) == 0
     text = (out / "report.md").read_text()
-    assert "| run | wall | model load | generation | Lean (wall) | Lean (summed over workers) |" in text
-    assert "| ce | 100.0 | 20.0 | 50.0 | 25.0 | 90.0 |" in text
+    assert (
+        "| run | wall | model load | generation | Lean (wall) | Lean (summed over workers) | sessions |"
+        in text
+    )
+    assert "| ce | 100.0 | 20.0 | 50.0 | 25.0 | 90.0 | 1 |" in text
     assert json.loads((out / "report.json").read_text())["runs"][0]["seconds"]["lean_wall"] == 25.0
 
 

@@ -225,3 +225,35 @@ def test_sigkill_then_resume_equals_the_uninterrupted_run(
     assert 3 <= before < 32, f"the run was not killed in the middle ({before} records)"
     search(killed, *how, "--resume")
     assert _records(killed) == expected
+
+
+class DiesAt(SeededPolicy):
+    """The policy, killed at its ``at``-th generation call (a KeyboardInterrupt, as Ctrl-C gives)."""
+
+    def __init__(self, at=None):
+        self.at, self.calls = at, 0
+
+    def generate(self, *args, **kwargs):
+        self.calls += 1
+        if self.calls == self.at:
+            raise KeyboardInterrupt
+        return super().generate(*args, **kwargs)
+
+
+def test_a_resumed_run_counts_what_its_killed_session_spent(tmp_path, bench, monkeypatch):
+    import prover.search
+    from prover.run_records import read_usage
+
+    monkeypatch.setattr(prover.search, "USAGE_SAVE_SECONDS", 0.0)  # save at every record
+    full = _search(bench, tmp_path / "full", n=4, batch_theorems=1, sampler=DiesAt())
+    assert full.sessions == 1 and read_usage(str(tmp_path / "full")) == full.usage
+    with pytest.raises(KeyboardInterrupt):
+        _search(bench, tmp_path / "run", n=4, batch_theorems=1, sampler=DiesAt(3))  # in the second theorem
+    killed = read_usage(str(tmp_path / "run"))
+    assert killed.sessions == 1 and killed.tokens > 0 and killed.seconds.wall > 0
+    resumed = _search(bench, tmp_path / "run", n=4, batch_theorems=1, sampler=DiesAt(), resume="latest")
+    assert _records(tmp_path / "run") == _records(tmp_path / "full")
+    # both sessions counted; the kill fell between the theorems, so nothing was drawn or checked twice and
+    # the two sessions together did what the uninterrupted run did
+    assert resumed.sessions == 2 and (resumed.tokens, resumed.lean_steps) == (full.tokens, full.lean_steps)
+    assert 0 < killed.tokens < resumed.tokens and resumed.seconds.wall > killed.seconds.wall
