@@ -41,17 +41,13 @@ def load_run(run_dir: str) -> dict:
 
 
 def unfinished(run: dict) -> str | None:
-    """Why a run's attempts are not all there (killed, or still running), or None."""
-    results, expected, n = run["results"], run.get("expected") or [], run["settings"].get("n")
-    if not expected or not isinstance(n, int):  # no fingerprint: attempts as they are
+    """Why a run's attempts are not all there, or None (also when its config says too little to tell)."""
+    from prover.run_records import unfinished as why
+
+    n = run["settings"].get("n")
+    if not run.get("expected") or not isinstance(n, int):  # no fingerprint: the attempts as they are
         return None
-    started = [t for t in expected if t in results]
-    done = [t for t in started if len(results[t]) >= n or (run["stop_on_first"] and any(results[t]))]
-    if len(done) == len(expected):
-        return None
-    attempts = sum(len(results[t]) for t in started)
-    return (f"unfinished: {attempts} of {n * len(expected)} attempts, {len(done)} of {len(expected)} theorems "
-            "done (finish it with prover search --resume); pass@k is not estimable")  # fmt: skip
+    return why(run["results"], run["expected"], n, run["stop_on_first"])
 
 
 def run_report(run: dict) -> dict:

@@ -154,9 +154,11 @@ class Summary:
         from prover.metrics import pass_at_k_table
 
         results, bad = outcomes(records)
-        results = {name: results.get(name, []) for name in names if name not in bad}
-        complete = all(len(v) == cfg.n for v in results.values())
-        estimable = not cfg.stop_on_first and complete and results
+        expected = [name for name in names if name not in bad]
+        results = {name: results.get(name, []) for name in expected}
+        why = unfinished(results, expected, cfg.n, cfg.stop_on_first)
+        estimable = not cfg.stop_on_first and why is None and results
+        stop = "stop_on_first: only pass@n (solved / theorems) is estimable" if cfg.stop_on_first else ""
         return cls(
             strategy=cfg.strategy,
             n=cfg.n,
@@ -165,7 +167,7 @@ class Summary:
             solved=sum(any(v) for v in results.values()),
             attempts=sum(len(v) for v in results.values()),
             pass_at_k=pass_at_k_table(results) if estimable else None,
-            note="stop_on_first: only pass@n (solved / theorems) is estimable" if cfg.stop_on_first else "",
+            note="; ".join(filter(None, [why, stop])),
             seconds=usage.seconds,
             tokens=usage.tokens,
             lean_steps=usage.lean_steps,
@@ -175,6 +177,20 @@ class Summary:
     @property
     def usage(self) -> Usage:
         return Usage(self.seconds, self.tokens, self.lean_steps, self.sessions)
+
+
+def unfinished(
+    results: dict[str, list[bool]], expected: list[str], n: int, stop_on_first: bool
+) -> str | None:
+    """Why a run's attempts are not all there (killed, or still running), or None: every theorem of
+    ``expected`` needs ``n`` attempts (or, with ``stop_on_first``, a proof)."""
+    started = [t for t in expected if results.get(t)]
+    done = [t for t in started if len(results[t]) >= n or (stop_on_first and any(results[t]))]
+    if len(done) == len(expected):
+        return None
+    attempts = sum(len(results[t]) for t in started)
+    return (f"unfinished: {attempts} of {n * len(expected)} attempts, {len(done)} of {len(expected)} theorems "
+            "done (finish it with prover search --resume); pass@k is not estimable")  # fmt: skip
 
 
 def outcomes(records: list[Attempt]) -> tuple[dict[str, list[bool]], list[str]]:

@@ -55,3 +55,15 @@ def test_a_local_model_is_known_by_its_files(tmp_path):
     assert fingerprint_changes(before, fingerprint(tmp_path, model=str(model))) == [
         f"the model ({model} is not the one the run used)"
     ]
+
+
+def test_a_run_is_finished_when_every_theorem_has_its_attempts():
+    from prover.run_records import unfinished
+
+    assert unfinished({"a": [True, False], "b": [False, False]}, ["a", "b"], 2, False) is None
+    why = unfinished({"a": [True, False], "b": []}, ["a", "b"], 2, False)
+    assert why.startswith("unfinished: 2 of 4 attempts, 1 of 2 theorems done")
+    assert unfinished({"a": [False]}, ["a"], 2, False) is not None  # killed mid-theorem
+    # stop_on_first: a proved theorem is done whatever its count; an unproved one needs all n
+    assert unfinished({"a": [False, True], "b": [False, False]}, ["a", "b"], 3, True) is not None
+    assert unfinished({"a": [False, True], "b": [False] * 3}, ["a", "b"], 3, True) is None
