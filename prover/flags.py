@@ -80,6 +80,8 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
             parser.add_argument(
                 f.name, metavar=f.name.upper(), help=help_text, nargs="?", default=argparse.SUPPRESS
             )
+        elif kind is bool and f.name.startswith("no_"):  # already a negation: no --no-no_cache
+            parser.add_argument(*names, action="store_true", **common)
         elif kind is bool:
             parser.add_argument(*names, action=argparse.BooleanOptionalAction, **common)
         elif "const" in f.metadata:
