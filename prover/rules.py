@@ -2,7 +2,8 @@
 
 They refuse what would let a text change the rules instead of proving: axioms, ``unsafe`` and ``opaque``
 code, imports, ``#`` commands, new syntax, macros, notation and elaborators, simprocs, code run at
-elaboration time, options and attributes outside allow-lists, and blocks left open. They read tokens
+elaboration time, names of the runtime and metaprogramming APIs (so that what Lean evaluates while it
+elaborates has no side effects), options and attributes outside allow-lists, and blocks left open. They read tokens
 (``lean/lexer.py``), never raw text, so comments and strings cannot hide or fake a keyword.
 """
 
@@ -23,6 +24,7 @@ _FORBIDDEN_KEYWORDS = {
     "run_elab": "code run at elaboration time",
     "run_meta": "code run at elaboration time",
     "run_tac": "code run at elaboration time",
+    "run_conv": "code run at elaboration time",  # Mathlib: `conv => run_conv <TacticM code>`
     "by_elab": "code run at elaboration time",
     "syntax": "new syntax",
     "macro": "macro",
@@ -44,6 +46,14 @@ _FORBIDDEN_KEYWORDS = {
 _FORBIDDEN_KEYWORD_PREFIXES = ("notation", "builtin_", "register_", "declare_")
 SORRY_WORDS = ("sorry", "admit")
 _FORBIDDEN_NAMES = frozenset({"implemented_by", "extern"})  # attributes, however spelled
+# Lean evaluates some terms while it elaborates (tactic configurations such as `(config := ...)`,
+# `native_decide`, aesop options): a term that names the runtime (IO: files, processes, stdout, where the
+# checker reads Lean's answer) or the metaprogramming API (the environment, the message log) would run
+# with side effects there. A proof has no use for either, so no name with one of these parts may appear.
+RUNTIME_PARTS = frozenset({"IO", "EIO", "BaseIO", "EStateM", "Lean", "Lake", "System"})
+RUNTIME_NAMES = frozenset(
+    {"println", "println!", "timeit", "allocprof", "dbgSleep"}
+)  # root-level side effects
 ALLOWED_OPTIONS = frozenset(
     {
         "maxHeartbeats",
@@ -69,6 +79,11 @@ ALLOWED_ATTRIBUTES = frozenset(
         "nontriviality", "continuity", "measurability", "fun_prop", "grind", "local", "scoped",
     }
 )  # fmt: skip
+
+
+def _names_the_runtime(name: str) -> bool:
+    name = name.removeprefix("_root_.")
+    return name in RUNTIME_NAMES or any(part in RUNTIME_PARTS for part in name.split("."))
 
 
 def _option_allowed(name: str) -> bool:
@@ -119,6 +134,8 @@ def rule_violations(tokens: list[Token]) -> list[str]:
             add(last)
         if t.kind == "word" and re.match(r"unsafe[A-Z]", last):  # unsafeCast, unsafeBaseIO...
             add(f"{t.name} (unsafe code)")
+        if t.kind == "word" and _names_the_runtime(t.name):
+            add(f"{t.name} (the runtime or metaprogramming API: side effects while Lean elaborates)")
         following = flat[i + 1] if i + 1 < len(flat) else None
         if (
             t.is_keyword("eval")

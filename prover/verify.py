@@ -9,8 +9,10 @@ A proof is accepted only if all hold (in this order; the first failure is the re
   * it lexes as Lean does (``lexer.py``; an unterminated comment, string or ``«`` name is refused) and its
     tokens pass the token rules of ``rules.py`` (``forbidden``, or ``sorry`` for ``sorry``/``admit``): no
     axiom, ``unsafe``, ``opaque``, ``import``, ``#`` command, new syntax, macro, notation, elaborator,
-    simproc or code run at elaboration time; ``set_option`` only for options on an allow-list; attributes
-    only from an allow-list; every ``namespace``/``section``/``mutual`` closed;
+    simproc or code run at elaboration time, no name of the runtime or metaprogramming API (``IO``,
+    ``Lean``, ...: what Lean evaluates while elaborating must not have side effects); ``set_option`` only
+    for options on an allow-list; attributes only from an allow-list; every
+    ``namespace``/``section``/``mutual`` closed;
   * Lean reports no error in the model's text (``error``) and no ``sorry`` (``sorry``);
   * the kernel accepts ``theorem chk : Ref := @_root_.NAME``, where ``Ref`` is the reference statement
     elaborated *before* the model's text under a fresh name (so the model cannot change what its names
@@ -38,7 +40,7 @@ from prover.lean.messages import Message
 from prover.rules import SORRY_WORDS, rule_violations
 from prover.statement import Statement, declared_name, declared_theorems, module_header_end, parse_statement
 
-POLICY_VERSION = 2  # bump when the acceptance rules change: cached verdicts of older rules are not reused
+POLICY_VERSION = 3  # bump when the acceptance rules change: cached verdicts of older rules are not reused
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 NATIVE_DECIDE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler"})
 

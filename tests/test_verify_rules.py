@@ -137,6 +137,53 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
         ),
         ("theorem t : 2 ^ 10 = eval% 2 ^ 10 := rfl", "eval% (code run at elaboration time)"),
         ("def f (n : Nat) : Nat := unsafeBaseIO (pure n)", "unsafeBaseIO (unsafe code)"),
+        ("theorem t : True := by conv => run_conv pure ()", "code run at elaboration time"),
+        # what Lean evaluates while elaborating (tactic configurations, native_decide) must not have side
+        # effects: no name of the runtime or metaprogramming API, however it is reached
+        (
+            'theorem t : True := by apply (config := ((IO.println "x").run\' ()).get!) trivial',
+            "IO.println (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "theorem t : True := by simp (config := (EStateM.run (pure {}) ()).fst)",
+            "EStateM.run (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "def x := _root_.IO.FS.writeFile",
+            "_root_.IO.FS.writeFile (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "def x := «IO».Process.spawn",
+            "IO.Process.spawn (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "def x := Std.Internal.IO.Async.sleep",
+            "Std.Internal.IO.Async.sleep (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            'def s := s!"{IO.getStdout}"',
+            "IO.getStdout (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            'def x : Unit := println! "fake"',
+            "println! (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "open Lean Elab Tactic in\ntheorem t : True := trivial",
+            "Lean (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "namespace Lean\nend Lean",
+            "Lean (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "def e := Mathlib.Lean.Expr.rewrite",
+            "Mathlib.Lean.Expr.rewrite (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "def x := timeit",
+            "timeit (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
         ("namespace Foo", "a namespace, section or mutual block left open"),
         ("end Foo", "an `end` that closes nothing the output opened"),
     ],
@@ -156,6 +203,8 @@ def test_each_forbidden_construct_is_named(text, what):
         "@[simp, local instance 100] theorem t : True := trivial\nattribute [-simp] t",
         "namespace A\nsection\nmutual\ntheorem t : True := trivial\nend\nend\nend A",
         "theorem t : #[1].size = 1 := rfl",
+        "theorem t (hIO : 0 < 1) (ioSystem : Nat) : 0 < 1 := by simp (config := { decide := true }) [hIO]",
+        "theorem t (x : ℝ) (h : 0 < x) : 0 < Real.sqrt x ^ 2 + x := by positivity",
     ],
 )
 def test_honest_text_passes_the_rules(text):
