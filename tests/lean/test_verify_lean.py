@@ -67,6 +67,11 @@ def test_restated_proof_with_helper_is_accepted(check):
             'macro "omega" : tactic => `(tactic| sorry)\ntheorem comm (a b : Nat) : a + b = b + a := by omega',
             {Reason.FORBIDDEN},
         ),
+        (  # a configuration Lean evaluates while elaborating: IO would run there
+            '\n  apply (config := (EStateM.run (IO.println "x") ()).snd.casesOn {}) Nat.add_comm',
+            {Reason.FORBIDDEN},
+        ),
+        ("\n  conv => run_conv pure ()\n  omega", {Reason.FORBIDDEN}),
         ("", {Reason.EMPTY}),
         ("\n  exact rfl", {Reason.ERROR}),  # a + b and b + a are not defeq for variables
     ],
