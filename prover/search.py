@@ -89,7 +89,7 @@ class Search:
 
         cfg = self.cfg
         done, solved = done_and_solved(self.store.open(len(self.theorems)))
-        self._before = self.store.usage()  # the sessions before this one (a resumed run)
+        self._before = self.store.usage() if cfg.resume else Usage()  # the sessions before this one
         self._started = time.perf_counter()
         saved = self._started
         bar = tqdm(
