@@ -64,15 +64,10 @@ def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theore
 
 
 def _benchmark_records(path: str, split: str):
-    from prover.paths import jsonl_records, looks_local
+    from prover.paths import jsonl_objects, looks_local
 
     if os.path.isfile(path):
-        for where, record in jsonl_records(path):
-            if isinstance(record, ValueError):
-                raise record
-            if not isinstance(record, dict):
-                raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-            yield where, record
+        yield from jsonl_objects(path)
         return
     if looks_local(path) and not os.path.isdir(path):
         raise ValueError(f"--benchmark {path}: no such file")

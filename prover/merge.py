@@ -12,7 +12,7 @@ from dataclasses import asdict
 from prover.config import SearchConfig
 from prover.records import atomic_write_text
 from prover.run_records import Summary, Usage, read_attempts, read_greedy, read_summary
-from prover.run_store import read_run_config, write_records, write_summary, write_usage
+from prover.run_store import read_run_config, write_record, write_records
 
 # settings that shards of one search may differ in
 _PER_SHARD = {"shard", "output_dir", "resume", "workers"}
@@ -87,8 +87,8 @@ def merge_runs(shards: list[str], output: str) -> Summary:
         write_records(os.path.join(staging, "attempts.jsonl"), records)
         write_records(os.path.join(staging, "greedy.jsonl"), greedy)
         atomic_write_text(os.path.join(staging, "config.json"), json.dumps(merged, indent=1))
-        write_summary(staging, summary)
-        write_usage(staging, usage)
+        write_record(staging, "summary.json", summary)
+        write_record(staging, "usage.json", usage)
         umask = os.umask(0)
         os.umask(umask)
         os.chmod(staging, 0o777 & ~umask)  # mkdtemp's 0700 is not what a run directory has

@@ -91,6 +91,10 @@ def read_text(path: str, flag: str) -> str:
         raise ValueError(f"{path}:{line}: not UTF-8 text (byte 0x{data[error.start]:02x})") from None
 
 
+class TruncatedLine(ValueError):
+    """A last line cut short (no newline, not JSON): what a process killed while appending leaves."""
+
+
 def jsonl_records(path: str) -> Iterator[tuple[str, Any]]:
     """(``path:line``, the parsed value) per non-blank line of a JSONL file a user gave; a line that is not
     UTF-8, not JSON, or cut short (a last line without its newline that does not parse) yields a ValueError
@@ -118,7 +122,27 @@ def jsonl_records(path: str) -> Iterator[tuple[str, Any]]:
         except json.JSONDecodeError as error:
             cut = number == len(lines) and not raw.endswith(b"\n")
             what = "a truncated last line" if cut else "malformed JSON"
-            yield (
-                where,
-                ValueError(f"{where}: {what} ({error.msg.removesuffix(' at')} at column {error.colno})"),
-            )
+            message = f"{where}: {what} ({error.msg.removesuffix(' at')} at column {error.colno})"
+            yield where, (TruncatedLine if cut else ValueError)(message)
+
+
+def jsonl_objects(path: str, what: str = "a JSON object") -> Iterator[tuple[str, dict]]:
+    """(``path:line``, object) per line of a JSONL file that must hold only objects; the first bad line
+    raises a ValueError naming it."""
+    for where, record in jsonl_records(path):
+        if isinstance(record, ValueError):
+            raise record
+        if not isinstance(record, dict):
+            raise ValueError(f"{where}: expected {what}, got {type(record).__name__}")
+        yield where, record
+
+
+def read_json(path: str, what: str) -> Any:
+    """A JSON file this package wrote (``what`` names it in the error), or None when there is none."""
+    if not os.path.isfile(path):
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path}: not {what} ({error})") from None

@@ -51,21 +51,18 @@ def unfinished(run: dict) -> str | None:
 
 
 def run_report(run: dict) -> dict:
-    results = run["results"]
-    counts = {len(v) for v in results.values()}
-    solved = sum(any(v) for v in results.values())
+    from prover.run_records import estimate
+
+    results, n = run["results"], run["settings"].get("n")
+    pass_at_k, note = estimate(
+        results, run.get("expected"), n if isinstance(n, int) else None, run["stop_on_first"]
+    )
     theorems = max(len(results), len(run.get("expected") or []))  # theorems not yet started count, unsolved
-    entry = {"run": run["name"], "theorems": theorems, "solved": solved, "confidence": run["confidence"],
-             "bad_statements": run.get("bad_statements", []), "seconds": run.get("seconds")}  # fmt: skip
-    if (why := unfinished(run)) is not None:
-        entry["pass_at_k"], entry["note"] = None, why
-    elif run["stop_on_first"] or len(counts) != 1:
-        entry["pass_at_k"] = None
-        entry["note"] = (
-            "attempts stopped at the first proof (or runs unfinished): only solved / theorems is estimable"
-        )
-    else:
-        entry["pass_at_k"] = {str(k): v for k, v in pass_at_k_table(results).items()}
+    entry = {"run": run["name"], "theorems": theorems, "solved": sum(any(v) for v in results.values()),
+             "confidence": run["confidence"], "bad_statements": run.get("bad_statements", []),
+             "seconds": run.get("seconds"), "pass_at_k": pass_at_k}  # fmt: skip
+    if note:
+        entry["note"] = note
     return entry
 
 

@@ -151,14 +151,10 @@ class Summary:
     @classmethod
     def of(cls, records: list[Attempt], names: list[str], cfg: Any, usage: Usage) -> Summary:
         """The summary of the attempts of ``names`` (a run's theorems) under search settings ``cfg``."""
-        from prover.metrics import pass_at_k_table
-
         results, bad = outcomes(records)
         expected = [name for name in names if name not in bad]
         results = {name: results.get(name, []) for name in expected}
-        why = unfinished(results, expected, cfg.n, cfg.stop_on_first)
-        estimable = not cfg.stop_on_first and why is None and results
-        stop = "stop_on_first: only pass@n (solved / theorems) is estimable" if cfg.stop_on_first else ""
+        pass_at_k, note = estimate(results, expected, cfg.n, cfg.stop_on_first)
         return cls(
             strategy=cfg.strategy,
             n=cfg.n,
@@ -166,8 +162,8 @@ class Summary:
             bad_statements=bad,
             solved=sum(any(v) for v in results.values()),
             attempts=sum(len(v) for v in results.values()),
-            pass_at_k=pass_at_k_table(results) if estimable else None,
-            note="; ".join(filter(None, [why, stop])),
+            pass_at_k=pass_at_k,
+            note=note,
             seconds=usage.seconds,
             tokens=usage.tokens,
             lean_steps=usage.lean_steps,
@@ -191,6 +187,31 @@ def unfinished(
     attempts = sum(len(results[t]) for t in started)
     return (f"unfinished: {attempts} of {n * len(expected)} attempts, {len(done)} of {len(expected)} theorems "
             "done (finish it with prover search --resume); pass@k is not estimable")  # fmt: skip
+
+
+def estimate(
+    results: dict[str, list[bool]], expected: list[str] | None, n: int | None, stop_on_first: bool
+) -> tuple[dict | None, str]:
+    """pass@k of a run's ``results`` ("k" -> {"pass_at_k", "stderr"}), or None and why it is not
+    estimable. ``expected`` (its theorems) and ``n`` tell a finished run from one that stopped early; without
+    them (an old run's config) the theorems must at least have as many attempts each."""
+    from prover.metrics import pass_at_k_table
+
+    if expected and n and (why := unfinished(results, expected, n, stop_on_first)) is not None:
+        return None, why
+    if stop_on_first:
+        return (
+            None,
+            "stop_on_first: attempts stopped at the first proof, so only solved / theorems is estimable",
+        )
+    if not results:
+        return None, ""
+    if len({len(v) for v in results.values()}) != 1:
+        return (
+            None,
+            "the theorems have different numbers of attempts (an unfinished run?): only solved / theorems is estimable",
+        )
+    return {str(k): v for k, v in pass_at_k_table(results).items()}, ""
 
 
 def outcomes(records: list[Attempt]) -> tuple[dict[str, list[bool]], list[str]]:
@@ -233,16 +254,16 @@ def _checked(cls, record: Any, where: str, allowed: dict[str, set]) -> dict[str,
 
 
 def _read(path: str, cls):
-    from prover.paths import jsonl_records
+    from prover.paths import TruncatedLine, jsonl_records
 
     if not os.path.isfile(path):
         return []
     out = []
     for where, record in jsonl_records(path):
+        if isinstance(record, TruncatedLine):
+            logger.warning("%s (a killed run: --resume completes it)", record)
+            continue
         if isinstance(record, ValueError):
-            if "truncated last line" in str(record):
-                logger.warning("%s (a killed run: --resume completes it)", record)
-                continue
             raise record
         out.append((where, cls.from_json(record, where)))
     return out
@@ -281,13 +302,7 @@ def read_usage(run_dir: str) -> Usage:
 
 
 def _read_object(path: str, cls):
-    import json
+    from prover.paths import read_json
 
-    if not os.path.isfile(path):
-        return None
-    try:
-        with open(path, encoding="utf-8") as handle:
-            record = json.load(handle)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: not a run's {os.path.basename(path)} ({error})") from None
-    return cls.from_json(record, path)
+    record = read_json(path, f"a run's {os.path.basename(path)}")
+    return None if record is None else cls.from_json(record, path)

@@ -66,9 +66,10 @@ class RunStore:
         return {"changes": changes, "before": before.get("overrides", [])} if changes else {}
 
     def open(self, theorems: int) -> list[Attempt]:
-        """Write config.json, drop a torn last line; the attempts already in the run."""
+        """Write config.json, drop the torn last lines a kill left; the attempts already in the run."""
         os.makedirs(self.dir, exist_ok=True)
-        _rewrite_without_torn_line(self.attempts_path)
+        for path in (self.attempts_path, self.greedy_path):  # appends after a torn line would corrupt
+            _rewrite_without_torn_line(path)
         existing = read_attempts(self.dir) if os.path.isfile(self.attempts_path) else []
         config = {
             "config": asdict(self.cfg),
@@ -91,7 +92,6 @@ class RunStore:
         return read_greedy(self.dir)
 
     def append_greedy(self, greedy: Greedy) -> None:
-        _rewrite_without_torn_line(self.greedy_path)
         append_jsonl(self.greedy_path, greedy.to_json())
 
     def attempts(self) -> list[Attempt]:
@@ -102,18 +102,15 @@ class RunStore:
         return read_usage(self.dir)
 
     def save_usage(self, usage: Usage) -> None:
-        write_usage(self.dir, usage)
+        write_record(self.dir, "usage.json", usage)
 
     def write_summary(self, summary: Summary) -> None:
-        write_summary(self.dir, summary)
+        write_record(self.dir, "summary.json", summary)
 
 
-def write_summary(run_dir: str, summary: Summary) -> None:
-    atomic_write_text(os.path.join(run_dir, "summary.json"), json.dumps(summary.to_json(), indent=1))
-
-
-def write_usage(run_dir: str, usage: Usage) -> None:
-    atomic_write_text(os.path.join(run_dir, "usage.json"), json.dumps(usage.to_json(), indent=1))
+def write_record(run_dir: str, name: str, record: Summary | Usage) -> None:
+    """``summary.json`` or ``usage.json``, atomically."""
+    atomic_write_text(os.path.join(run_dir, name), json.dumps(record.to_json(), indent=1))
 
 
 def write_records(path: str, records: list) -> None:
@@ -131,14 +128,12 @@ def done_and_solved(records: list[Attempt]) -> tuple[dict[str, set[int]], set[st
 
 def read_run_config(run_dir: str) -> dict[str, Any]:
     """``config.json`` of a search run (settings under ``config``)."""
+    from prover.paths import read_json
+
     path = os.path.join(run_dir, "config.json")
-    if not os.path.isfile(path):
+    data = read_json(path, "a run's config.json")
+    if data is None:
         raise ValueError(f"{run_dir}: no config.json (not a search run directory)")
-    try:
-        with open(path, encoding="utf-8") as handle:
-            data = json.load(handle)
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path}: not a run's config.json ({error})") from None
     if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
         raise ValueError(f'{path}: expected an object with a "config" object')
     return data

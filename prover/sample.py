@@ -207,10 +207,10 @@ def resolve_engine(requested: str) -> str:
     return "vllm" if torch.cuda.is_available() and importlib.util.find_spec("vllm") else "hf"
 
 
-def build_sampler(cfg: SearchConfig) -> Sampler:
-    """The sampler ``prover search`` asked for: vLLM on a GPU when it is installed (``auto``), else transformers;
-    several engines as Ray actors."""
-    engine = resolve_engine(cfg.sampler)
+def build_sampler(cfg: SearchConfig, engine: str | None = None) -> Sampler:
+    """The sampler ``prover search`` asked for (``engine``: ``cfg.sampler`` resolved, when the caller has it):
+    vLLM on a GPU when it is installed (``auto``), else transformers; several engines as Ray actors."""
+    engine = engine or resolve_engine(cfg.sampler)
     vllm_options = {
         "tensor_parallel_size": cfg.tensor_parallel_size,
         "gpu_memory_utilization": cfg.gpu_memory_utilization,

@@ -70,7 +70,7 @@ class Search:
         self.repl_factory = repl_factory or _default_repl_factory(cfg, setup)
         loading = time.perf_counter()
         try:
-            self.sampler = sampler if sampler is not None else build_sampler(cfg)
+            self.sampler = sampler if sampler is not None else build_sampler(cfg, engine)
         except BaseException:
             if self._checker is not None:
                 self._checker.close()
@@ -98,7 +98,6 @@ class Search:
             desc=f"search {cfg.strategy}",
             unit="attempt",
         )
-        started = self._started
 
         def record(attempt: Attempt) -> None:  # strategies call it on this thread
             nonlocal saved
@@ -106,7 +105,7 @@ class Search:
             done[attempt.theorem].add(attempt.attempt)
             if attempt.proved:
                 solved.add(attempt.theorem)
-            elapsed = max(time.perf_counter() - started, 1e-9)
+            elapsed = max(time.perf_counter() - self._started, 1e-9)
             bar.set_postfix(
                 solved=f"{len(solved)}/{len(self.theorems)}",
                 tok_s=f"{self.tokens / elapsed:.0f}",

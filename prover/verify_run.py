@@ -173,17 +173,11 @@ def _single(cfg: VerifyConfig, checker: Checker) -> int:
 def _batch(cfg: VerifyConfig, checker: Checker) -> int:
     from tqdm.auto import tqdm
 
-    from prover.paths import jsonl_records
+    from prover.paths import jsonl_objects
 
     references = read_references(cfg.benchmark)
     items = []  # every line is checked before anything is written (the verdicts, the cache)
-    for where, record in jsonl_records(cfg.input):
-        if isinstance(record, ValueError):
-            raise record
-        if not isinstance(record, dict):
-            raise ValueError(
-                f'{where}: expected a JSON object {{"name", "proof"}}, got {type(record).__name__}'
-            )
+    for where, record in jsonl_objects(cfg.input, 'a JSON object {"name", "proof"}'):
         for key in ("name", "proof"):
             if not isinstance(record.get(key), str):
                 raise ValueError(f'{where}: field "{key}" must be a string, got {record.get(key)!r}')

@@ -110,13 +110,13 @@ def test_statements_that_do_not_elaborate_are_counted_apart(tmp_path):
 
 def test_report_states_where_each_runs_time_went(tmp_path):
     from prover.run_records import Summary, Timing
-    from prover.run_store import write_summary
+    from prover.run_store import write_record
 
     run = make_run(tmp_path / "ce", {"a": [True, False]})
     seconds = Timing(
         wall=100.0, model_load=20.0, search=79.0, generation=50.0, lean_wall=25.0, lean_worker_sum=90.0
     )
-    write_summary(str(run), Summary("whole", 2, 1, [], 1, 2, None, "", seconds, 10, 3))
+    write_record(str(run), "summary.json", Summary("whole", 2, 1, [], 1, 2, None, "", seconds, 10, 3))
     out = tmp_path / "report"
     assert main(["report", str(run), "-o", str(out)]) == 0
     text = (out / "report.md").read_text()
