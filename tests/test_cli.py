@@ -161,3 +161,11 @@ def test_resume_means_the_same_in_train_and_search(tmp_path):
     resumed = search("--resume", str(tmp_path / "run"))
     assert resumed.resume == resumed.output_dir == str(tmp_path / "run")
     assert search().resume == "" and SearchConfig(model="m", benchmark="b", resume=True).resume == "latest"
+
+
+def test_a_switch_named_as_a_negation_has_no_double_negative(capsys):
+    parser = build_parser()
+    assert parser.parse_args(["verify", "x.jsonl", "--no_cache"]).no_cache is True
+    assert parser.parse_args(["verify", "x.jsonl", "--no-cache"]).no_cache is True
+    with pytest.raises(SystemExit):  # an unknown flag to argparse
+        parser.parse_args(["verify", "x.jsonl", "--no-no_cache"])
