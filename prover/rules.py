@@ -54,6 +54,7 @@ RUNTIME_PARTS = frozenset({"IO", "EIO", "BaseIO", "EStateM", "Lean", "Lake", "Sy
 RUNTIME_NAMES = frozenset(
     {"println", "println!", "timeit", "allocprof", "dbgSleep"}
 )  # root-level side effects
+RUNTIME_PREFIXES = ("Std.Internal.", "Std.Net.", "Runtime.")  # sockets, files and the event loop (libuv)
 ALLOWED_OPTIONS = frozenset(
     {
         "maxHeartbeats",
@@ -83,7 +84,11 @@ ALLOWED_ATTRIBUTES = frozenset(
 
 def _names_the_runtime(name: str) -> bool:
     name = name.removeprefix("_root_.")
-    return name in RUNTIME_NAMES or any(part in RUNTIME_PARTS for part in name.split("."))
+    return (
+        name in RUNTIME_NAMES
+        or (name + ".").startswith(RUNTIME_PREFIXES)
+        or any(part in RUNTIME_PARTS for part in name.split("."))
+    )
 
 
 def _option_allowed(name: str) -> bool:

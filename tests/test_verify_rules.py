@@ -184,6 +184,14 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
             "def x := timeit",
             "timeit (the runtime or metaprogramming API: side effects while Lean elaborates)",
         ),
+        (  # an IO action run by dot notation (`.run ()`) needs no IO name, only the action's own
+            "theorem t : True := by apply (config := (Std.Internal.UV.TCP.Socket.new.run ()).snd.casesOn {}) trivial",
+            "Std.Internal.UV.TCP.Socket.new.run (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "def x := Std.Internal",
+            "Std.Internal (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
         ("namespace Foo", "a namespace, section or mutual block left open"),
         ("end Foo", "an `end` that closes nothing the output opened"),
     ],
