@@ -54,7 +54,8 @@ RUNTIME_PARTS = frozenset({"IO", "EIO", "BaseIO", "EStateM", "Lean", "Lake", "Sy
 RUNTIME_NAMES = frozenset(
     {"println", "println!", "timeit", "allocprof", "dbgSleep"}
 )  # root-level side effects
-RUNTIME_PREFIXES = ("Std.Internal.", "Std.Net.", "Runtime.")  # sockets, files and the event loop (libuv)
+# sockets, files and the event loop (libuv), also as named after `open Std`
+RUNTIME_PREFIXES = ("Std.Internal.", "Std.Net.", "Runtime.", "Internal.", "Net.", "UV.")
 ALLOWED_OPTIONS = frozenset(
     {
         "maxHeartbeats",

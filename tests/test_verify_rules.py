@@ -192,6 +192,10 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
             "def x := Std.Internal",
             "Std.Internal (the runtime or metaprogramming API: side effects while Lean elaborates)",
         ),
+        (
+            "open Std in\ndef x := Internal.UV.TCP.Socket.new",
+            "Internal.UV.TCP.Socket.new (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
         ("namespace Foo", "a namespace, section or mutual block left open"),
         ("end Foo", "an `end` that closes nothing the output opened"),
     ],
