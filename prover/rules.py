@@ -50,7 +50,10 @@ _FORBIDDEN_NAMES = frozenset({"implemented_by", "extern"})  # attributes, howeve
 # `native_decide`, aesop options): a term that names the runtime (IO: files, processes, stdout, where the
 # checker reads Lean's answer) or the metaprogramming API (the environment, the message log) would run
 # with side effects there. A proof has no use for either, so no name with one of these parts may appear.
-RUNTIME_PARTS = frozenset({"IO", "EIO", "BaseIO", "EStateM", "Lean", "Lake", "System"})
+RUNTIME_PARTS = frozenset(
+    {"IO", "EIO", "BaseIO", "EStateM", "Lean", "Lake", "System",  # the runtime and Lean's own API
+     "Meta", "Elab", "Tactic", "Mathlib", "Batteries", "Aesop", "Qq"}  # the libraries' meta code
+)  # fmt: skip
 RUNTIME_NAMES = frozenset(
     {"println", "println!", "timeit", "allocprof", "dbgSleep"}
 )  # root-level side effects

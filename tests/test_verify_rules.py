@@ -196,6 +196,14 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
             "open Std in\ndef x := Internal.UV.TCP.Socket.new",
             "Internal.UV.TCP.Socket.new (the runtime or metaprogramming API: side effects while Lean elaborates)",
         ),
+        (  # meta code a tactic's configuration may call (a MetaM field), from the libraries too
+            "theorem t : True := by solve_by_elim (config := { proc := fun _ _ => Mathlib.Util.addRelatedDecl })",
+            "Mathlib.Util.addRelatedDecl (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
+        (
+            "open Mathlib in\ndef x := Meta.NormNum.deriveNat",
+            "Meta.NormNum.deriveNat (the runtime or metaprogramming API: side effects while Lean elaborates)",
+        ),
         ("namespace Foo", "a namespace, section or mutual block left open"),
         ("end Foo", "an `end` that closes nothing the output opened"),
     ],
