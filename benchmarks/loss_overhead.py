@@ -1,5 +1,5 @@
 """Cost of DCO over CE in the trainer's own optimizer step (``ProverTrainer.train_step``: sampling, forward,
-the objective from ``prover.loss``, backward, AdamW), measured side by side in one run.
+the objective from ``prover.train.loss``, backward, AdamW), measured side by side in one run.
 
 1. epsilon = 0: CE, DCO (sequence), DCO over tactic traces and DCO-step on the same model and data, methods
    interleaved step by step; the median step time of each as a ratio to CE. The DCO weight comes from the
@@ -44,9 +44,9 @@ def make_data(path: Path, units: int, steps_per_trace: int, seed: int = 0) -> No
 
 
 def make_model(directory: Path, data: Path, hidden: int, layers: int) -> None:
-    from prover.data import read_examples
-    from prover.prompts import PromptFormat
-    from prover.tiny import build_tiny_model, build_tokenizer
+    from prover.train.data import read_examples
+    from prover.train.prompts import PromptFormat
+    from prover.train.tiny import build_tiny_model, build_tokenizer
 
     fmt = PromptFormat()
     examples = read_examples(str(data))
@@ -58,7 +58,7 @@ def make_model(directory: Path, data: Path, hidden: int, layers: int) -> None:
 
 def trainer(model: Path, data: Path, out: Path, **settings):
     from prover.config import TrainConfig
-    from prover.train import ProverTrainer
+    from prover.train.loop import ProverTrainer
 
     settings = {"epsilon": 0.0, **settings}
     cfg = TrainConfig(model=str(model), data=str(data), output_dir=str(out), eval_fraction=0.0, warmup_steps=0,

@@ -27,7 +27,7 @@ from pathlib import Path
 from prover.lean.filecheck import LeanCommand, run_lean_file
 from prover.lean.pool import ReplPool
 from prover.lean.setup import LeanSetup
-from prover.verify import Reference, check_proof
+from prover.verify.policy import Reference, check_proof
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "whole_proofs.jsonl"

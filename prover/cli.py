@@ -28,7 +28,7 @@ LOG_LEVELS = ["DEBUG", "INFO", "WARNING", "ERROR"]
 def _train(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(TrainConfig, args)
     cfg.check_paths()
-    from prover.train import run_train
+    from prover.train.loop import run_train
 
     final = run_train(cfg)
     if os.environ.get("RANK", "0") == "0":  # one line under torchrun / accelerate launch too
@@ -39,7 +39,7 @@ def _train(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(VerifyConfig, args)
     cfg.check_paths()
-    from prover.verify_run import run_verify
+    from prover.verify.checker import run_verify
 
     return run_verify(cfg)
 
@@ -47,7 +47,7 @@ def _verify(args: argparse.Namespace) -> int:
 def _search(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(SearchConfig, args)
     cfg.check_paths()
-    from prover.search import run_search
+    from prover.search.run import run_search
 
     summary = run_search(cfg)
     print(f"solved {summary.solved} / {summary.theorems} -> {cfg.output_dir}")
@@ -55,7 +55,7 @@ def _search(args: argparse.Namespace) -> int:
 
 
 def _merge(args: argparse.Namespace) -> int:
-    from prover.merge import merge_runs
+    from prover.search.merge import merge_runs
 
     summary = merge_runs(args.shards, args.output)
     print(f"merged {len(args.shards)} shards: solved {summary.solved} / {summary.theorems} -> {args.output}")
@@ -63,11 +63,11 @@ def _merge(args: argparse.Namespace) -> int:
 
 
 def _report(args: argparse.Namespace) -> int:
-    from prover.report import make_report
+    from prover.report.report import make_report
 
     output = args.output or (args.runs[0] if len(args.runs) == 1 else "report")
     report = make_report(args.runs, output, args.ensemble, args.label or None)
-    from prover.report import markdown
+    from prover.report.report import markdown
 
     print(markdown(report), end="")
     print(f"-> {output}/report.json, report.md, pass_at_k.png")
@@ -77,10 +77,10 @@ def _report(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(CheckConfig, args)
     cfg.check_paths()
-    from prover.interactive import main_check
+    from prover.verify.interactive import main_check
     from prover.lean.setup import LeanSetup
-    from prover.paths import read_text
-    from prover.verify_run import Checker, CheckSettings, reference_from
+    from prover.io import read_text
+    from prover.verify.checker import Checker, CheckSettings, reference_from
 
     source = "<stdin>" if cfg.file == "-" else cfg.file
     code = read_text(cfg.file, "file")
@@ -93,10 +93,10 @@ def _check(args: argparse.Namespace) -> int:
 def _prove(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(ProveConfig, args)
     cfg.check_paths()
-    from prover.interactive import ProofSession, interact
+    from prover.verify.interactive import ProofSession, interact
     from prover.lean.repl import LeanRepl
     from prover.lean.setup import LeanSetup
-    from prover.verify_run import Checker, CheckSettings, reference_from
+    from prover.verify.checker import Checker, CheckSettings, reference_from
 
     setup = LeanSetup.from_env()
     settings = setup.require_repl(cfg.memory_mb or None)  # the session drives Lean's REPL
@@ -104,7 +104,7 @@ def _prove(args: argparse.Namespace) -> int:
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
     sampler = None
     if cfg.model:
-        from prover.sample import HFSampler
+        from prover.search.samplers import HFSampler
 
         sampler = HFSampler.from_pretrained(cfg.model)
     session = ProofSession(
@@ -116,7 +116,7 @@ def _prove(args: argparse.Namespace) -> int:
 def _data_check(args: argparse.Namespace) -> int:
     from collections import Counter
 
-    from prover.data import ProofExample, ReadReport, drop_contaminated, read_examples
+    from prover.train.data import ProofExample, ReadReport, drop_contaminated, read_examples
 
     report = ReadReport()
     examples = read_examples(args.file, args.kind, args.split, args.skip_bad, report)
@@ -136,7 +136,7 @@ def _data_check(args: argparse.Namespace) -> int:
 
 
 def _data_trace(args: argparse.Namespace) -> int:
-    from prover.dojo import trace_to_jsonl
+    from prover.train.dojo import trace_to_jsonl
 
     trace_to_jsonl(args.repo, args.commit, args.output)
     return 0
@@ -273,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("accelerate").setLevel(logging.WARNING)
     from tqdm.contrib.logging import logging_redirect_tqdm
 
-    from prover.data import DataError
+    from prover.train.data import DataError
 
     try:
         with logging_redirect_tqdm():  # log lines above the progress bars, not onto them

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from prover.prompts import TACTIC_PROMPT, TACTIC_TARGET, WHOLE_PROMPT, WHOLE_TARGET
+from prover.train.prompts import TACTIC_PROMPT, TACTIC_TARGET, WHOLE_PROMPT, WHOLE_TARGET
 
 T = TypeVar("T")
 
@@ -218,7 +218,7 @@ class TrainConfig:
     def check_paths(self) -> None:
         """Missing local paths are named before any work (never looked up on the hub); ``--model RUN_DIR``
         becomes ``RUN_DIR/final``."""
-        from prover.paths import require_local_or_hub, resolve_model
+        from prover.io import require_local_or_hub, resolve_model
 
         require_local_or_hub(self.data, "--data")
         require_local_or_hub(self.eval_data, "--eval_data")
@@ -326,7 +326,7 @@ class VerifyConfig:
         return self.input.endswith(".jsonl")
 
     def check_paths(self) -> None:
-        from prover.paths import require_file, require_local_or_hub
+        from prover.io import require_file, require_local_or_hub
 
         if self.input:
             require_file(self.input, "input")
@@ -440,7 +440,7 @@ class SearchConfig:
         return {k: v for k, v in dataclasses.asdict(self).items() if k not in _HOW_A_SEARCH_RUNS}
 
     def check_paths(self) -> None:
-        from prover.paths import require_local_or_hub, resolve_model
+        from prover.io import require_local_or_hub, resolve_model
 
         require_local_or_hub(self.benchmark, "--benchmark")
         self.model = resolve_model(self.model)
@@ -471,7 +471,7 @@ class CheckConfig:
             raise ValueError("--benchmark and --name go together")
 
     def check_paths(self) -> None:
-        from prover.paths import require_file, require_local_or_hub
+        from prover.io import require_file, require_local_or_hub
 
         require_file(self.file, "file")
         require_local_or_hub(self.benchmark, "--benchmark")
@@ -497,7 +497,7 @@ class ProveConfig:
         check_reference_flags(self)
 
     def check_paths(self) -> None:
-        from prover.paths import require_local_or_hub, resolve_model
+        from prover.io import require_local_or_hub, resolve_model
 
         require_local_or_hub(self.benchmark, "--benchmark")
         if self.model:

@@ -18,10 +18,10 @@ from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from prover.lean.setup import LeanSetup
-from prover.verify import Reference, VerifyResult
+from prover.verify.policy import Reference, VerifyResult
 
 if TYPE_CHECKING:
-    from prover.verify_run import CheckSettings
+    from prover.verify.checker import CheckSettings
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ class _Verifier:
 
     def __init__(self, settings: dict, env: dict[str, str]):
         from prover.lean.setup import LeanSetup
-        from prover.verify_run import Checker, CheckSettings
+        from prover.verify.checker import Checker, CheckSettings
 
         setup = LeanSetup.from_env({**os.environ, **env})  # the driver's variables win over the node's
         try:
@@ -155,11 +155,11 @@ class _Engine:
 
     def __init__(self, kind: str, model: str, options: dict):
         if kind == "vllm":
-            from prover.sample import VLLMSampler
+            from prover.search.samplers import VLLMSampler
 
             self.sampler = VLLMSampler(model, **options)
         else:
-            from prover.sample import HFSampler
+            from prover.search.samplers import HFSampler
 
             self.sampler = HFSampler.from_pretrained(model)
 

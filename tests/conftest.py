@@ -23,9 +23,9 @@ requires_minif2f = pytest.mark.skipif(
 
 @pytest.fixture(scope="session")
 def tiny_tokenizer():
-    from prover.data import read_examples
-    from prover.prompts import PromptFormat
-    from prover.tiny import build_tokenizer
+    from prover.train.data import read_examples
+    from prover.train.prompts import PromptFormat
+    from prover.train.tiny import build_tokenizer
 
     fmt = PromptFormat()
     examples = read_examples(str(DATA / "tactic_pairs.jsonl")) + read_examples(
@@ -36,6 +36,6 @@ def tiny_tokenizer():
 
 @pytest.fixture
 def tiny_model(tiny_tokenizer):
-    from prover.tiny import build_tiny_model
+    from prover.train.tiny import build_tiny_model
 
     return build_tiny_model(tiny_tokenizer, hidden_size=32, layers=2, heads=2, max_positions=512)

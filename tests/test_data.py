@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import DATA, MINIF2F, requires_minif2f
 
-from prover.data import (
+from prover.train.data import (
     DataError,
     ProofExample,
     ReadReport,

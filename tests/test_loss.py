@@ -8,7 +8,7 @@ import mpmath
 import pytest
 import torch
 
-from prover.loss import (
+from prover.train.loss import (
     ce_loss,
     coverage_weight,
     dco_exact,

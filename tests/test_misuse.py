@@ -178,7 +178,7 @@ def test_a_bom_and_skip_bad_are_handled(files, tmp_path, capsys, monkeypatch):
 
 
 def test_a_run_directory_is_found_by_its_final_model(tmp_path):
-    from prover.paths import resolve_model
+    from prover.io import resolve_model
 
     (tmp_path / "final").mkdir()
     (tmp_path / "final" / "config.json").write_text("{}")

@@ -60,8 +60,8 @@ def test_exact_answer_probability_matches_sampling(tmp_path):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from prover.config import TrainConfig
-    from prover.sample import HFSampler
-    from prover.train import run_train
+    from prover.search.samplers import HFSampler
+    from prover.train.loop import run_train
 
     train, _, _ = bench.make_task("mix", 11, [0.6, 0.35], 0, 0)
     data = tmp_path / "train.jsonl"

@@ -12,7 +12,7 @@ from prover.records import append_jsonl
 
 def attempt(theorem: str, index: int, status: str) -> dict:
     """A complete attempts.jsonl record, as search writes it."""
-    from prover.run_records import Attempt
+    from prover.search.records import Attempt
 
     return Attempt(theorem, "h", index, "whole", "p", [], [], status, "", "", 1, 0.0).to_json()
 
@@ -109,8 +109,8 @@ def test_statements_that_do_not_elaborate_are_counted_apart(tmp_path):
 
 
 def test_report_states_where_each_runs_time_went(tmp_path):
-    from prover.run_records import Summary, Timing
-    from prover.run_store import write_record
+    from prover.search.records import Summary, Timing
+    from prover.search.store import write_record
 
     run = make_run(tmp_path / "ce", {"a": [True, False]})
     seconds = Timing(
@@ -137,7 +137,7 @@ def test_report_states_where_each_runs_time_went(tmp_path):
     ],
 )
 def test_a_broken_summary_is_named_by_file_and_field(tmp_path, capsys, change, message):
-    from prover.run_records import Summary, Timing
+    from prover.search.records import Summary, Timing
 
     run = make_run(tmp_path / "ce", {"a": [True]})
     record = {**Summary("whole", 1, 1, [], 1, 1, None, "", Timing(), 0, 0).to_json(), **change}
@@ -153,7 +153,7 @@ def test_plots_say_what_they_show(tmp_path):
     import matplotlib
 
     matplotlib.use("Agg")
-    from prover.report import confidence_figure, make_report, pass_at_k_figure
+    from prover.report.report import confidence_figure, make_report, pass_at_k_figure
 
     runs = []
     for folder, flags in (("x", [True, False, False, True]), ("y", [False, False, True, False])):

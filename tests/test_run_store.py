@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from prover.config import SearchConfig
-from prover.run_store import fingerprint_changes, run_fingerprint
+from prover.search.store import fingerprint_changes, run_fingerprint
 
 
 def fingerprint(tmp_path, engine="hf", statements=None, **settings):
@@ -58,7 +58,7 @@ def test_a_local_model_is_known_by_its_files(tmp_path):
 
 
 def test_a_run_is_finished_when_every_theorem_has_its_attempts():
-    from prover.run_records import unfinished
+    from prover.search.records import unfinished
 
     assert unfinished({"a": [True, False], "b": [False, False]}, ["a", "b"], 2, False) is None
     why = unfinished({"a": [True, False], "b": []}, ["a", "b"], 2, False)
@@ -70,7 +70,7 @@ def test_a_run_is_finished_when_every_theorem_has_its_attempts():
 
 
 def test_pass_at_k_is_given_only_where_it_is_estimable():
-    from prover.run_records import estimate
+    from prover.search.records import estimate
 
     table, note = estimate({"a": [True, False], "b": [False, False]}, ["a", "b"], 2, False)
     assert table["2"]["pass_at_k"] == 0.5 and note == ""

@@ -9,7 +9,7 @@ import sys
 import pytest
 import torch
 
-from prover.sample import VLLM_HINT, HFSampler, VLLMSampler, cut_at_stop
+from prover.search.samplers import VLLM_HINT, HFSampler, VLLMSampler, cut_at_stop
 
 
 def test_hf_sampler_returns_n_completions_per_prompt_in_order(tiny_model, tiny_tokenizer):
@@ -56,7 +56,7 @@ def test_vllm_sampler_without_vllm_says_how_to_install():
 
 
 def test_importing_the_sampler_does_not_import_vllm():
-    code = "import sys, prover.sample; print('vllm' in sys.modules)"
+    code = "import sys, prover.search.samplers; print('vllm' in sys.modules)"
     assert (
         subprocess.run([sys.executable, "-c", code], capture_output=True, text=True).stdout.strip() == "False"
     )

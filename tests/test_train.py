@@ -15,11 +15,11 @@ import pytest
 import torch
 from conftest import DATA, ROOT
 
-from prover.checkpoint import find_checkpoint
+from prover.train.checkpoint import find_checkpoint
 from prover.config import TrainConfig
 from prover.records import read_jsonl
-from prover.train import ProverTrainer, run_train
-from prover.units import AllConfident, UnitSampler, UnitStream
+from prover.train.loop import ProverTrainer, run_train
+from prover.train.units import AllConfident, UnitSampler, UnitStream
 
 
 def config(tmp_path, **overrides) -> TrainConfig:

@@ -6,7 +6,7 @@ import pytest
 
 from prover.lean.lexer import LexError, code_tokens, tokenize, walk
 from prover.lean.messages import Message, parse_json_lines
-from prover.verify import (
+from prover.verify.policy import (
     Reason,
     Reference,
     assemble,

@@ -92,7 +92,7 @@ def train_run(
     method: str, n_prime: int | None, seed: int, data: str, out: str, args, steps_per_epoch: int
 ) -> str:
     from prover.config import TrainConfig
-    from prover.train import run_train
+    from prover.train.loop import run_train
 
     cfg = TrainConfig(
         tiny=True, data=data, data_kind="tactic", loss="ce" if method == "ce" else "dco", **({"n": n_prime} if n_prime else {}),
@@ -126,7 +126,7 @@ def answer_probabilities(model, tokenizer, prompts: list[str], answers: list[str
 
 
 def prompt(problem, modulus: int) -> str:
-    from prover.prompts import TACTIC_PROMPT
+    from prover.train.prompts import TACTIC_PROMPT
 
     return TACTIC_PROMPT.format(state=state(problem, modulus))
 
@@ -142,8 +142,8 @@ def evaluate(model_dir: str, problems, modulus: int, samples: int, seed: int) ->
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from prover.metrics import pass_at_k
-    from prover.sample import HFSampler
+    from prover.report.metrics import pass_at_k
+    from prover.search.samplers import HFSampler
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)
     model = AutoModelForCausalLM.from_pretrained(model_dir).eval()

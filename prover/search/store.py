@@ -17,7 +17,7 @@ from typing import Any
 
 from prover.config import SearchConfig, describe_changes, setting_changes
 from prover.records import append_jsonl, atomic_write_text
-from prover.run_records import Attempt, Greedy, Summary, Usage, read_attempts, read_greedy, read_usage
+from prover.search.records import Attempt, Greedy, Summary, Usage, read_attempts, read_greedy, read_usage
 
 logger = logging.getLogger(__name__)
 
@@ -128,7 +128,7 @@ def done_and_solved(records: list[Attempt]) -> tuple[dict[str, set[int]], set[st
 
 def read_run_config(run_dir: str) -> dict[str, Any]:
     """``config.json`` of a search run (settings under ``config``)."""
-    from prover.paths import read_json
+    from prover.io import read_json
 
     path = os.path.join(run_dir, "config.json")
     data = read_json(path, "a run's config.json")
@@ -163,7 +163,7 @@ def model_fingerprint(model: str) -> dict:
 def run_fingerprint(cfg: SearchConfig, statements: dict[str, str], engine: str) -> dict:
     """What a run samples and how its samples are judged (``statements``: name -> statement hash; ``engine``:
     the sampler, which draws other samples from the same seeds): a resume must find the same."""
-    from prover.verify import POLICY_VERSION
+    from prover.verify.policy import POLICY_VERSION
 
     sampler = {"engine": engine}
     if engine == "vllm":  # tensor parallelism changes vLLM's numerics, and so its samples

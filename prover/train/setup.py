@@ -9,8 +9,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from prover.config import TrainConfig
-from prover.data import ReadReport, drop_contaminated, read_examples
-from prover.prompts import PromptFormat, build_units, drop_overlong, tokenize_examples
+from prover.train.data import ReadReport, drop_contaminated, read_examples
+from prover.train.prompts import PromptFormat, build_units, drop_overlong, tokenize_examples
 
 
 @dataclass
@@ -29,7 +29,7 @@ class TrainData:
 def load_tokenizer(cfg: TrainConfig, checkpoint: str | None, examples):
     from transformers import AutoTokenizer
 
-    from prover.tiny import build_tokenizer
+    from prover.train.tiny import build_tokenizer
 
     if checkpoint:
         tokenizer = AutoTokenizer.from_pretrained(checkpoint)
@@ -95,7 +95,7 @@ def build_model(cfg: TrainConfig, tokenizer, checkpoint: str | None):
     import torch
     from transformers import AutoModelForCausalLM
 
-    from prover.tiny import build_tiny_model
+    from prover.train.tiny import build_tiny_model
 
     # float32 master weights under accelerate's bf16 autocast, as HF Trainer does; transformers 5 would
     # otherwise load the checkpoint's own dtype and train bf16 weights directly

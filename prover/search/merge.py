@@ -11,8 +11,8 @@ from dataclasses import asdict
 
 from prover.config import SearchConfig
 from prover.records import atomic_write_text
-from prover.run_records import Summary, Usage, read_attempts, read_greedy, read_summary
-from prover.run_store import read_run_config, write_record, write_records
+from prover.search.records import Summary, Usage, read_attempts, read_greedy, read_summary
+from prover.search.store import read_run_config, write_record, write_records
 
 # settings that shards of one search may differ in
 _PER_SHARD = {"shard", "output_dir", "resume", "workers"}

@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prover.lean.messages import Message
-from prover.prompts import TACTIC_PROMPT, format_goals, tactic_body
-from prover.verify import Reason, Reference, Runner, VerifyResult, check_proof, check_standalone
+from prover.train.prompts import TACTIC_PROMPT, format_goals, tactic_body
+from prover.verify.policy import Reason, Reference, Runner, VerifyResult, check_proof, check_standalone
 
 PROMPT, CONTINUATION = "tactic> ", "...     "
 HELP = """commands:

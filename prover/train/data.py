@@ -148,7 +148,7 @@ def leandojo_theorem(record: Any, where: str) -> list[TacticExample]:
 def _jsonl_records(path: str) -> Iterator[tuple[str, Any]]:
     """(``path:line``, parsed object) per non-blank line; a bad line (not UTF-8, not JSON, cut short) yields
     its DataError instead."""
-    from prover.paths import jsonl_records
+    from prover.io import jsonl_records
 
     for where, record in jsonl_records(path):
         yield where, DataError(str(record)) if isinstance(record, ValueError) else record
@@ -156,7 +156,7 @@ def _jsonl_records(path: str) -> Iterator[tuple[str, Any]]:
 
 def _leandojo_json_records(path: str) -> Iterator[tuple[str, Any]]:
     """A LeanDojo ``.json`` file is one list of theorems; each is located by its index in the list."""
-    from prover.paths import read_text
+    from prover.io import read_text
 
     try:
         data = json.loads(read_text(path, "data"))
@@ -204,7 +204,7 @@ def detect_kind(path: str) -> str:
 
 
 def _records(source: str, split: str) -> Iterator[tuple[str, Any]]:
-    from prover.paths import looks_local
+    from prover.io import looks_local
 
     if os.path.isfile(source):
         if source.endswith(".json"):
@@ -277,7 +277,7 @@ def normalize_statement(statement: str) -> str:
 
 def read_benchmark_statements(path: str) -> tuple[set[str], set[str]]:
     """(normalised statements, names) of a benchmark, read as search reads it."""
-    from prover.benchmark import load_theorems
+    from prover.verify.benchmark import load_theorems
 
     theorems = load_theorems(path)
     return {normalize_statement(t.formal_statement) for t in theorems}, {t.name for t in theorems}

@@ -7,7 +7,7 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from prover.verify import Reference
+from prover.verify.policy import Reference
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theore
 
 
 def _benchmark_records(path: str, split: str):
-    from prover.paths import jsonl_objects, looks_local
+    from prover.io import jsonl_objects, looks_local
 
     if os.path.isfile(path):
         yield from jsonl_objects(path)

@@ -11,7 +11,7 @@ import logging
 import os
 from dataclasses import asdict
 
-from prover.metrics import confidence_split, pass_at_k_table
+from prover.report.metrics import confidence_split, pass_at_k_table
 from prover.records import atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -20,8 +20,8 @@ logger = logging.getLogger(__name__)
 def load_run(run_dir: str) -> dict:
     """Per theorem, the success of each attempt in attempt order; the greedy diagnostics; the settings (the
     run's label is given by ``make_report``)."""
-    from prover.run_records import outcomes, read_attempts, read_greedy, read_summary
-    from prover.run_store import read_run_config
+    from prover.search.records import outcomes, read_attempts, read_greedy, read_summary
+    from prover.search.store import read_run_config
 
     results, bad = outcomes(read_attempts(run_dir))
     run_config = read_run_config(run_dir) if os.path.isfile(os.path.join(run_dir, "config.json")) else {}
@@ -42,7 +42,7 @@ def load_run(run_dir: str) -> dict:
 
 def unfinished(run: dict) -> str | None:
     """Why a run's attempts are not all there, or None (also when its config says too little to tell)."""
-    from prover.run_records import unfinished as why
+    from prover.search.records import unfinished as why
 
     n = run["settings"].get("n")
     if not run.get("expected") or not isinstance(n, int):  # no fingerprint: the attempts as they are
@@ -51,7 +51,7 @@ def unfinished(run: dict) -> str | None:
 
 
 def run_report(run: dict) -> dict:
-    from prover.run_records import estimate
+    from prover.search.records import estimate
 
     results, n = run["results"], run["settings"].get("n")
     pass_at_k, note = estimate(

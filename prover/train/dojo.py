@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from prover.data import write_jsonl
+from prover.train.data import write_jsonl
 
 logger = logging.getLogger(__name__)
 

@@ -17,14 +17,14 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from prover.benchmark import Theorem, load_theorems
+from prover.verify.benchmark import Theorem, load_theorems
 from prover.config import SearchConfig
 from prover.lean.setup import LeanSetup
-from prover.prompts import format_goals, tactic_body
-from prover.run_records import Attempt, Greedy, Status, Summary, Timing, Usage
-from prover.run_store import RunStore, done_and_solved
-from prover.sample import Completion, Sampler, build_sampler, resolve_engine
-from prover.verify import Reason, Reference, VerifyResult
+from prover.train.prompts import format_goals, tactic_body
+from prover.search.records import Attempt, Greedy, Status, Summary, Timing, Usage
+from prover.search.store import RunStore, done_and_solved
+from prover.search.samplers import Completion, Sampler, build_sampler, resolve_engine
+from prover.verify.policy import Reason, Reference, VerifyResult
 
 logger = logging.getLogger(__name__)
 USAGE_SAVE_SECONDS = 10.0  # how often usage.json is saved while a run goes
@@ -57,7 +57,7 @@ class Search:
             setup.require_repl(cfg.memory_mb or None)
         self._checker = None
         if verify is None:
-            from prover.verify_run import Checker, CheckSettings
+            from prover.verify.checker import Checker, CheckSettings
 
             settings = CheckSettings(cfg.backend, cfg.timeout, cfg.memory_mb, workers=cfg.workers)
             if cfg.ray:  # every node checks proofs with its own Lean
@@ -85,7 +85,7 @@ class Search:
     def run(self) -> Summary:
         from tqdm.auto import tqdm
 
-        from prover.strategies import STRATEGIES
+        from prover.search.strategies import STRATEGIES
 
         cfg = self.cfg
         done, solved = done_and_solved(self.store.open(len(self.theorems)))

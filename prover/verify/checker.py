@@ -20,8 +20,8 @@ from prover.lean.filecheck import FileRun, run_lean_file
 from prover.lean.pool import ReplPool
 from prover.lean.setup import NOT_SET_UP, LeanSetup
 from prover.records import append_jsonl
-from prover.verdict_cache import VerdictCache, verdict_key
-from prover.verify import Reference, VerifyResult, check_proof, check_statement, parse_statement
+from prover.verify.cache import VerdictCache, verdict_key
+from prover.verify.policy import Reference, VerifyResult, check_proof, check_statement, parse_statement
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ __all__ = ["NOT_SET_UP", "CheckSettings", "Checker", "run_verify"]
 
 def read_references(path: str) -> dict[str, Reference]:
     """Reference statements of a benchmark (DeepSeek / MiniF2F schema), by name."""
-    from prover.benchmark import load_theorems
+    from prover.verify.benchmark import load_theorems
 
     return {t.name: t.reference for t in load_theorems(path)}
 
@@ -153,7 +153,7 @@ def run_verify(cfg: VerifyConfig) -> int:
 
 def _single(cfg: VerifyConfig, checker: Checker) -> int:
     reference = _reference(cfg)
-    from prover.paths import read_text
+    from prover.io import read_text
 
     source = "<stdin>" if cfg.input == "-" else cfg.input
     output = read_text(cfg.input, "input")
@@ -173,7 +173,7 @@ def _single(cfg: VerifyConfig, checker: Checker) -> int:
 def _batch(cfg: VerifyConfig, checker: Checker) -> int:
     from tqdm.auto import tqdm
 
-    from prover.paths import jsonl_objects
+    from prover.io import jsonl_objects
 
     references = read_references(cfg.benchmark)
     items = []  # every line is checked before anything is written (the verdicts, the cache)

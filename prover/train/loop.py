@@ -15,12 +15,12 @@ import math
 import os
 import time
 
-from prover import checkpoint as ckpt
+from prover.train import checkpoint as ckpt
 from prover.config import TrainConfig, describe_changes, setting_changes
 from prover.flags import save_config
 from prover.records import append_jsonl, atomic_write_text, read_jsonl
-from prover.train_setup import build_model, load_train_data
-from prover.units import AllConfident, UnitSampler, UnitStream
+from prover.train.setup import build_model, load_train_data
+from prover.train.units import AllConfident, UnitSampler, UnitStream
 
 logger = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def _add_metrics(totals, out, mask, tokens) -> None:
 
 def forward(model, batch, cfg: TrainConfig, by_trace: bool, num_items_in_batch: float | None = None):
     """One forward and the objective of ``cfg.loss`` from ``loss.py`` (per-example CE, log p and F with it)."""
-    from prover.loss import objective
+    from prover.train.loss import objective
 
     logits = model(
         input_ids=batch["input_ids"], attention_mask=batch["attention_mask"], use_cache=False

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from prover.data import Example, ProofExample, TacticExample
+from prover.train.data import Example, ProofExample, TacticExample
 
 logger = logging.getLogger(__name__)
 

@@ -195,7 +195,7 @@ def estimate(
     """pass@k of a run's ``results`` ("k" -> {"pass_at_k", "stderr"}), or None and why it is not
     estimable. ``expected`` (its theorems) and ``n`` tell a finished run from one that stopped early; without
     them (an old run's config) the theorems must at least have as many attempts each."""
-    from prover.metrics import pass_at_k_table
+    from prover.report.metrics import pass_at_k_table
 
     if expected and n and (why := unfinished(results, expected, n, stop_on_first)) is not None:
         return None, why
@@ -254,7 +254,7 @@ def _checked(cls, record: Any, where: str, allowed: dict[str, set]) -> dict[str,
 
 
 def _read(path: str, cls):
-    from prover.paths import TruncatedLine, jsonl_records
+    from prover.io import TruncatedLine, jsonl_records
 
     if not os.path.isfile(path):
         return []
@@ -271,7 +271,7 @@ def _read(path: str, cls):
 
 def read_attempts(run_dir: str) -> list[Attempt]:
     """The attempts of a search run; a torn last line (killed while writing) is left out with a warning."""
-    from prover.paths import require_dir
+    from prover.io import require_dir
 
     path = os.path.join(require_dir(run_dir, "run"), "attempts.jsonl")
     if not os.path.isfile(path):
@@ -302,7 +302,7 @@ def read_usage(run_dir: str) -> Usage:
 
 
 def _read_object(path: str, cls):
-    from prover.paths import read_json
+    from prover.io import read_json
 
     record = read_json(path, f"a run's {os.path.basename(path)}")
     return None if record is None else cls.from_json(record, path)

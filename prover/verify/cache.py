@@ -11,7 +11,7 @@ import json
 import sqlite3
 import threading
 
-from prover.verify import POLICY_VERSION, Reference, VerifyResult
+from prover.verify.policy import POLICY_VERSION, Reference, VerifyResult
 
 
 def verdict_key(lean_version: str, reference: Reference, output: str, allow_native_decide: bool) -> str:

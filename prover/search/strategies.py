@@ -8,7 +8,7 @@ expansion) only, so what attempt i of theorem t samples does not depend on batch
 where a kill landed: a resumed run redraws its missing attempts exactly. The REPL's tactic mode has known
 false accepts, so a finished tactic attempt is checked by the verifier from scratch.
 
-``search`` is the running :class:`prover.search.Search`; ``todo`` maps each theorem to its missing attempt
+``search`` is the running :class:`prover.search.run.Search`; ``todo`` maps each theorem to its missing attempt
 indices; ``record`` takes each finished attempt (on this thread); ``solved`` holds the names proved so far.
 """
 
@@ -18,11 +18,11 @@ import heapq
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from prover.benchmark import Theorem
-from prover.prompts import format_goals, tactic_body
-from prover.run_records import Attempt, Status
-from prover.sample import Completion
-from prover.verify import Reason, VerifyResult
+from prover.verify.benchmark import Theorem
+from prover.train.prompts import format_goals, tactic_body
+from prover.search.records import Attempt, Status
+from prover.search.samplers import Completion
+from prover.verify.policy import Reason, VerifyResult
 
 
 def whole(search, todo: dict[Theorem, list[int]], record, solved: set[str]) -> None:

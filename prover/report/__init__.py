@@ -1,0 +1,1 @@
+"""After the runs: pass@k estimates and the report (tables, plots)."""
