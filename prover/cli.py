@@ -77,10 +77,10 @@ def _report(args: argparse.Namespace) -> int:
 def _check(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(CheckConfig, args)
     cfg.check_paths()
-    from prover.verify.interactive import main_check
-    from prover.lean.setup import LeanSetup
     from prover.io import read_text
+    from prover.lean.setup import LeanSetup
     from prover.verify.checker import Checker, CheckSettings, reference_from
+    from prover.verify.interactive import main_check
 
     source = "<stdin>" if cfg.file == "-" else cfg.file
     code = read_text(cfg.file, "file")
@@ -93,10 +93,10 @@ def _check(args: argparse.Namespace) -> int:
 def _prove(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(ProveConfig, args)
     cfg.check_paths()
-    from prover.verify.interactive import ProofSession, interact
     from prover.lean.repl import LeanRepl
     from prover.lean.setup import LeanSetup
     from prover.verify.checker import Checker, CheckSettings, reference_from
+    from prover.verify.interactive import ProofSession, interact
 
     setup = LeanSetup.from_env()
     settings = setup.require_repl(cfg.memory_mb or None)  # the session drives Lean's REPL

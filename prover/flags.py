@@ -133,6 +133,6 @@ def save_config(config: Any, path: str) -> None:
     """The resolved config as YAML (atomically), to reproduce the run with ``--config``."""
     import yaml
 
-    from prover.records import atomic_write_text
+    from prover.io import atomic_write_text
 
     atomic_write_text(path, yaml.safe_dump(dataclasses.asdict(config), sort_keys=False, allow_unicode=True))

@@ -1,4 +1,9 @@
-"""Paths and files a user names on the command line: checked before any work, read with file:line errors.
+"""Files in and out: paths a user names (checked before any work, read with ``file:line`` errors), and the
+package's own writes that survive a kill (atomic whole-file writes, whole-line JSONL appends).
+
+One policy for a torn JSONL line: a last line without its newline that does not parse is what a process
+killed while appending leaves. Readers skip it with a warning (``read_jsonl``); a run that resumes cuts it
+off before it appends again (``repair_jsonl``); a user's file with such a line is named ``file:line``.
 
 A name that looks local (an existing path, one starting with ``/``, ``.`` or ``~``, one with two slashes or
 more, or a data or model file extension) is never sent to the Hugging Face hub: when it is missing the user
@@ -8,9 +13,13 @@ gets one line at once instead of a 30 s hub lookup and a traceback. Pure, apart 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import tempfile
 from collections.abc import Iterator
 from typing import Any
+
+logger = logging.getLogger(__name__)
 
 _LOCAL_SUFFIXES = (
     ".jsonl",
@@ -146,3 +155,75 @@ def read_json(path: str, what: str) -> Any:
             return json.load(handle)
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path}: not {what} ({error})") from None
+
+
+# --------------------------------------------------------------------------- the package's own files
+
+
+def atomic_write_text(path: str, text: str) -> None:
+    """Write ``text`` to ``path`` so that readers see the old file or the new one, never a torn one."""
+    directory = os.path.dirname(os.path.abspath(path))
+    os.makedirs(directory, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".tmp-", suffix=os.path.basename(path))
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp creates 0600; give the file the usual permissions
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def append_jsonl(path: str, record: dict[str, Any]) -> None:
+    """Append one record as one ``write`` of a whole line (O_APPEND), flushed to disk."""
+    line = (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def repair_jsonl(path: str) -> None:
+    """Before appending to a file a killed run wrote: cut a torn last line off (appending after it would
+    glue two records), and end a whole last line that lost only its newline."""
+    if not os.path.exists(path):
+        return
+    with open(path, "rb") as handle:
+        data = handle.read()
+    if not data or data.endswith(b"\n"):
+        return
+    start = data.rfind(b"\n") + 1
+    try:
+        json.loads(data[start:])
+        keep = data + b"\n"
+    except ValueError:
+        keep = data[:start]
+    atomic_write_text(path, keep.decode("utf-8"))
+
+
+def own_jsonl(path: str) -> Iterator[tuple[str, Any]]:
+    """(``path:line``, record) per line of a JSONL file this package wrote; a torn last line is left out
+    with a warning, any other bad line raises a ValueError naming it. A missing file has no records."""
+    if not os.path.isfile(path):
+        return
+    for where, record in jsonl_records(path):
+        if isinstance(record, TruncatedLine):
+            logger.warning("%s (a killed run: resuming it completes the record)", record)
+            continue
+        if isinstance(record, ValueError):
+            raise record
+        yield where, record
+
+
+def read_jsonl(path: str) -> Iterator[Any]:
+    """The records of a JSONL file this package wrote (see ``own_jsonl``)."""
+    for _, record in own_jsonl(path):
+        yield record

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from prover.cli import main
-from prover.records import append_jsonl
+from prover.io import append_jsonl
 
 
 def attempt(theorem: str, index: int, status: str) -> dict:
@@ -96,7 +96,7 @@ def test_not_a_run_directory_is_an_error(tmp_path, capsys):
 
 def test_statements_that_do_not_elaborate_are_counted_apart(tmp_path):
     run = make_run(tmp_path / "run", {"a": [True, False]})
-    from prover.records import append_jsonl
+    from prover.io import append_jsonl
 
     for i in range(2):
         append_jsonl(str(run / "attempts.jsonl"), attempt("broken", i, "bad_statement"))

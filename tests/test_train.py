@@ -15,9 +15,9 @@ import pytest
 import torch
 from conftest import DATA, ROOT
 
-from prover.train.checkpoint import find_checkpoint
 from prover.config import TrainConfig
-from prover.records import read_jsonl
+from prover.io import read_jsonl
+from prover.train.checkpoint import find_checkpoint
 from prover.train.loop import ProverTrainer, run_train
 from prover.train.units import AllConfident, UnitSampler, UnitStream
 

@@ -309,7 +309,7 @@ def main() -> int:
         args.modulus, args.valid_problems, args.test_problems = 11, 10, 20
     import logging
 
-    from prover.records import atomic_write_text
+    from prover.io import atomic_write_text
 
     logging.basicConfig(level=logging.WARNING)
     os.makedirs(args.out, exist_ok=True)

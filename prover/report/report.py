@@ -11,8 +11,8 @@ import logging
 import os
 from dataclasses import asdict
 
+from prover.io import atomic_write_text
 from prover.report.metrics import confidence_split, pass_at_k_table
-from prover.records import atomic_write_text
 
 logger = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from collections import defaultdict
 from dataclasses import asdict
 
 from prover.config import SearchConfig
-from prover.records import atomic_write_text
+from prover.io import atomic_write_text
 from prover.search.records import Summary, Usage, read_attempts, read_greedy, read_summary
 from prover.search.store import read_run_config, write_record, write_records
 

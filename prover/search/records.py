@@ -254,19 +254,9 @@ def _checked(cls, record: Any, where: str, allowed: dict[str, set]) -> dict[str,
 
 
 def _read(path: str, cls):
-    from prover.io import TruncatedLine, jsonl_records
+    from prover.io import own_jsonl
 
-    if not os.path.isfile(path):
-        return []
-    out = []
-    for where, record in jsonl_records(path):
-        if isinstance(record, TruncatedLine):
-            logger.warning("%s (a killed run: --resume completes it)", record)
-            continue
-        if isinstance(record, ValueError):
-            raise record
-        out.append((where, cls.from_json(record, where)))
-    return out
+    return [(where, cls.from_json(record, where)) for where, record in own_jsonl(path)]
 
 
 def read_attempts(run_dir: str) -> list[Attempt]:

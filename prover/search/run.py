@@ -17,13 +17,13 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from prover.verify.benchmark import Theorem, load_theorems
 from prover.config import SearchConfig
 from prover.lean.setup import LeanSetup
-from prover.train.prompts import format_goals, tactic_body
 from prover.search.records import Attempt, Greedy, Status, Summary, Timing, Usage
-from prover.search.store import RunStore, done_and_solved
 from prover.search.samplers import Completion, Sampler, build_sampler, resolve_engine
+from prover.search.store import RunStore, done_and_solved
+from prover.train.prompts import format_goals, tactic_body
+from prover.verify.benchmark import Theorem, load_theorems
 from prover.verify.policy import Reason, Reference, VerifyResult
 
 logger = logging.getLogger(__name__)

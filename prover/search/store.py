@@ -16,7 +16,7 @@ from dataclasses import asdict
 from typing import Any
 
 from prover.config import SearchConfig, describe_changes, setting_changes
-from prover.records import append_jsonl, atomic_write_text
+from prover.io import append_jsonl, atomic_write_text, repair_jsonl
 from prover.search.records import Attempt, Greedy, Summary, Usage, read_attempts, read_greedy, read_usage
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ class RunStore:
         """Write config.json, drop the torn last lines a kill left; the attempts already in the run."""
         os.makedirs(self.dir, exist_ok=True)
         for path in (self.attempts_path, self.greedy_path):  # appends after a torn line would corrupt
-            _rewrite_without_torn_line(path)
+            repair_jsonl(path)
         existing = read_attempts(self.dir) if os.path.isfile(self.attempts_path) else []
         config = {
             "config": asdict(self.cfg),
@@ -137,15 +137,6 @@ def read_run_config(run_dir: str) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
         raise ValueError(f'{path}: expected an object with a "config" object')
     return data
-
-
-def _rewrite_without_torn_line(path: str) -> None:
-    """A kill can leave half a line at the end; appending after it would corrupt the next record."""
-    if os.path.exists(path):
-        with open(path, "rb") as handle:
-            data = handle.read()
-        if data and not data.endswith(b"\n"):
-            atomic_write_text(path, data[: data.rfind(b"\n") + 1].decode("utf-8"))
 
 
 # --------------------------------------------------------------------------- the fingerprint

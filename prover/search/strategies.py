@@ -18,10 +18,10 @@ import heapq
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from prover.verify.benchmark import Theorem
-from prover.train.prompts import format_goals, tactic_body
 from prover.search.records import Attempt, Status
 from prover.search.samplers import Completion
+from prover.train.prompts import format_goals, tactic_body
+from prover.verify.benchmark import Theorem
 from prover.verify.policy import Reason, VerifyResult
 
 

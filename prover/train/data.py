@@ -316,7 +316,7 @@ def drop_contaminated(
 
 def write_jsonl(path: str, records: Iterable[dict]) -> int:
     """Write records atomically (temp file, then rename): a killed run never leaves half a file."""
-    from prover.records import atomic_write_text
+    from prover.io import atomic_write_text
 
     lines = [json.dumps(r, ensure_ascii=False) for r in records]
     atomic_write_text(path, "".join(line + "\n" for line in lines))

@@ -15,10 +15,10 @@ import math
 import os
 import time
 
-from prover.train import checkpoint as ckpt
 from prover.config import TrainConfig, describe_changes, setting_changes
 from prover.flags import save_config
-from prover.records import append_jsonl, atomic_write_text, read_jsonl
+from prover.io import append_jsonl, atomic_write_text, read_jsonl
+from prover.train import checkpoint as ckpt
 from prover.train.setup import build_model, load_train_data
 from prover.train.units import AllConfident, UnitSampler, UnitStream
 

@@ -16,10 +16,10 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass
 
 from prover.config import VerifyConfig
+from prover.io import append_jsonl
 from prover.lean.filecheck import FileRun, run_lean_file
 from prover.lean.pool import ReplPool
 from prover.lean.setup import NOT_SET_UP, LeanSetup
-from prover.records import append_jsonl
 from prover.verify.cache import VerdictCache, verdict_key
 from prover.verify.policy import Reference, VerifyResult, check_proof, check_statement, parse_statement
 

@@ -210,7 +210,7 @@ class ProofSession:
         return self.suggestions
 
     def save(self, path: str) -> None:
-        from prover.records import atomic_write_text
+        from prover.io import atomic_write_text
 
         atomic_write_text(path, self.proof())
 

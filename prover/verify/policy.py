@@ -38,7 +38,13 @@ from prover.lean.filecheck import FileRun
 from prover.lean.lexer import LexError, Token, code_tokens, tokenize
 from prover.lean.messages import Message
 from prover.verify.rules import SORRY_WORDS, rule_violations
-from prover.verify.statement import Statement, declared_name, declared_theorems, module_header_end, parse_statement
+from prover.verify.statement import (
+    Statement,
+    declared_name,
+    declared_theorems,
+    module_header_end,
+    parse_statement,
+)
 
 POLICY_VERSION = 3  # bump when the acceptance rules change: cached verdicts of older rules are not reused
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})

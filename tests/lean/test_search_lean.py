@@ -10,7 +10,7 @@ import os
 import pytest
 
 from prover.config import SearchConfig, TrainConfig
-from prover.records import read_jsonl
+from prover.io import read_jsonl
 from prover.search.run import Search
 from prover.train.loop import run_train
 from prover.verify.policy import Reference

