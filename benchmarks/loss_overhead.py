@@ -45,8 +45,8 @@ def make_data(path: Path, units: int, steps_per_trace: int, seed: int = 0) -> No
 
 def make_model(directory: Path, data: Path, hidden: int, layers: int) -> None:
     from prover.train.data import read_examples
-    from prover.train.prompts import PromptFormat
     from prover.train.tiny import build_tiny_model, build_tokenizer
+    from prover.train.tokenize import PromptFormat
 
     fmt = PromptFormat()
     examples = read_examples(str(data))

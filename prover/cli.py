@@ -39,7 +39,7 @@ def _train(args: argparse.Namespace) -> int:
 def _verify(args: argparse.Namespace) -> int:
     cfg = config_from_namespace(VerifyConfig, args)
     cfg.check_paths()
-    from prover.verify.checker import run_verify
+    from prover.verify.command import run_verify
 
     return run_verify(cfg)
 
@@ -79,13 +79,14 @@ def _check(args: argparse.Namespace) -> int:
     cfg.check_paths()
     from prover.io import read_text
     from prover.lean.setup import LeanSetup
-    from prover.verify.checker import Checker, CheckSettings, reference_from
+    from prover.verify.checker import Checker, CheckSettings
+    from prover.verify.command import reference_from
     from prover.verify.interactive import main_check
 
     source = "<stdin>" if cfg.file == "-" else cfg.file
     code = read_text(cfg.file, "file")
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
-    settings = CheckSettings("file", cfg.timeout, cfg.memory_mb, cfg.allow_native_decide)
+    settings = CheckSettings.of(cfg, backend="file", confirm=False, workers=1)  # one file, one Lean
     checker = Checker(settings, LeanSetup.from_env())
     return main_check(code, source, checker.run, reference, cfg.allow_native_decide)
 
@@ -95,12 +96,14 @@ def _prove(args: argparse.Namespace) -> int:
     cfg.check_paths()
     from prover.lean.repl import LeanRepl
     from prover.lean.setup import LeanSetup
-    from prover.verify.checker import Checker, CheckSettings, reference_from
+    from prover.verify.checker import Checker, CheckSettings
+    from prover.verify.command import reference_from
     from prover.verify.interactive import ProofSession, interact
 
     setup = LeanSetup.from_env()
     settings = setup.require_repl(cfg.memory_mb or None)  # the session drives Lean's REPL
-    verify = Checker(CheckSettings("file", cfg.timeout, cfg.memory_mb), setup).file_check
+    checks = CheckSettings.of(cfg, backend="file", confirm=False, workers=1, allow_native_decide=False)
+    verify = Checker(checks, setup).file_check
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
     sampler = None
     if cfg.model:

@@ -11,16 +11,20 @@ import math
 import os
 import re
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
-from prover.train.prompts import TACTIC_PROMPT, TACTIC_TARGET, WHOLE_PROMPT, WHOLE_TARGET
+from prover.prompts import TACTIC_PROMPT, TACTIC_TARGET, WHOLE_PROMPT, WHOLE_TARGET
 
 T = TypeVar("T")
 
 
-def option(default: Any, help: str, choices: tuple[str, ...] | None = None, **extra: Any) -> Any:
-    """A dataclass field with its CLI help (and choices) in its metadata."""
-    metadata = {"help": help, **extra}
+def option(
+    default: Any, help: str, choices: tuple[str, ...] | None = None, *, run: bool = True, **extra: Any
+) -> Any:
+    """A dataclass field with its CLI help (and choices) in its metadata. ``run=False``: the setting changes
+    how a run runs (workers, paths, limits), not what it computes, so it is outside the run's fingerprint
+    and a resume may change it."""
+    metadata = {"help": help, "run": run, **extra}
     if choices:
         metadata["choices"] = choices
     if isinstance(default, (dict, list)):
@@ -63,14 +67,6 @@ SCHEDULERS = (
 # --------------------------------------------------------------------------- the training stage
 
 LOSSES = ("ce", "dco", "dco_step")
-_HOW_A_RUN_RUNS = frozenset(
-    {"per_device_batch_size", "score_batch_size", "gradient_checkpointing", "bf16", "output_dir", "save_steps",
-     "save_total_limit", "logging_steps", "resume", "override_settings", "report_to"}
-)  # fmt: skip
-_HOW_A_SEARCH_RUNS = frozenset(
-    {"resume", "override_settings", "output_dir", "workers", "ray", "timeout", "memory_mb", "batch_theorems",
-     "engines", "tensor_parallel_size", "gpu_memory_utilization", "engine_kwargs", "backend", "greedy", "sampler"}
-)  # fmt: skip
 
 
 def setting_changes(before: dict[str, Any], now: dict[str, Any]) -> dict[str, list]:
@@ -81,6 +77,10 @@ def setting_changes(before: dict[str, Any], now: dict[str, Any]) -> dict[str, li
 def describe_changes(changes: dict[str, list]) -> list[str]:
     """``--setting old -> new`` for each change, as the refusals of a resume name them."""
     return [f"--{k} {old!r} -> {new!r}" for k, (old, new) in changes.items()]
+
+
+def _run_fields(cls: type) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls) if f.metadata.get("run", True)}
 
 
 @dataclass
@@ -103,9 +103,14 @@ class TrainConfig:
     lora_target_modules: str = option(
         "all-linear", "LoRA target modules: 'all-linear' or comma-separated names"
     )
-    gradient_checkpointing: bool = option(False, "recompute activations in the backward pass to save memory")
+    gradient_checkpointing: bool = option(
+        False, "recompute activations in the backward pass to save memory", run=False
+    )
     bf16: str = option(
-        "auto", "bf16 mixed precision: auto (when the GPU supports it), yes or no", ("auto", "yes", "no")
+        "auto",
+        "bf16 mixed precision: auto (when the GPU supports it), yes or no",
+        ("auto", "yes", "no"),
+        run=False,
     )
     # data
     data: str = option(
@@ -138,7 +143,9 @@ class TrainConfig:
         0.1, "confidence threshold: units with F(N, p) <= epsilon are replaced; 0 disables"
     )
     score_batch_size: int = option(
-        0, "confidence filter: units per scoring forward (no gradients); 0: 4 x per_device_batch_size"
+        0,
+        "confidence filter: units per scoring forward (no gradients); 0: 4 x per_device_batch_size",
+        run=False,
     )
     ce_reduction: str = option("mean", "how an example's CE pools its target tokens", ("mean", "sum"))
     # optimisation
@@ -152,7 +159,7 @@ class TrainConfig:
     global_batch_size: int = option(
         64, "training units per optimizer step, over all devices and accumulation"
     )
-    per_device_batch_size: int = option(8, "units per forward pass on one device")
+    per_device_batch_size: int = option(8, "units per forward pass on one device", run=False)
     num_epochs: float = option(
         1.0,
         "training length: num_epochs x ceil(units / global_batch_size) optimizer steps, each on a full batch "
@@ -162,15 +169,21 @@ class TrainConfig:
     max_steps: int = option(-1, "optimizer steps; -1: from --num_epochs")
     seed: int = option(42, "seed of data order, initialisation and dropout")
     # run
-    output_dir: str = option("runs/train", "run directory: config.yaml, metrics.jsonl, checkpoint-*/, final/")
-    save_steps: int = option(500, "checkpoint every K optimizer steps (and at the end)")
-    save_total_limit: int = option(0, "keep only the newest K checkpoints; 0 keeps all")
-    logging_steps: int = option(1, "write metrics every K steps")
-    resume: str = option("", "resume from 'latest' (in --output_dir) or a checkpoint path", const="latest")
-    override_settings: bool = option(
-        False, "--resume with settings that change the run (recorded in overrides.jsonl); refused otherwise"
+    output_dir: str = option(
+        "runs/train", "run directory: config.yaml, metrics.jsonl, checkpoint-*/, final/", run=False
     )
-    report_to: str = option("none", "trackers for accelerate (none, tensorboard, wandb, ...)")
+    save_steps: int = option(500, "checkpoint every K optimizer steps (and at the end)", run=False)
+    save_total_limit: int = option(0, "keep only the newest K checkpoints; 0 keeps all", run=False)
+    logging_steps: int = option(1, "write metrics every K steps", run=False)
+    resume: str = option(
+        "", "resume from 'latest' (in --output_dir) or a checkpoint path", const="latest", run=False
+    )
+    override_settings: bool = option(
+        False,
+        "--resume with settings that change the run (recorded in overrides.jsonl); refused otherwise",
+        run=False,
+    )
+    report_to: str = option("none", "trackers for accelerate (none, tensorboard, wandb, ...)", run=False)
 
     def __post_init__(self) -> None:
         if self.loss not in LOSSES:
@@ -230,7 +243,7 @@ class TrainConfig:
     def run_settings(self) -> dict[str, Any]:
         """The settings that define what a run trains (a resume must not change them): the rest (batch split
         per device, logging, checkpoints, trackers) only changes how it runs."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in _HOW_A_RUN_RUNS}
+        return {k: v for k, v in dataclasses.asdict(self).items() if k in _run_fields(type(self))}
 
     @property
     def budget(self) -> int:
@@ -345,6 +358,8 @@ SAMPLERS = ("auto", "vllm", "hf")
 class SearchConfig:
     """``prover search``: N attempts per benchmark theorem, each checked by the verifier."""
 
+    RENAMED: ClassVar[dict[str, str]] = {"n_eff": "branching"}  # n_eff is training's DCO-step budget
+
     model: str = option("", "hub name or local path of the prover model")
     benchmark: str = option(
         "", "benchmark JSONL (DeepSeek / MiniF2F schema: name, split, header, formal_statement)"
@@ -358,55 +373,67 @@ class SearchConfig:
         "rollout (tactic model), tree (best-first, tactic model) or whole (whole-proof model)",
         STRATEGIES,
     )
-    sampler: str = option("auto", "generation engine: vllm (GPU), hf (transformers) or auto", SAMPLERS)
+    sampler: str = option(
+        "auto", "generation engine: vllm (GPU), hf (transformers) or auto", SAMPLERS, run=False
+    )
     n: int = option(32, "attempts per theorem (pass@n budget)")
     temperature: float = option(1.0, "sampling temperature")
     top_p: float = option(0.95, "nucleus sampling top-p")
     max_tokens_tactic: int = option(128, "max new tokens per tactic")
     max_tokens_proof: int = option(1024, "max new tokens per whole proof")
     max_tactics: int = option(32, "rollout / tree: max tactics in one proof")
-    n_eff: int = option(4, "tree: tactics sampled per expansion (branching factor)")
+    branching: int = option(4, "tree: tactics sampled per expansion (the branching factor)")
     expansions: int = option(32, "tree: expansion budget of one attempt")
     stop_on_first: bool = option(
         False, "stop a theorem at its first verified proof (pass@k past 1 is then not estimable)"
     )
     greedy: bool = option(
-        True, "also decode one greedy proof or first tactic per theorem (confidence diagnostic)"
+        True, "also decode one greedy proof or first tactic per theorem (confidence diagnostic)", run=False
     )
     seed: int = option(0, "sampling seed")
     batch_theorems: int = option(
-        16, "theorems advanced together (one generation call per step for all their attempts)"
+        16, "theorems advanced together (one generation call per step for all their attempts)", run=False
     )
     tactic_prompt: str = option(TACTIC_PROMPT, "prompt template of tactic models (as in training)")
     whole_prompt: str = option(WHOLE_PROMPT, "prompt template of whole-proof models (as in training)")
     proof_stop: str = option("```", "whole: the proof ends before this string")
-    tensor_parallel_size: int = option(1, "vllm: GPUs per engine")
+    tensor_parallel_size: int = option(1, "vllm: GPUs per engine", run=False)
     engines: int = option(
-        1, "data-parallel sampling engines on Ray (one per GPU or tensor-parallel group); >1 needs Ray"
+        1,
+        "data-parallel sampling engines on Ray (one per GPU or tensor-parallel group); >1 needs Ray",
+        run=False,
     )
-    gpu_memory_utilization: float = option(0.9, "vllm: fraction of GPU memory for the engine")
-    engine_kwargs: dict = option({}, "vllm: extra LLM(...) arguments, as JSON")
+    gpu_memory_utilization: float = option(0.9, "vllm: fraction of GPU memory for the engine", run=False)
+    engine_kwargs: dict = option({}, "vllm: extra LLM(...) arguments, as JSON", run=False)
     output_dir: str = option(
-        "runs/search", "run directory: config.json, attempts.jsonl, greedy.jsonl, summary.json"
+        "runs/search", "run directory: config.json, attempts.jsonl, greedy.jsonl, summary.json", run=False
     )
     resume: str = option(
         "",
         "continue a killed run: 'latest' (the run in --output_dir) or a run directory (as in train: what to "
         "resume from); every theorem ends with exactly n attempts",
         const="latest",
+        run=False,
     )
     override_settings: bool = option(
-        False, "--resume although the settings, model or statements changed (recorded in config.json)"
+        False,
+        "--resume although the settings, model or statements changed (recorded in config.json)",
+        run=False,
     )
-    ray: str = option("", "verify on a Ray cluster: 'auto' (running cluster), an address, or 'local'")
+    ray: str = option(
+        "", "verify on a Ray cluster: 'auto' (running cluster), an address, or 'local'", run=False
+    )
     shard: str = option(
         "", "i/n: search every n-th theorem from the i-th (clusters without Ray); join with prover merge"
     )
-    timeout: float = option(300.0, "seconds per Lean check or tactic")
-    workers: int = option(0, "parallel Lean processes; 0: min(cores, RAM / 8 GB)")
-    memory_mb: int = option(16384, "address-space cap per Lean process in MB")
+    timeout: float = option(300.0, "seconds per Lean check or tactic", run=False)
+    workers: int = option(0, "parallel Lean processes; 0: min(cores, RAM / 8 GB)", run=False)
+    memory_mb: int = option(16384, "address-space cap per Lean process in MB", run=False)
     backend: str = option(
-        "auto", "proof checker: repl (warm REPL pool), file (one lean process per proof) or auto", BACKENDS
+        "auto",
+        "proof checker: repl (warm REPL pool), file (one lean process per proof) or auto",
+        BACKENDS,
+        run=False,
     )
 
     def __post_init__(self) -> None:
@@ -414,7 +441,7 @@ class SearchConfig:
             raise ValueError("model is required (a hub name or a local path)")
         if not self.benchmark:
             raise ValueError("benchmark is required (e.g. ../shared/data/minif2f/minif2f.jsonl)")
-        for name in ("n", "max_tactics", "n_eff", "expansions", "batch_theorems", "max_tokens_tactic",
+        for name in ("n", "max_tactics", "branching", "expansions", "batch_theorems", "max_tokens_tactic",
                      "max_tokens_proof", "tensor_parallel_size", "engines"):  # fmt: skip
             check_number(name, getattr(self, name), low=1)
         check_number("temperature", self.temperature, low=0)
@@ -437,7 +464,12 @@ class SearchConfig:
     def run_settings(self) -> dict[str, Any]:
         """The settings that decide what a run samples (a resume must not change them); the rest (workers,
         engines, limits, the checker) only changes how it runs."""
-        return {k: v for k, v in dataclasses.asdict(self).items() if k not in _HOW_A_SEARCH_RUNS}
+        return {k: v for k, v in dataclasses.asdict(self).items() if k in _run_fields(type(self))}
+
+    @classmethod
+    def from_saved(cls, values: dict[str, Any]) -> SearchConfig:
+        """The config a run directory saved, written by this version or an older one (renamed settings)."""
+        return cls(**{cls.RENAMED.get(k, k): v for k, v in values.items()})
 
     def check_paths(self) -> None:
         from prover.io import require_local_or_hub, resolve_model

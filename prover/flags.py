@@ -68,6 +68,8 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
     """One flag per field; defaults are left out so that only flags actually given override YAML."""
     hints = typing.get_type_hints(cls)
     parser.add_argument("--config", metavar="YAML", help="YAML file of settings; flags override it")
+    for old in getattr(cls, "RENAMED", {}):  # the old spelling is named in the error, not unknown
+        parser.add_argument(f"--{old}", dest=old, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     for f in dataclasses.fields(cls):
         kind = _unwrap(hints[f.name])
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
@@ -118,8 +120,14 @@ def config_from_namespace(cls: type[T], namespace: argparse.Namespace) -> T:
     names = {f.name for f in dataclasses.fields(cls)}
     values: dict[str, Any] = {}
     config_path = getattr(namespace, "config", None)
+    renamed = getattr(cls, "RENAMED", {})
+    for old, new in renamed.items():
+        if old in vars(namespace):
+            raise ValueError(f"--{old} is now --{new} here (--{old} is another setting elsewhere)")
     if config_path:
         for key, value in load_yaml(config_path).items():
+            if key in renamed:
+                raise ValueError(f"{config_path}: setting {key!r} is now {renamed[key]!r} for {cls.__name__}")
             if key not in names:
                 raise ValueError(f"{config_path}: unknown setting {key!r} for {cls.__name__}")
             values[key] = _coerce(value, hints[key], f"{config_path}: {key}")

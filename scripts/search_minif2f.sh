@@ -10,7 +10,7 @@
 #   SPLIT      valid | test | all                                  [test]
 #   N          attempts per theorem                                [32]
 #   STRATEGY   rollout | tree | whole                              [rollout]
-#   N_EFF      tree branching factor                               [4]
+#   BRANCHING  tree branching factor (tactics per expansion)     [4]
 #   OUT        run directory                                       [runs/minif2f-$STRATEGY-$N]
 #   TP         tensor-parallel GPUs per vLLM engine                [1]
 #   EXTRA      further flags for `prover search`; arguments given to the script are passed on too
@@ -29,7 +29,7 @@ STRATEGY=${STRATEGY:-rollout}
 N=${N:-32}
 OUT=${OUT:-runs/minif2f-$STRATEGY-$N}
 args=(--model "$MODEL" --benchmark "${BENCHMARK:-../shared/data/minif2f/minif2f.jsonl}" --split "${SPLIT:-test}"
-      --n "$N" --strategy "$STRATEGY" --n_eff "${N_EFF:-4}" --tensor_parallel_size "${TP:-1}" --output_dir "$OUT")
+      --n "$N" --strategy "$STRATEGY" --branching "${BRANCHING:-4}" --tensor_parallel_size "${TP:-1}" --output_dir "$OUT")
 [[ "${RESUME:-0}" == 1 ]] && args+=(--resume)
 # shellcheck disable=SC2206
 args+=(${EXTRA:-} "$@")

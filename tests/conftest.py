@@ -24,8 +24,8 @@ requires_minif2f = pytest.mark.skipif(
 @pytest.fixture(scope="session")
 def tiny_tokenizer():
     from prover.train.data import read_examples
-    from prover.train.prompts import PromptFormat
     from prover.train.tiny import build_tokenizer
+    from prover.train.tokenize import PromptFormat
 
     fmt = PromptFormat()
     examples = read_examples(str(DATA / "tactic_pairs.jsonl")) + read_examples(

@@ -80,6 +80,7 @@ CASES = {
     # prover search
     "search: missing benchmark": (["search", "--model", "{model_run}/x", "--benchmark", "{tmp}/nope.jsonl"], "--benchmark {tmp}/nope.jsonl: no such file"),
     "search: negative temperature": (["search", "--model", "m", "--benchmark", "{bench}", "--temperature", "-1"], "--temperature must be a finite number >= 0"),
+    "search: the training budget's name for the tree's branching": (["search", "--model", "m", "--benchmark", "{bench}", "--n_eff", "2"], "--n_eff is now --branching here"),
     "search: bad shard": (["search", "--model", "m", "--benchmark", "{bench}", "--shard", "3/2"], "--shard must be i/n with 0 <= i < n"),
     "search: top_p above 1": (["search", "--model", "m", "--benchmark", "{bench}", "--top_p", "2"], "--top_p must be a finite number <= 1 and > 0"),
     "search: --resume of a path that is no run": (["search", "--model", "m", "--benchmark", "{bench}", "--resume", "{tmp}/no_run"], "--resume {tmp}/no_run: not a search run directory"),

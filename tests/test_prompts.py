@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from conftest import DATA
 
+from prover.prompts import format_goals
 from prover.train.data import ProofExample, TacticExample, read_examples
-from prover.train.prompts import PromptFormat, build_units, drop_overlong, format_goals, tokenize_examples
+from prover.train.tokenize import PromptFormat, build_units, drop_overlong, tokenize_examples
 
 
 def test_tactic_prompt_is_state_then_marker():

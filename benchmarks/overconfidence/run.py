@@ -126,7 +126,7 @@ def answer_probabilities(model, tokenizer, prompts: list[str], answers: list[str
 
 
 def prompt(problem, modulus: int) -> str:
-    from prover.train.prompts import TACTIC_PROMPT
+    from prover.prompts import TACTIC_PROMPT
 
     return TACTIC_PROMPT.format(state=state(problem, modulus))
 

@@ -59,7 +59,7 @@ def merge_runs(shards: list[str], output: str) -> Summary:
         raise ValueError(f"-o {output}: not empty; merge into a new directory")
     summaries = [read_summary(shard) for shard in shards]
 
-    cfg = SearchConfig(**{**configs[0]["config"], "shard": "", "output_dir": output, "resume": ""})
+    cfg = SearchConfig.from_saved({**configs[0]["config"], "shard": "", "output_dir": output, "resume": ""})
     fingerprint = configs[0].get("fingerprint")
     if fingerprint is not None:  # the merged run's, as if it had been one run: all statements, no shard
         statements = {name: h for c in configs for name, h in c["fingerprint"].get("statements", {}).items()}

@@ -1,7 +1,7 @@
 """``prover search``: N attempts per benchmark theorem; a success counts only once the verifier accepts it.
 
 This module runs a search: it loads the benchmark, opens the run directory (``run_store``), builds the
-sampler (``sample.build_sampler``) and the checker, hands each batch of theorems to a strategy
+sampler (``build_sampler``) and the checker, hands each batch of theorems to a strategy
 (``strategies``) and accounts for time. The run directory is append-only and resumable: attempts are
 identified by (theorem, attempt index), and a resumed run fills in exactly the missing indices.
 """
@@ -19,12 +19,16 @@ from contextlib import contextmanager
 
 from prover.config import SearchConfig
 from prover.lean.setup import LeanSetup
+from prover.prompts import format_goals, tactic_body
+from prover.search.ray import RaySampler
 from prover.search.records import Attempt, Greedy, Status, Summary, Timing, Usage
-from prover.search.samplers import Completion, Sampler, build_sampler, resolve_engine
+from prover.search.samplers import Completion, HFSampler, Sampler, VLLMSampler, resolve_engine
 from prover.search.store import RunStore, done_and_solved
-from prover.train.prompts import format_goals, tactic_body
+from prover.search.strategies import STRATEGIES
 from prover.verify.benchmark import Theorem, load_theorems
+from prover.verify.checker import Checker, CheckSettings
 from prover.verify.policy import Reason, Reference, VerifyResult
+from prover.verify.ray import RayVerifier
 
 logger = logging.getLogger(__name__)
 USAGE_SAVE_SECONDS = 10.0  # how often usage.json is saved while a run goes
@@ -57,12 +61,8 @@ class Search:
             setup.require_repl(cfg.memory_mb or None)
         self._checker = None
         if verify is None:
-            from prover.verify.checker import Checker, CheckSettings
-
-            settings = CheckSettings(cfg.backend, cfg.timeout, cfg.memory_mb, workers=cfg.workers)
+            settings = CheckSettings.of(cfg, allow_native_decide=False, confirm=True)
             if cfg.ray:  # every node checks proofs with its own Lean
-                from prover.distributed import RayVerifier
-
                 self._checker = verify = RayVerifier(settings, cfg.ray, setup=setup)
             else:
                 self._checker = verify = Checker(settings, setup)
@@ -84,8 +84,6 @@ class Search:
 
     def run(self) -> Summary:
         from tqdm.auto import tqdm
-
-        from prover.search.strategies import STRATEGIES
 
         cfg = self.cfg
         done, solved = done_and_solved(self.store.open(len(self.theorems)))
@@ -296,3 +294,22 @@ def _default_repl_factory(cfg: SearchConfig, setup: LeanSetup):
 
 def run_search(cfg: SearchConfig) -> Summary:
     return Search(cfg).run()
+
+
+def build_sampler(cfg: SearchConfig, engine: str | None = None) -> Sampler:
+    """The sampler ``prover search`` asked for (``engine``: ``cfg.sampler`` resolved, when the caller has it):
+    vLLM on a GPU when it is installed (``auto``), else transformers; several engines as Ray actors."""
+    engine = engine or resolve_engine(cfg.sampler)
+    vllm_options = {
+        "tensor_parallel_size": cfg.tensor_parallel_size,
+        "gpu_memory_utilization": cfg.gpu_memory_utilization,
+        "seed": cfg.seed,
+        "engine_kwargs": cfg.engine_kwargs,
+    }
+    if cfg.engines > 1:
+        gpus = cfg.tensor_parallel_size if engine == "vllm" else 0
+        options = vllm_options if engine == "vllm" else {}
+        return RaySampler(engine, cfg.model, cfg.engines, gpus, cfg.ray or "auto", **options)
+    if engine == "vllm":
+        return VLLMSampler(cfg.model, **vllm_options)
+    return HFSampler.from_pretrained(cfg.model)

@@ -11,10 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
-
-if TYPE_CHECKING:
-    from prover.config import SearchConfig
+from typing import Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -205,24 +202,3 @@ def resolve_engine(requested: str) -> str:
     import torch
 
     return "vllm" if torch.cuda.is_available() and importlib.util.find_spec("vllm") else "hf"
-
-
-def build_sampler(cfg: SearchConfig, engine: str | None = None) -> Sampler:
-    """The sampler ``prover search`` asked for (``engine``: ``cfg.sampler`` resolved, when the caller has it):
-    vLLM on a GPU when it is installed (``auto``), else transformers; several engines as Ray actors."""
-    engine = engine or resolve_engine(cfg.sampler)
-    vllm_options = {
-        "tensor_parallel_size": cfg.tensor_parallel_size,
-        "gpu_memory_utilization": cfg.gpu_memory_utilization,
-        "seed": cfg.seed,
-        "engine_kwargs": cfg.engine_kwargs,
-    }
-    if cfg.engines > 1:
-        from prover.distributed import RaySampler
-
-        gpus = cfg.tensor_parallel_size if engine == "vllm" else 0
-        options = vllm_options if engine == "vllm" else {}
-        return RaySampler(engine, cfg.model, cfg.engines, gpus, cfg.ray or "auto", **options)
-    if engine == "vllm":
-        return VLLMSampler(cfg.model, **vllm_options)
-    return HFSampler.from_pretrained(cfg.model)

@@ -1,6 +1,6 @@
 """How the attempts at a theorem are drawn: ``whole`` (complete proofs from one prompt), ``rollout``
 (independent tactic-by-tactic attempts through the REPL's proof states) and ``tree`` (best-first expansion
-ranked by cumulative log-probability, ``n_eff`` tactics per expansion, an expansion budget per attempt).
+ranked by cumulative log-probability, ``branching`` tactics per expansion, an expansion budget per attempt).
 
 Every strategy samples on the calling thread, one generation call for all live attempts of a batch of
 theorems, and runs Lean in parallel workers. Each prompt is seeded by (theorem, attempt, step or
@@ -8,24 +8,54 @@ expansion) only, so what attempt i of theorem t samples does not depend on batch
 where a kill landed: a resumed run redraws its missing attempts exactly. The REPL's tactic mode has known
 false accepts, so a finished tactic attempt is checked by the verifier from scratch.
 
-``search`` is the running :class:`prover.search.run.Search`; ``todo`` maps each theorem to its missing attempt
+``search`` is what a strategy sees of the running search (``SearchView``, which
+:class:`prover.search.run.Search` provides); ``todo`` maps each theorem to its missing attempt
 indices; ``record`` takes each finished attempt (on this thread); ``solved`` holds the names proved so far.
 """
 
 from __future__ import annotations
 
 import heapq
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
+from prover.config import SearchConfig
+from prover.prompts import format_goals, tactic_body
 from prover.search.records import Attempt, Status
 from prover.search.samplers import Completion
-from prover.train.prompts import format_goals, tactic_body
 from prover.verify.benchmark import Theorem
 from prover.verify.policy import Reason, VerifyResult
 
 
-def whole(search, todo: dict[Theorem, list[int]], record, solved: set[str]) -> None:
+class SearchView(Protocol):
+    """What the strategies use of a running search: the settings, sampling, and Lean (each call counted)."""
+
+    cfg: SearchConfig
+    repl_factory: Callable[[], Any]
+
+    def seed_for(self, theorem: Theorem, *where: int) -> int: ...
+
+    def generate(
+        self, prompts: list[str], n: int, max_tokens: int, seeds: list[int], stop=(), temperature=None
+    ) -> list[list[Completion]]: ...
+
+    def whole_prompt(self, theorem: Theorem) -> str: ...
+
+    def lean_map(self, pool: Executor, fn: Callable, items) -> list: ...
+
+    def check(self, theorem: Theorem, proof: str) -> VerifyResult: ...
+
+    def start(self, repl, theorem: Theorem) -> tuple[int, list[str]] | str: ...
+
+    def step(self, repl, state: int, tactic: str) -> Any: ...
+
+
+Record = Callable[[Attempt], None]
+
+
+def whole(search: SearchView, todo: dict[Theorem, list[int]], record: Record, solved: set[str]) -> None:
     cfg = search.cfg
     with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
         while todo:
@@ -100,7 +130,7 @@ class Tree:
     tokens: int = 0
 
 
-def rollout(search, todo: dict[Theorem, list[int]], record, solved: set[str]) -> None:
+def rollout(search: SearchView, todo: dict[Theorem, list[int]], record: Record, solved: set[str]) -> None:
     cfg = search.cfg
     with _Repls(search, list(todo)) as repls:
         live: list[Rollout] = []
@@ -146,7 +176,7 @@ def rollout(search, todo: dict[Theorem, list[int]], record, solved: set[str]) ->
             record(finish(search, a.theorem, a.index, "rollout", a.path, Status.MAX_STEPS))
 
 
-def tree(search, todo: dict[Theorem, list[int]], record, solved: set[str]) -> None:
+def tree(search: SearchView, todo: dict[Theorem, list[int]], record: Record, solved: set[str]) -> None:
     """One tree per theorem at a time (its attempts in order), every theorem of the batch advanced together:
     each round pops the best open node of every live tree, samples all their tactics in one call and applies
     them in parallel, one worker per REPL. A node's tactics come from the seed (theorem, attempt, expansion)."""
@@ -181,7 +211,7 @@ def tree(search, todo: dict[Theorem, list[int]], record, solved: set[str]) -> No
                 continue
             generated = search.generate(
                 [cfg.tactic_prompt.format(state=format_goals(node.goals)) for _, node in rounds],
-                cfg.n_eff,
+                cfg.branching,
                 cfg.max_tokens_tactic,
                 [search.seed_for(t.theorem, t.index, t.expansions) for t, _ in rounds],
             )
@@ -202,7 +232,7 @@ def tree(search, todo: dict[Theorem, list[int]], record, solved: set[str]) -> No
                         replace(t.theorem)
 
 
-def expand(search, repl, tree: Tree, node: Node, completions: list[Completion]) -> Attempt | None:
+def expand(search: SearchView, repl, tree: Tree, node: Node, completions: list[Completion]) -> Attempt | None:
     """Apply a node's distinct tactics on the REPL that owns the tree: the checked attempt when one closes
     the proof, else None with the children pushed on the tree's frontier."""
     for completion in {c.text.strip(): c for c in completions}.values():  # distinct tactics only
@@ -226,7 +256,7 @@ class _Repls:
     process that created them, and different processes work in parallel. ``starts``: each theorem's initial
     state and goals, or why the proof could not start."""
 
-    def __init__(self, search, theorems: list[Theorem]):
+    def __init__(self, search: SearchView, theorems: list[Theorem]):
         self.search = search
         self.repls = [search.repl_factory() for _ in range(max(1, min(search.cfg.workers, len(theorems))))]
         self.owner = {t: self.repls[i % len(self.repls)] for i, t in enumerate(theorems)}
@@ -258,7 +288,7 @@ class _Repls:
 
 
 def finish(
-    search, theorem: Theorem, index: int, strategy: str, path: Path, status: Status | None = None
+    search: SearchView, theorem: Theorem, index: int, strategy: str, path: Path, status: Status | None = None
 ) -> Attempt:
     """A tactic attempt that ended: checked by the verifier when its tactics closed the proof."""
     body = tactic_body(path.tactics)

@@ -10,7 +10,7 @@ from typing import Any
 
 from prover.config import TrainConfig
 from prover.train.data import ReadReport, drop_contaminated, read_examples
-from prover.train.prompts import PromptFormat, build_units, drop_overlong, tokenize_examples
+from prover.train.tokenize import PromptFormat, build_units, drop_overlong, tokenize_examples
 
 
 @dataclass

@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prover.lean.messages import Message
-from prover.train.prompts import TACTIC_PROMPT, format_goals, tactic_body
+from prover.prompts import TACTIC_PROMPT, format_goals, tactic_body
 from prover.verify.policy import Reason, Reference, Runner, VerifyResult, check_proof, check_standalone
 
 PROMPT, CONTINUATION = "tactic> ", "...     "

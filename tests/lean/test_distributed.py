@@ -19,7 +19,7 @@ def verifier(prelude_lean):
     import os
 
     os.environ["PROVER_LEAN_CMD"] = " ".join(prelude_lean.argv)
-    from prover.distributed import RayVerifier
+    from prover.verify.ray import RayVerifier
 
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     from prover.verify.checker import CheckSettings
@@ -140,7 +140,7 @@ def test_search_verifies_on_ray(tmp_path, prelude_lean, monkeypatch):
 
 
 def test_data_parallel_engines_sample_what_one_engine_samples(tmp_path, verifier, tiny_model, tiny_tokenizer):
-    from prover.distributed import RaySampler
+    from prover.search.ray import RaySampler
     from prover.search.samplers import HFSampler
 
     tiny_model.save_pretrained(tmp_path / "m")

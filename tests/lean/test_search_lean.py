@@ -50,7 +50,7 @@ def setup(tmp_path_factory):
 @pytest.mark.parametrize("strategy", ["rollout", "tree"])
 def test_search_proves_core_theorems(tmp_path, setup, strategy):
     model, bench = setup
-    cfg = SearchConfig(model=model, benchmark=str(bench), strategy=strategy, sampler="hf", n=4, n_eff=2, expansions=4,
+    cfg = SearchConfig(model=model, benchmark=str(bench), strategy=strategy, sampler="hf", n=4, branching=2, expansions=4,
                        max_tactics=3, max_tokens_tactic=8, output_dir=str(tmp_path / strategy), timeout=120)  # fmt: skip
     summary = Search(cfg).run()
     attempts = list(read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl")))

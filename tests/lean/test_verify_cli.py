@@ -89,7 +89,7 @@ def test_rerun_takes_every_verdict_from_the_cache(tmp_path, monkeypatch, prelude
     argv = ["verify", str(samples), "--benchmark", str(_benchmark(tmp_path)), "-o", str(tmp_path / "v.jsonl")]
     assert main(argv) == 0
     first = (tmp_path / "v.jsonl").read_text()
-    caplog.set_level(logging.INFO, logger="prover.verify.checker")
+    caplog.set_level(logging.INFO, logger="prover.verify.command")
     assert main(argv) == 0
     assert "2 of 2 proofs already checked" in caplog.text
     assert (tmp_path / "v.jsonl").read_text() == first

@@ -4,7 +4,7 @@ that node), verdicts streamed back in input order, and no proof lost when a node
 An item whose actor died is re-queued to the remaining actors, so every item gets exactly one verdict.
 Back-pressure: at most ``max_in_flight`` items per live actor are submitted, and the input iterator is
 read only as capacity frees up, so a fast generator cannot queue unbounded work in memory. Ray is
-imported only here (``pip install ray``).
+imported only when used (``pip install ray``).
 """
 
 from __future__ import annotations
@@ -15,13 +15,10 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
 
 from prover.lean.setup import LeanSetup
+from prover.verify.checker import Checker, CheckSettings
 from prover.verify.policy import Reference, VerifyResult
-
-if TYPE_CHECKING:
-    from prover.verify.checker import CheckSettings
 
 logger = logging.getLogger(__name__)
 
@@ -32,12 +29,9 @@ class _Verifier:
     """The actor: a ``Checker`` (REPL pool or file checker) living on one node."""
 
     def __init__(self, settings: dict, env: dict[str, str]):
-        from prover.lean.setup import LeanSetup
-        from prover.verify.checker import Checker, CheckSettings
-
         setup = LeanSetup.from_env({**os.environ, **env})  # the driver's variables win over the node's
         try:
-            self.checker = Checker(CheckSettings(**settings), setup)
+            self.checker = Checker(CheckSettings(**settings), setup)  # the driver's, field for field
         except RuntimeError as error:
             raise RuntimeError(f"on node {os.uname().nodename}: {error}") from None
 
@@ -148,61 +142,3 @@ class RayVerifier:
         self.actors = []
         if self._started_ray:
             self.ray.shutdown()
-
-
-class _Engine:
-    """The actor: one sampler (a vLLM engine on its GPUs, or transformers)."""
-
-    def __init__(self, kind: str, model: str, options: dict):
-        if kind == "vllm":
-            from prover.search.samplers import VLLMSampler
-
-            self.sampler = VLLMSampler(model, **options)
-        else:
-            from prover.search.samplers import HFSampler
-
-            self.sampler = HFSampler.from_pretrained(model)
-
-    def generate(self, prompts, n, temperature, top_p, max_tokens, stop, seed):
-        return self.sampler.generate(prompts, n, temperature, top_p, max_tokens, stop, seed)
-
-
-class RaySampler:
-    """Data-parallel sampling: ``engines`` actors (one per GPU or tensor-parallel group), each prompt sent
-    to one of them. With per-prompt seeds the completions do not depend on which engine drew them."""
-
-    def __init__(
-        self, kind: str, model: str, engines: int, gpus_per_engine: int = 0, address: str = "auto", **options
-    ):
-        try:
-            import ray
-        except ImportError as error:
-            raise RuntimeError(RAY_HINT) from error
-        self.ray = ray
-        if not ray.is_initialized():
-            ray.init(address=None if address == "local" else address, log_to_driver=False)
-        engine = ray.remote(_Engine).options(num_gpus=gpus_per_engine, num_cpus=0)
-        self.engines = [engine.remote(kind, model, options) for _ in range(engines)]
-
-    def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
-        if seed is not None and not isinstance(seed, int):
-            seeds = list(seed)
-        else:  # one seed for the call: give each prompt its own, derived from it
-            seeds = [None if seed is None else seed * 1_000_003 + i for i in range(len(prompts))]
-        k = len(self.engines)
-        calls = [
-            engine.generate.remote(
-                list(prompts[i::k]), n, temperature, top_p, max_tokens, list(stop), seeds[i::k]
-            )
-            for i, engine in enumerate(self.engines)
-            if prompts[i::k]
-        ]
-        parts = self.ray.get(calls)
-        out: list = [None] * len(prompts)
-        for i, part in enumerate(parts):
-            out[i::k] = part
-        return out
-
-    def close(self) -> None:
-        for engine in self.engines:
-            self.ray.kill(engine)

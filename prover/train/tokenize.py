@@ -1,8 +1,7 @@
-"""Prompts and token ids: one place decides what a model sees, in training and at search time.
+"""Examples into token ids: the templates of ``prover.prompts`` filled, the state masked out of the loss.
 
-Tactic models see ``{state}:::`` and learn ``{tactic}<eos>`` (the state is masked out of the loss); whole-proof
-models see a DeepSeek-Prover style prompt and learn the proof. Prompt and target are tokenized separately
-and concatenated, exactly as at generation time, where the prompt is tokenized alone.
+Prompt and target are tokenized separately and concatenated, exactly as at generation time, where the
+prompt is tokenized alone.
 """
 
 from __future__ import annotations
@@ -12,25 +11,10 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from prover.prompts import TACTIC_PROMPT, TACTIC_TARGET, WHOLE_PROMPT, WHOLE_TARGET
 from prover.train.data import Example, ProofExample, TacticExample
 
 logger = logging.getLogger(__name__)
-
-TACTIC_PROMPT = "{state}:::"
-TACTIC_TARGET = "{tactic}"
-WHOLE_PROMPT = "Complete the following Lean 4 code:\n\n```lean4\n{header}{informal_prefix}{formal_statement}"
-WHOLE_TARGET = "{proof}\n```"
-
-
-def format_goals(goals: Sequence[str]) -> str:
-    """A proof state as tactic models see it: pretty-printed goals separated by blank lines (LeanDojo)."""
-    return "\n\n".join(goal.strip("\n") for goal in goals) if goals else "no goals"
-
-
-def tactic_body(tactics: Sequence[str]) -> str:
-    """Tactics as the proof after ``:= by`` that the verifier checks: one per line, multi-line ones indented."""
-    return "".join("\n  " + tactic.replace("\n", "\n  ") for tactic in tactics)
-
 
 @dataclass(frozen=True)
 class PromptFormat:
