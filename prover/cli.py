@@ -6,10 +6,12 @@ Heavy libraries are imported inside the subcommands, so ``prover --help`` is ins
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from prover import __version__
 from prover.config import (
@@ -145,124 +147,132 @@ def _data_trace(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="prover", description="Lean 4 proving co-designed for test-time search."
-    )
-    parser.add_argument("--version", action="version", version=f"dco-prover {__version__}")
-    parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
-    stages = parser.add_subparsers(dest="stage", metavar="STAGE", required=True)
-    common = argparse.ArgumentParser(add_help=False)  # --log-level after the stage too
-    common.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS, help="logging level")
-
-    data = stages.add_parser("data", parents=[common], help="inspect and prepare training data")
-    data_commands = data.add_subparsers(dest="data_command", metavar="COMMAND", required=True)
-    check = data_commands.add_parser(
-        "check", parents=[common], help="validate a data file and count its examples"
-    )
-    check.add_argument(
+def _data_check_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
         "file", help=".jsonl (tactic pairs / whole proofs), LeanDojo .json, folder or hub name"
     )
-    check.add_argument("--kind", default="auto", choices=["auto", "tactic", "leandojo", "whole"])
-    check.add_argument("--split", default="train", help="split for dataset names and folders")
-    check.add_argument(
+    parser.add_argument("--kind", default="auto", choices=["auto", "tactic", "leandojo", "whole"])
+    parser.add_argument("--split", default="train", help="split for dataset names and folders")
+    parser.add_argument(
         "--skip-bad",
         "--skip_bad",
         dest="skip_bad",
         action="store_true",
         help="count bad lines instead of stopping",
     )
-    check.add_argument(
+    parser.add_argument(
         "--benchmark", default="", help="benchmark JSONL whose theorems are dropped (contamination guard)"
     )
-    check.set_defaults(handler=_data_check)
-    trace = data_commands.add_parser(
-        "trace", parents=[common], help="extract tactic pairs from a Lean repository with LeanDojo"
-    )
-    trace.add_argument("repo", help="git URL of the Lean 4 repository")
-    trace.add_argument("commit", help="commit hash or tag")
-    trace.add_argument("-o", "--output", required=True, help="output tactic-pairs JSONL")
-    trace.set_defaults(handler=_data_trace)
 
-    train = stages.add_parser(
-        "train",
-        parents=[common],
-        help="fine-tune a causal LM with CE, DCO or DCO-step",
-        description="Fine-tune a causal LM on tactic pairs, tactic traces or whole proofs. "
-        "Settings: defaults < --config YAML < flags. Multi-GPU: accelerate launch -m prover train ...",
-    )
-    add_dataclass_arguments(train, TrainConfig)
-    train.set_defaults(handler=_train)
 
-    search = stages.add_parser(
-        "search",
-        parents=[common],
-        help="N attempts per benchmark theorem with Lean in the loop",
-        description="Sample N attempts per theorem (vLLM on a GPU, transformers otherwise); every success is "
-        "checked by the verifier. Resumable: --resume fills in exactly the missing attempts.",
-    )
-    add_dataclass_arguments(search, SearchConfig)
-    search.set_defaults(handler=_search)
+def _data_trace_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("repo", help="git URL of the Lean 4 repository")
+    parser.add_argument("commit", help="commit hash or tag")
+    parser.add_argument("-o", "--output", required=True, help="output tactic-pairs JSONL")
 
-    merge = stages.add_parser(
-        "merge",
-        parents=[common],
-        help="join the shard directories of a search (--shard i/n) into one run",
-        description="Join the shard directories of one search (--shard i/n) into one run directory. Refuses "
-        "shards of other settings, an incomplete set of shards and shards whose theorems lack attempts.",
-    )
-    merge.add_argument("shards", nargs="+", metavar="SHARD", help="shard run directories")
-    merge.add_argument("-o", "--output", required=True, help="the merged run directory")
-    merge.set_defaults(handler=_merge)
 
-    verify = stages.add_parser(
-        "verify",
-        parents=[common],
-        help="check proofs with Lean: one file for a person, or a JSONL batch",
-        description="Check proofs against reference statements with Lean (PROVER_LEAN_PROJECT). A proof is "
-        "accepted only with no error, no sorry, the reference statement unchanged and standard axioms only. "
-        "Single proof: exit code 0 only when accepted.",
-    )
-    add_dataclass_arguments(verify, VerifyConfig)
-    verify.set_defaults(handler=_verify)
+def _merge_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("shards", nargs="+", metavar="SHARD", help="shard run directories")
+    parser.add_argument("-o", "--output", required=True, help="the merged run directory")
 
-    report = stages.add_parser(
-        "report",
-        parents=[common],
-        help="pass@k curves, per-problem table and confidence plots of search runs",
-        description="pass@k (unbiased estimator) per run, the per-problem table, confidence diagnostics and "
-        "ensembles of search runs, as report.json, report.md and PNG plots.",
-    )
-    report.add_argument("runs", nargs="+", metavar="RUN", help="search run directories")
-    report.add_argument(
+
+def _report_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("runs", nargs="+", metavar="RUN", help="search run directories")
+    parser.add_argument(
         "-o", "--output", default="", help="output folder (default: the run itself, or ./report)"
     )
-    report.add_argument("--ensemble", action="store_true", help="also pool the runs' attempts per theorem")
-    report.add_argument(
+    parser.add_argument("--ensemble", action="store_true", help="also pool the runs' attempts per theorem")
+    parser.add_argument(
         "--label", nargs="+", default=[], help="one name per run (default: the shortest distinguishing path)"
     )
-    report.set_defaults(handler=_report)
 
-    check = stages.add_parser(
-        "check",
-        parents=[common],
-        help="check a Lean file a person wrote: messages, axioms, and the verdict against a reference",
-        description="Lean's messages with line and column and each theorem's axioms; with --statement or "
+
+@dataclass(frozen=True)
+class Command:
+    """One subcommand: its handler, help, and its arguments (a config dataclass, or a function adding them);
+    or a group of subcommands."""
+
+    handler: Callable[[argparse.Namespace], int] | None
+    help: str
+    arguments: type | Callable[[argparse.ArgumentParser], None] | None = None
+    description: str = ""
+    subcommands: dict[str, Command] | None = None
+
+
+DATA_COMMANDS = {
+    "check": Command(_data_check, "validate a data file and count its examples", _data_check_arguments),
+    "trace": Command(
+        _data_trace, "extract tactic pairs from a Lean repository with LeanDojo", _data_trace_arguments
+    ),
+}
+COMMANDS = {
+    "data": Command(None, "inspect and prepare training data", subcommands=DATA_COMMANDS),
+    "train": Command(
+        _train, "fine-tune a causal LM with CE, DCO or DCO-step", TrainConfig,
+        "Fine-tune a causal LM on tactic pairs, tactic traces or whole proofs. Settings: defaults < --config "
+        "YAML < flags. Multi-GPU: accelerate launch -m prover train ...",
+    ),
+    "search": Command(
+        _search, "N attempts per benchmark theorem with Lean in the loop", SearchConfig,
+        "Sample N attempts per theorem (vLLM on a GPU, transformers otherwise); every success is checked by "
+        "the verifier. Resumable: --resume fills in exactly the missing attempts.",
+    ),
+    "merge": Command(
+        _merge, "join the shard directories of a search (--shard i/n) into one run", _merge_arguments,
+        "Join the shard directories of one search (--shard i/n) into one run directory. Refuses shards of "
+        "other settings, an incomplete set of shards and shards whose theorems lack attempts.",
+    ),
+    "verify": Command(
+        _verify, "check proofs with Lean: one file for a person, or a JSONL batch", VerifyConfig,
+        "Check proofs against reference statements with Lean. A proof is accepted only with no error, no "
+        "sorry, the reference statement unchanged and standard axioms only. Single proof: exit code 0 only "
+        "when accepted.",
+    ),
+    "report": Command(
+        _report, "pass@k curves, per-problem table and confidence plots of search runs", _report_arguments,
+        "pass@k (unbiased estimator) per run, the per-problem table, confidence diagnostics and ensembles "
+        "of search runs, as report.json, report.md and PNG plots.",
+    ),
+    "check": Command(
+        _check, "check a Lean file a person wrote: messages, axioms, and the verdict against a reference",
+        CheckConfig,
+        "Lean's messages with line and column and each theorem's axioms; with --statement or "
         "--benchmark/--name the batch verifier's rules. Exit code 0 only when accepted.",
-    )
-    add_dataclass_arguments(check, CheckConfig)
-    check.set_defaults(handler=_check)
+    ),
+    "prove": Command(
+        _prove, "build a proof tactic by tactic at the terminal (suggestions from a model)", ProveConfig,
+        "A terminal session over Lean's REPL: goals after every tactic, undo, restart, suggest, try, save. "
+        "Closed goals count as proved only once the verifier accepts the whole proof.",
+    ),
+}  # fmt: skip
 
-    prove = stages.add_parser(
-        "prove",
-        parents=[common],
-        help="build a proof tactic by tactic at the terminal (suggestions from a model)",
-        description="A terminal session over Lean's REPL: goals after every tactic, undo, restart, suggest, "
-        "try, save. Closed goals count as proved only once the verifier accepts the whole proof.",
-    )
-    add_dataclass_arguments(prove, ProveConfig)
-    prove.set_defaults(handler=_prove)
 
+def _add_commands(parent: argparse.ArgumentParser, commands: dict[str, Command], dest: str, metavar: str,
+                  common: argparse.ArgumentParser) -> None:  # fmt: skip
+    subparsers = parent.add_subparsers(dest=dest, metavar=metavar, required=True)
+    for name, command in commands.items():
+        parser = subparsers.add_parser(
+            name, parents=[common], help=command.help, description=command.description or None
+        )
+        if command.subcommands:
+            _add_commands(parser, command.subcommands, f"{name}_command", "COMMAND", common)
+        elif dataclasses.is_dataclass(command.arguments):
+            add_dataclass_arguments(parser, command.arguments)
+        else:
+            command.arguments(parser)
+        if command.handler is not None:
+            parser.set_defaults(handler=command.handler)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="prover", description="Lean 4 proving co-designed for test-time search."
+    )
+    parser.add_argument("--version", action="version", version=f"dco-prover {__version__}")
+    parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
+    common = argparse.ArgumentParser(add_help=False)  # --log-level after the stage too
+    common.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS, help="logging level")
+    _add_commands(parser, COMMANDS, "stage", "STAGE", common)
     return parser
 
 
