@@ -119,44 +119,74 @@ class ProverTrainer:
     """The training loop: ``ProverTrainer(cfg).train()``. Same entry point on one CPU or under accelerate."""
 
     def __init__(self, cfg: TrainConfig):
-        import torch
-        from accelerate import Accelerator
         from accelerate.utils import set_seed
-        from transformers import get_scheduler
 
         self.cfg = cfg
         cfg.check_paths()
         self.checkpoint = ckpt.find_checkpoint(cfg.output_dir, cfg.resume)
         self.overrides = check_run_directory(cfg, self.checkpoint)
+        self.accelerator = self._accelerator()
+        set_seed(cfg.seed)
+        self.main = self.accelerator.is_main_process
+        self.metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
+        self.data = load_train_data(cfg, self.checkpoint)
+        model = build_model(cfg, self.data.tokenizer, self.checkpoint)
+        if self.main:  # only now: a run that fails to start leaves nothing behind
+            self._start_run_directory()
+        self._prepare(model)
+        acc = self.accelerator
+        self.stream = UnitStream(len(self.data.units), cfg.seed, acc.process_index, acc.num_processes)
+        self.sampler = UnitSampler(
+            self.stream,
+            cfg.epsilon,
+            self.score if cfg.epsilon > 0 and cfg.budget > 1 else None,
+            cfg.score_batch_size or 4 * cfg.per_device_batch_size,
+        )
+        self.step, self.last_eval_epoch, self.scored = 0, 0, 0
+        self.score_in_forward = self.sampler.score is not None and self._forward_gives_the_score(model)
+        if self.checkpoint:
+            self._resume(self.checkpoint)
+        elif self.main and os.path.exists(self.metrics_path):
+            os.unlink(self.metrics_path)
+
+    def _accelerator(self):
+        """Accelerate with bf16 where asked (or where the GPU has it) and the accumulation the global batch
+        needs on this many processes."""
+        import torch
+        from accelerate import Accelerator
+
+        cfg = self.cfg
         cuda_bf16 = torch.cuda.is_available() and torch.cuda.is_bf16_supported()
-        self.accelerator = Accelerator(
+        acc = Accelerator(
             mixed_precision="bf16" if cfg.bf16 == "yes" or (cfg.bf16 == "auto" and cuda_bf16) else "no",
             step_scheduler_with_optimizer=False,  # the scheduler counts optimizer steps, not processes
             log_with=None if cfg.report_to == "none" else cfg.report_to,
             project_dir=cfg.output_dir,
         )
-        world = self.accelerator.num_processes
+        world = acc.num_processes
         if cfg.global_batch_size % (cfg.per_device_batch_size * world):
             raise ValueError(
                 f"global_batch_size {cfg.global_batch_size} is not a multiple of per_device_batch_size "
                 f"{cfg.per_device_batch_size} x {world} processes"
             )
         self.accumulation = cfg.global_batch_size // (cfg.per_device_batch_size * world)
-        self.accelerator.gradient_accumulation_steps = (
-            self.accumulation
-        )  # before prepare (DeepSpeed reads it)
-        set_seed(cfg.seed)
-        self.main = self.accelerator.is_main_process
-        self.metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
+        acc.gradient_accumulation_steps = self.accumulation  # before prepare (DeepSpeed reads it)
+        return acc
 
-        self.data = load_train_data(cfg, self.checkpoint)
-        model = build_model(cfg, self.data.tokenizer, self.checkpoint)
-        if self.main:  # only now: a run that fails to start leaves nothing behind
-            os.makedirs(cfg.output_dir, exist_ok=True)
-            save_config(cfg, os.path.join(cfg.output_dir, "config.yaml"))
-            if self.overrides:
-                append_jsonl(os.path.join(cfg.output_dir, "overrides.jsonl"),
-                             {"resumed_from": self.checkpoint, "changed": self.overrides})  # fmt: skip
+    def _start_run_directory(self) -> None:
+        cfg = self.cfg
+        os.makedirs(cfg.output_dir, exist_ok=True)
+        save_config(cfg, os.path.join(cfg.output_dir, "config.yaml"))
+        if self.overrides:
+            append_jsonl(os.path.join(cfg.output_dir, "overrides.jsonl"),
+                         {"resumed_from": self.checkpoint, "changed": self.overrides})  # fmt: skip
+
+    def _prepare(self, model) -> None:
+        """Optimizer and schedule over ``total_steps``, all handed to accelerate."""
+        import torch
+        from transformers import get_scheduler
+
+        cfg = self.cfg
         optimizer = torch.optim.AdamW(
             [p for p in model.parameters() if p.requires_grad],
             lr=cfg.learning_rate,
@@ -178,33 +208,19 @@ class ProverTrainer:
         self.accelerator.register_save_state_pre_hook(lambda models, weights, _dir: weights.clear())
         self.accelerator.register_load_state_pre_hook(lambda models, _dir: models.clear())
 
-        acc = self.accelerator
-        self.stream = UnitStream(len(self.data.units), cfg.seed, acc.process_index, acc.num_processes)
-        self.sampler = UnitSampler(
-            self.stream,
-            cfg.epsilon,
-            self.score if cfg.epsilon > 0 and cfg.budget > 1 else None,
-            cfg.score_batch_size or 4 * cfg.per_device_batch_size,
-        )
-        self.step, self.last_eval_epoch, self.scored = 0, 0, 0
-        # the filter scores with the training forward where that gives the same F: one process (every rank
-        # would otherwise have to agree mid-step), one example per unit (rows known before the backward),
-        # no dropout (the training forward is then the scoring forward)
+    def _forward_gives_the_score(self, model) -> bool:
+        """Whether the filter may score with the training forward (the same F): one process (every rank
+        would otherwise have to agree mid-step), one example per unit (rows known before the backward), no
+        dropout (the training forward is then the scoring forward)."""
+        import torch
+
         dropout = any(
             isinstance(value, float) and value > 0
             for key, value in model.config.to_dict().items()
             if "dropout" in key or "pdrop" in key
         ) or any(isinstance(m, torch.nn.Dropout) and m.p > 0 for m in model.modules())
-        self.score_in_forward = (
-            self.sampler.score is not None
-            and acc.num_processes == 1
-            and all(len(u) == 1 for u in self.data.units)
-            and not dropout
-        )
-        if self.checkpoint:
-            self._resume(self.checkpoint)
-        elif self.main and os.path.exists(self.metrics_path):
-            os.unlink(self.metrics_path)
+        one_example_units = all(len(u) == 1 for u in self.data.units)
+        return self.accelerator.num_processes == 1 and one_example_units and not dropout
 
     # ----------------------------------------------------------------------- pieces of a step
 
@@ -261,13 +277,18 @@ class ProverTrainer:
             batch = self._batch(units, unit_ids, self.data.tokenized)
             with acc.accumulate(self.model):
                 out = forward(self.model, batch, cfg, self.data.by_trace, per_process_rows)
-                acc.backward(out.loss)
-                if acc.sync_gradients and cfg.max_grad_norm > 0:
-                    acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
-                self.optimizer.step()
-                self.optimizer.zero_grad(set_to_none=True)
+                self._backward_and_step(out.loss)
             _add_metrics(totals, out, torch.ones_like(out.ce), batch["attention_mask"].sum())
         return self._finish_step(totals, n_drawn, n_dropped, started)
+
+    def _backward_and_step(self, loss) -> None:
+        """Inside ``accumulate``: the optimizer steps (after clipping) only on the accumulation's last pass."""
+        acc = self.accelerator
+        acc.backward(loss)
+        if acc.sync_gradients and self.cfg.max_grad_norm > 0:
+            acc.clip_grad_norm_(self.model.parameters(), self.cfg.max_grad_norm)
+        self.optimizer.step()
+        self.optimizer.zero_grad(set_to_none=True)
 
     def _finish_step(self, totals, n_drawn: int, n_dropped: int, started: float) -> dict:
         """Scheduler, step count and the step's metrics (one all-reduce for all of them)."""
@@ -337,11 +358,7 @@ class ProverTrainer:
                 loss = (
                     sum((o.weights.to(o.ce.dtype) * o.ce * m).sum() for o, m, _ in parts) / per_process_rows
                 )
-                acc.backward(loss)
-                if acc.sync_gradients and cfg.max_grad_norm > 0:
-                    acc.clip_grad_norm_(self.model.parameters(), cfg.max_grad_norm)
-                self.optimizer.step()
-                self.optimizer.zero_grad(set_to_none=True)
+                self._backward_and_step(loss)
             for o, m, ids in parts:
                 _add_metrics(totals, o, m, sum(len(tokenized[i].input_ids) for u in ids for i in units[u]))
         self.sampler.drop_rate = dropped / drawn if drawn else 0.0
