@@ -7,6 +7,7 @@ import pytest
 from prover.lean.lexer import LexError, code_tokens, tokenize, walk
 from prover.lean.messages import Message, parse_json_lines
 from prover.verify.policy import (
+    STANDARD_AXIOMS,
     Reason,
     Reference,
     assemble,
@@ -68,15 +69,15 @@ def test_literals_hide_nothing():
 
 
 def test_interpolated_strings_hold_code():
-    (_, string) = tokenize('s!"a{f "}" /- x -/}b"')
-    assert string.kind == "string" and [t.text for t in code_tokens(list(string.inner))] == ["f", '"}"']
+    (_, string) = tokenize('s!"a{f \'c\' /- x -/}b"')
+    assert string.kind == "string" and [t.text for t in code_tokens(list(string.inner))] == ["f", "'c'"]
     assert "axiom declaration" in rules('def s := s!"{(by axiom)}"')
     assert [t.text for t in walk(tokenize('x "{y}"'))] == ["x", '"{y}"', "y"]
 
 
 @pytest.mark.parametrize(
     "text",
-    ["/- open", "/- /- -/", '"open', "'a", "«open", 'f "{g "}"', "x \x00 y", 'r#"a"', 's!"{ /- }"'],
+    ["/- open", "/- /- -/", '"open', "'a", "«open", 'f "{g "}"', "x \x00 y", 'r#"a"', 's!"a{f "}" x}b"'],
 )
 def test_what_cannot_be_read_as_lean_is_refused(text):
     with pytest.raises(LexError):
@@ -85,7 +86,7 @@ def test_what_cannot_be_read_as_lean_is_refused(text):
 
 
 def test_hash_commands_are_one_token_like_leans_longest_match():
-    assert [t.text for t in tokenize("#evalx 1 #[1]")] == ["#evalx", "1", "#[", "1", "]"]
+    assert [t.text for t in tokenize("#evalx 1 #[1]")] == ["#eval", "x", "1", "#[", "1", "]"]
 
 
 # --------------------------------------------------------------------------- the rules
@@ -100,7 +101,8 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
         ("import Mathlib.Tactic", "import"),
         ("#exit", "#exit command"),
         ("#eval 1", "#eval command"),
-        ("#print axioms foo", "#print command"),
+        ("#reduce foo", "#reduce command"),
+        ("#evalx 1", "#eval command"),
         ("run_cmd pure ()", "code run at elaboration time"),
         ("by run_tac pure ()", "code run at elaboration time"),
         ("by_elab pure ()", "code run at elaboration time"),
@@ -110,10 +112,13 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
         ("macro_rules | `(x) => `(y)", "macro"),
         ('elab "x" : term => pure (mkNatLit 0)', "elaborator"),
         ('notation "ℕ" => Unit', "notation"),
-        ('local notation3 "ℕ" => Unit', "notation3 (new syntax or code run at elaboration time)"),
+        ('local notation3 "ℕ" => Unit', "notation"),
         ('infixl:65 " + " => fun a _ => a', "notation"),
-        ("declare_syntax_cat foo", "declare_syntax_cat (new syntax or code run at elaboration time)"),
-        ("builtin_initialize pure ()", "builtin_initialize (new syntax or code run at elaboration time)"),
+        ("declare_syntax_cat foo", "new syntax"),
+        ("builtin_initialize pure ()", "code run at elaboration time"),
+        ("declare_simp_like_tactic x", "meta program (options, attributes, rule sets, hints)"),
+        ("register_option foo : Bool := {}", "meta program (options, attributes, rule sets, hints)"),
+        ("sudo set_option debug.skipKernelTC true in", "sudo (options past the allow-list)"),
         ("simproc s (x) := fun _ => pure .continue", "simproc"),
         ("@[implemented_by x] def y : Nat := 0", "implemented_by"),
         ('@[«extern» "c"] def y : Nat := 0', "extern"),
@@ -125,7 +130,7 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
             "set_option «debug».skipKernelTC true in",
             "set_option debug.skipKernelTC (not an option a proof may set)",
         ),
-        ("set_option «pp».fullNames false", "set_option pp.fullNames (not an option a proof may set)"),
+        ("set_option «trace».Meta.debug true", "set_option trace.Meta.debug (not an option a proof may set)"),
         (
             "@[tactic Lean.Parser.Tactic.simp] def t := 0",
             "attribute tactic (not an attribute a proof may use)",
@@ -204,7 +209,9 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
             "open Mathlib in\ndef x := Meta.NormNum.deriveNat",
             "Meta.NormNum.deriveNat (the runtime or metaprogramming API: side effects while Lean elaborates)",
         ),
-        ("namespace Foo", "a namespace, section or mutual block left open"),
+        ("mutual\ntheorem a : True := trivial", "a mutual block left open"),
+        ("#s", "a # where a command could start (an unknown # command)"),
+        ("theorem t : True := trivial\n#s", "a # where a command could start (an unknown # command)"),
         ("end Foo", "an `end` that closes nothing the output opened"),
     ],
 )
@@ -267,7 +274,9 @@ def test_body_goes_after_the_statement_inside_a_fresh_section():
         and "@_root_.foo" in lines[a.check_line - 1]
     )
     assert lines[a.axioms_line - 1].startswith("#print axioms prover_check_")
-    assert f"abbrev {a.reference_name} : Prop :=\n  ∀ (a : Nat), a + 0 = a" in a.code
+    assert f"axiom {a.reference_name} (a : Nat) :\n    a + 0 = a" in a.code  # the theorem's signature
+    for axiom, line in a.axiom_lines.items():  # which standard axioms the header declares, asked of Lean
+        assert lines[line - 1] == f"#print axioms {axiom}" and line < a.section_line
     assert a.reference_name not in assemble(REF, output, tokenize(output)).code  # fresh per check
 
 
@@ -295,8 +304,15 @@ def test_restatement_is_found_by_the_reference_name_only():
 # --------------------------------------------------------------------------- judging
 
 
-def _messages(a, axioms="'c' does not depend on any axioms", extra=()):
-    return [*extra, Message("information", a.axioms_line, 0, None, None, axioms)]
+def _messages(a, axioms="'c' does not depend on any axioms", extra=(), declared=None):
+    """Lean's messages on ``a``: the probes of the standard axioms (each declared unless ``declared``
+    says which are), ``extra``, and the axioms of the check."""
+    probes = [
+        Message("information", line, 0, None, None, f"'{name}' depends on axioms: [{name}]")
+        for name, line in a.axiom_lines.items()
+        if declared is None or name in declared
+    ]
+    return [*probes, *extra, Message("information", a.axioms_line, 0, None, None, axioms)]
 
 
 def test_judge_orders_its_rules():
@@ -319,7 +335,14 @@ def test_judge_orders_its_rules():
     assert judge(a, _messages(a, native), allow_native_decide=True).reason is Reason.OK
     assert judge(a, []).reason is Reason.ERROR  # the checks did not run
     with pytest.raises(ValueError, match="reference statement does not elaborate"):
-        judge(a, [Message("error", a.section_line - 2, 0, None, None, "unknown identifier")])
+        judge(a, [Message("error", min(a.axiom_lines.values()) - 1, 0, None, None, "unknown identifier")])
+    # a standard axiom the header does not declare is not allowed, even listed under its name
+    undeclared = [Message("error", a.axiom_lines["propext"], 0, None, None, "unknown constant 'propext'")]
+    declared = STANDARD_AXIOMS - {"propext"}
+    listed = "'c' depends on axioms: [propext]"
+    result = judge(a, _messages(a, listed, extra=undeclared, declared=declared))
+    assert result.reason is Reason.AXIOMS and "propext" in result.detail
+    assert judge(a, _messages(a, "'c' depends on axioms: [Quot.sound]", declared=declared)).accepted
 
 
 def test_forged_check_output_inside_the_proof_does_not_count():

@@ -103,8 +103,35 @@ _SYMBOLS = sorted(
 # brackets, as the token rules and the statement reader track nesting
 OPEN = {"(": ")", "[": "]", "{": "}", "⦃": "⦄", "⟨": "⟩", "@[": "]", "#[": "]", "%[": "]", "⟦": "⟧"}
 CLOSE = set(OPEN.values())
-_INTERPOLATING = ("s!", "m!", "f!")
+# what opens or closes a comment, string, character, name or interpolation: never inert
+_OPENS_TEXT = frozenset("\"'\\-/{}«»`#r")
+_CLOSERS = frozenset(",)]}⟩⦄⟧")
 _HEX = "0123456789abcdefABCDEF"
+_DIGITS = "0123456789"
+
+
+# `#` commands of Lean, Batteries, Aesop and Mathlib (their `#help command`, Lean 4.34): as in Lean's token
+# table, the longest one the text starts with is one token. Any other `#` is a symbol of its own (Mathlib's
+# cardinality `#s`); the token rules decide where that may stand.
+HASH_COMMANDS = frozenset(
+    """#adaptation_note #aesop_rules #aesop_stats #allow_unused_tactic #check #check' #check_assertions
+    #check_failure #check_simp #check_tactic #check_tactic_failure #clear_deprecations #click_suggestions
+    #conv #count_heartbeats #defeq_abuse #discr_tree_key #discr_tree_simp_key #dump_async_env_state #eval
+    #exit #explode #find #find_home #find_syntax #grind_lint #guard #guard_expr #guard_msgs #guard_panic
+    #help #html #import_bumps #import_diff #import_path #info_trees #instances #kerodon_tags #leansearch
+    #lint #list_linters #lmfdb_tags #long_instances #long_names #loogle #min_imports #minimize_imports
+    #norm_num #parse #print #print_fun_prop_theorems #pull #push #push_discr_tree #reduce
+    #redundant_imports #reset_min_imports #rw?? #sample #search #show_deprecated_modules #show_kind
+    #show_unused #simp #stacks_tags #string_diagram #synth #test #time #trans_imports #unfold? #version
+    #whats_new #where #whnf #whnfR #widget #wikidata_tags #with_exporting #align #align_import #noalign
+    #lift_lets #ring #abel #positivity #push_neg #statesearch #moogle #kernel #help #exit""".split()
+)
+_HASH_LONGEST_FIRST = sorted(HASH_COMMANDS, key=len, reverse=True)
+
+
+def _hash_command(text: str, i: int) -> str:
+    """The command token at ``text[i]`` (a ``#``), as Lean's longest-prefix match finds it, or ""."""
+    return next((c for c in _HASH_LONGEST_FIRST if text.startswith(c, i)), "")
 
 
 def _bad_char(c: str) -> bool:
@@ -164,8 +191,12 @@ class _Lexer:
             end = self.comment_body_end(i + 3, i)
             return Token("comment", text[i:end], i, end)
         if c == '"':
-            return self.string(i, previous is not None and previous.text in _INTERPOLATING)
-        if c == "'" and text[i + 1 : i + 2] != "'":
+            return self.string(i)
+        if c == "'" and text[i + 1 : i + 2] == "'":  # Mathlib's image `f '' s`: never a character
+            return Token("symbol", "''", i, i + 2)
+        if c == "'":
+            if previous is not None and previous.kind == "symbol" and previous.end == i:
+                return self.prime_after_symbol(i)
             return self.char(i)
         if "0" <= c <= "9":
             return self.number(i)
@@ -177,9 +208,8 @@ class _Lexer:
         if c == "«" or id_first(c):
             end, name, escaped = self.ident(i)
             return Token("word", text[i:end], i, end, name, escaped)
-        if c == "#" and i + 1 < self.n and id_first(text[i + 1]):
-            end, name, _ = self.ident(i + 1)  # `#eval`, `#exit`...: a command token
-            return Token("symbol", text[i:end], i, end, "#" + name)
+        if c == "#" and (command := _hash_command(text, i)):
+            return Token("symbol", command, i, i + len(command), command)  # `#eval`...: a command token
         for symbol in _SYMBOLS:
             if text.startswith(symbol, i):
                 return Token("symbol", symbol, i, i + len(symbol))
@@ -238,27 +268,58 @@ class _Lexer:
             return i, ".".join(parts), escaped
 
     def number(self, i: int) -> Token:
-        text, j = self.text, i + 1
-        if text[i] == "0" and text[i + 1 : i + 2] in ("x", "X", "b", "B", "o", "O"):
-            digits = {"x": _HEX, "b": "01", "o": "01234567"}[text[i + 1].lower()]
-            j = i + 2
-            while j < self.n and text[j] in digits:
-                j += 1
-            if j == i + 2:
-                j = i + 1  # `0x` alone: the number 0, then a word (Lean reports an error there)
-        else:
-            while j < self.n and text[j].isascii() and text[j].isdigit():
-                j += 1
-            if text[j : j + 1] == "." and text[j + 1 : j + 2].isascii() and text[j + 1 : j + 2].isdigit():
-                j += 1
-                while j < self.n and text[j].isascii() and text[j].isdigit():
-                    j += 1
-            k = j + 1 + (text[j + 1 : j + 2] in ("+", "-"))
-            if text[j : j + 1] in ("e", "E") and text[k : k + 1].isascii() and text[k : k + 1].isdigit():
-                j = k
-                while j < self.n and text[j].isascii() and text[j].isdigit():
-                    j += 1
+        """A numeric literal as Lean's ``numberFnAux`` reads it: ``0x``/``0b``/``0o`` (either case) with at
+        least one digit, decimal digits, ``_`` separators (each followed by a digit), and a scientific
+        tail (``.`` with optional digits, ``e``/``E`` with an optional sign and digits). Where Lean reports
+        an error (``1_``, ``0x``, ``1e``) the text is refused: read on, a keyword could hide after it."""
+        text = self.text
+        base = text[i + 1 : i + 2].lower() if text[i] == "0" else ""
+        if base in ("x", "b", "o"):
+            digits = {"x": _HEX, "b": "01", "o": "01234567"}[base]
+            return Token("number", text[i : (j := self.digits(i + 2, digits, True, i))], i, j)
+        j = self.digits(i, _DIGITS, False, i)
+        if text[j : j + 1] == ".":
+            j += 1
+            if text[j : j + 1] in _DIGITS and j < self.n:
+                j = self.digits(j, _DIGITS, False, i)
+        if text[j : j + 1] in ("e", "E") and j < self.n:
+            j += 1 + (text[j + 1 : j + 2] in ("+", "-"))
+            if not (j < self.n and text[j] in _DIGITS):
+                self.fail("a scientific literal without exponent digits", i)
+            j = self.digits(j, _DIGITS, False, i)
         return Token("number", text[i:j], i, j)
+
+    def digits(self, j: int, digits: str, need: bool, start: int) -> int:
+        """End of ``(_* digit+)*`` at ``j`` (Lean's ``takeDigitsFn``); a ``_`` must be followed by a digit."""
+        text = self.text
+        while j < self.n and (text[j] == "_" or text[j] in digits):
+            need = text[j] == "_"
+            j += 1
+        if need:
+            self.fail("a numeric literal that ends without its digit", start)
+        return j
+
+    def prime_after_symbol(self, i: int) -> Token:
+        """A ``'`` right after a symbol: the end of a notation token (``f ⁻¹' s``, ``∑' k``, ``α ×' β``,
+        whatever the imports add) or the start of a character literal (``['a']``); which one depends on
+        the token table, which the lexer does not know. A notation prime when no character literal can
+        start here (``' s`` is none); a character literal when both readings agree on what is code
+        afterwards (the literal holds an inert character and is followed by a space or a closer);
+        otherwise refused."""
+        text = self.text
+        try:
+            literal = self.char(i)
+        except LexError:
+            return Token("symbol", "'", i, i + 1)
+        inner, after = text[i + 1 : literal.end - 1], text[literal.end : literal.end + 1]
+        inert = len(inner) == 1 and inner not in _OPENS_TEXT
+        if (
+            inert
+            and (after == "" or after in " \n" or after in _CLOSERS)
+            and text[literal.end + 1 : literal.end + 2] != "'"
+        ):
+            return literal
+        self.fail("a ' after a symbol that may end a notation or start a character literal", i)
 
     def char(self, i: int) -> Token:
         text, j = self.text, i + 1
@@ -286,16 +347,30 @@ class _Lexer:
             return j + 2
         self.fail("an escape sequence Lean does not accept", start)
 
-    def string(self, i: int, interpolated: bool) -> Token:
-        """A string literal. After ``s!``, ``m!``, ``f!`` it is interpolated; elsewhere its end must not depend
-        on whether Lean reads it as interpolated (a macro may), or it is refused."""
+    def string(self, i: int) -> Token:
+        """A string literal. Lean reads it plain unless syntax in scope reads it interpolated (``s!``,
+        ``m!``, ``f!``, ``throwError``..., tokens the imports decide). Both readings are taken: where the
+        interpolated one ends elsewhere, what is code depends on the imports and the text is refused;
+        where it ends at the same place, the code in its ``{...}`` is kept (the rules see it); where it
+        cannot be read at all (a ``{`` never closed), Lean cannot read it that way either without an
+        error, and the string is plain."""
         text, j = self.text, i + 1
         while j < self.n and text[j] != '"':
             j = self.escape_end(j, i, in_string=True) if text[j] == "\\" else j + 1
         if j >= self.n:
             self.fail("unterminated string literal", i)
         plain_end = j + 1
-        inner, j = [], i + 1
+        try:
+            inner, end = self.interpolated(i)
+        except LexError:
+            return Token("string", text[i:plain_end], i, plain_end)
+        if end != plain_end:
+            self.fail("a string literal whose end depends on whether it is interpolated", i)
+        return Token("string", text[i:end], i, end, inner=tuple(inner))
+
+    def interpolated(self, i: int) -> tuple[list[Token], int]:
+        """The code in the ``{...}`` of the string at ``i`` read as interpolated, and where it ends."""
+        text, inner, j = self.text, [], i + 1
         while j < self.n and text[j] != '"':
             if text[j] == "\\":
                 j = self.escape_end(j, i, in_string=True)
@@ -306,9 +381,7 @@ class _Lexer:
                 j += 1
         if j >= self.n:
             self.fail("unterminated string literal", i)
-        if j + 1 != plain_end and not interpolated:
-            self.fail("a string literal whose end depends on whether it is interpolated", i)
-        return Token("string", text[i : j + 1], i, j + 1, inner=tuple(inner))
+        return inner, j + 1
 
     def raw_string(self, i: int) -> Token | None:
         text, j = self.text, i + 1

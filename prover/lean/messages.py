@@ -51,9 +51,11 @@ class Message:
 
 
 def parse_json_lines(text: str) -> list[Message]:
-    """Messages of ``lean --json`` output (one JSON object per line); raises ValueError on other lines."""
+    """Messages of ``lean --json`` output (one JSON object per line); raises ValueError on other lines.
+    Lines end at ``\n`` only: Lean writes U+2028, U+2029, U+0085 and form feeds raw inside its JSON
+    strings, where ``str.splitlines`` would cut a message in two."""
     messages = []
-    for line in text.splitlines():
+    for line in text.split("\n"):
         if line.strip():
             try:
                 messages.append(Message.from_json(json.loads(line)))

@@ -126,7 +126,7 @@ def parse_response(obj: Any) -> Response:
 
 def _split(text: str, joiner: str) -> list[Any]:
     objects, chunk = [], []
-    for line in [*text.splitlines(), ""]:
+    for line in [*text.split("\n"), ""]:  # \n only: JSON strings may hold U+2028 and the like raw
         if line.strip():
             chunk.append(line)
         elif chunk:

@@ -181,14 +181,15 @@ class Search:
     def check(self, theorem: Theorem, proof: str) -> VerifyResult:
         started = time.perf_counter()
         try:
-            return self.verify(theorem.reference, proof)
-        except ValueError as error:  # the benchmark's statement itself is broken: record it, go on
-            if theorem.name not in self._bad_statements:
-                self._bad_statements.add(theorem.name)
-                logger.error("%s: %s", theorem.name, error)
-            return VerifyResult(Reason.BAD_STATEMENT, str(error))
+            result = self.verify(theorem.reference, proof)
+        except ValueError as error:  # a bare check_proof raises where the Checker answers bad_statement
+            result = VerifyResult(Reason.BAD_STATEMENT, str(error))
         finally:
             self._count_lean(started)
+        if result.reason is Reason.BAD_STATEMENT and theorem.name not in self._bad_statements:
+            self._bad_statements.add(theorem.name)  # the benchmark's statement is broken: said once, go on
+            logger.error("%s: %s", theorem.name, result.detail)
+        return result
 
     def start(self, repl, theorem: Theorem) -> tuple[int, list[str]] | str:
         """The initial proof state and goals of ``theorem`` on ``repl``, or why there is none."""

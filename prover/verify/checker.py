@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from prover.lean.filecheck import FileRun, run_lean_file
 from prover.lean.pool import ReplPool
 from prover.lean.setup import LeanSetup
-from prover.verify.policy import Reference, VerifyResult, check_proof
+from prover.verify.policy import Reason, Reference, VerifyResult, check_proof
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,13 @@ class Checker:
         return check_proof(reference, output, self.run_file, self.settings.allow_native_decide)
 
     def __call__(self, reference: Reference, output: str) -> VerifyResult:
+        """The verdict; a reference that does not elaborate is ``bad_statement`` for its own items only."""
+        try:
+            return self._check(reference, output)
+        except ValueError as error:  # the reference itself is broken: no proof of it can pass
+            return VerifyResult(Reason.BAD_STATEMENT, str(error))
+
+    def _check(self, reference: Reference, output: str) -> VerifyResult:
         if self.pool is None:
             return self.file_check(reference, output)
         result = check_proof(reference, output, self.pool.run, self.settings.allow_native_decide)

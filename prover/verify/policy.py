@@ -35,18 +35,19 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from prover.lean.filecheck import FileRun
-from prover.lean.lexer import LexError, Token, code_tokens, tokenize
+from prover.lean.lexer import LexError, Token, code_tokens, tokenize, walk
 from prover.lean.messages import Message
-from prover.verify.rules import SORRY_WORDS, rule_violations
+from prover.verify.rules import SORRY_WORDS, open_scopes, rule_violations
 from prover.verify.statement import (
     Statement,
-    declared_name,
     declared_theorems,
+    module_header,
     module_header_end,
+    namespace_of,
     parse_statement,
 )
 
-POLICY_VERSION = 3  # bump when the acceptance rules change: cached verdicts of older rules are not reused
+POLICY_VERSION = 4  # bump when the acceptance rules change: cached verdicts of older rules are not reused
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 NATIVE_DECIDE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler"})
 
@@ -131,11 +132,12 @@ def lex(text: str) -> list[Token] | VerifyResult:
         return VerifyResult(Reason.FORBIDDEN, f"cannot be read as Lean text: {error}")
 
 
-def screen(tokens: list[Token]) -> VerifyResult | None:
-    """The verdict the token rules give without Lean (``empty``, ``sorry``, ``forbidden``), or None."""
+def screen(tokens: list[Token], names: frozenset[str] = frozenset()) -> VerifyResult | None:
+    """The verdict the token rules give without Lean (``empty``, ``sorry``, ``forbidden``), or None;
+    ``names``: what the reference uses, never held against the output."""
     if not code_tokens(tokens):
         return VerifyResult(Reason.EMPTY, "no proof in the output")
-    found = rule_violations(tokens)
+    found = rule_violations(tokens, names)
     if any(what in SORRY_WORDS for what in found):
         return VerifyResult(Reason.SORRY, "the proof contains sorry")
     if found:
@@ -146,10 +148,33 @@ def screen(tokens: list[Token]) -> VerifyResult | None:
 # --------------------------------------------------------------------------- assembling
 
 
+@dataclass(frozen=True)
+class _ReferenceParts:
+    """What a reference's checks need, worked out once for all its proofs."""
+
+    statement: Statement
+    header: tuple[Token, ...]  # the header's code tokens
+    names: frozenset[str]  # every name the header and statement use: never held against an output
+    full_name: str  # the theorem's name with the namespace the header leaves open
+
+
 @functools.lru_cache(maxsize=4096)
-def _reference_parts(reference: Reference) -> tuple[Statement, tuple[Token, ...]]:
-    """The parsed statement and the header's code tokens of a reference, worked out once for all its proofs."""
-    return parse_statement(reference.formal_statement), tuple(code_tokens(tokenize(reference.header_text)))
+def _reference_parts(reference: Reference) -> _ReferenceParts:
+    statement = parse_statement(reference.formal_statement)
+    header = tuple(code_tokens(tokenize(reference.header_text)))
+    used = [*header, *code_tokens(tokenize(reference.formal_statement))]
+    names = frozenset(t.name.removeprefix("_root_.") for t in walk(used) if t.kind == "word")
+    name = statement.name
+    namespace = namespace_of(list(header))
+    full = (
+        name.removeprefix("_root_.") if name.startswith("_root_.") or not namespace else f"{namespace}.{name}"
+    )
+    return _ReferenceParts(statement, header, names, full)
+
+
+def reference_names(reference: Reference) -> frozenset[str]:
+    """The names the reference header and statement use (a rule never refuses what the reference says)."""
+    return _reference_parts(reference).names
 
 
 @dataclass(frozen=True)
@@ -158,10 +183,11 @@ class Assembled:
 
     header: str
     body: str
-    name: str  # the theorem the model must prove
+    name: str  # the theorem the model must prove (as the reference names it)
+    axiom_lines: dict[str, int]  # `#print axioms A` of each standard axiom A, before the model's text
     section_line: int  # ``section``: the reference statement is above it, the model's region below
     end_line: int  # the ``end`` that closes the model's section; the checks follow
-    check_line: int  # ``theorem chk : Ref := @_root_.NAME``
+    check_line: int  # ``theorem chk : type_of% @ref := @_root_.NAME``
     axioms_line: int  # ``#print axioms chk``
     user_offset: int  # file line - user_offset = the line in the model's own text
     model_end: tuple[int, int]  # (line, column) just after the model's last character
@@ -174,74 +200,93 @@ class Assembled:
 
 def _drop_reference_header(ref: tuple[Token, ...], tokens: list[Token]) -> int:
     """How many leading code tokens of the output are a copy of the reference header's tokens ``ref``.
-    Imports that the header makes may stand alone (the header is always the reference's); other imports
-    stay, and are refused."""
+    A ``module``/``prelude`` line and imports that the header makes may stand alone (the header is
+    always the reference's); other imports stay, and are refused."""
     same = [t.text for t in ref]
     if same and [t.text for t in tokens[: len(ref)]] == same:
         return len(ref)
-    module_end = module_header_end(ref)
-    imported = {ref[k + 1].name for k in range(module_end - 1) if ref[k].is_keyword("import")}
-    k = (
-        1
-        if tokens[:1] and tokens[0].is_keyword("prelude") and ref[:1] and ref[0].is_keyword("prelude")
-        else 0
-    )
-    while k + 1 < len(tokens) and tokens[k].is_keyword("import") and tokens[k + 1].name in imported:
-        k += 2
+    module_end, imported = module_header(list(ref))
+    k = 0
+    for keyword in ("module", "prelude"):
+        if (
+            tokens[k : k + 1]
+            and tokens[k].is_keyword(keyword)
+            and any(r.is_keyword(keyword) for r in ref[:2])
+        ):
+            k += 1
+    k = _drop_imports(tokens, k, set(imported))
     rest = same[module_end:]
     if k and rest and [t.text for t in tokens[k : k + len(rest)]] == rest:
         k += len(rest)
     return k
 
 
+def _drop_imports(tokens: list[Token], k: int, imported: set[str]) -> int:
+    """Past the import commands at ``tokens[k]`` that import only what the header imports."""
+    while True:
+        m = k
+        while m < len(tokens) and tokens[m].is_keyword("public", "meta", "private"):
+            m += 1
+        if not (m < len(tokens) and tokens[m].is_keyword("import")):
+            return k
+        m += 1 + (m + 1 < len(tokens) and tokens[m + 1].is_keyword("all"))
+        if m >= len(tokens) or tokens[m].name not in imported:
+            return k
+        k = m + 1
+
+
 def locate(reference: Reference, tokens: list[Token]) -> tuple[int, bool]:
     """(how many leading code tokens copy the reference header, whether the rest restates the theorem).
     A restated theorem is checked on its own; otherwise the whole output is a proof body."""
     code = code_tokens(tokens)
-    dropped = _drop_reference_header(_reference_parts(reference)[1], code)
-    rest = code[dropped:]
-    restates = any(
-        t.is_keyword("theorem", "lemma")
-        and (n := declared_name(rest, i)) is not None
-        and n.name in (reference.name, "_root_." + reference.name)
-        for i, t in enumerate(rest)
-    )
+    dropped = _drop_reference_header(_reference_parts(reference).header, code)
+    name = reference.name.removeprefix("_root_.")
+    restates = name in declared_theorems(code[dropped:])
     return (dropped, True) if restates else (0, False)
 
 
 def assemble(
     reference: Reference, output: str, tokens: list[Token], located: tuple[int, bool] | None = None
 ) -> Assembled:
-    """The checked text: header, the reference statement as a fresh ``Prop``, the model's text in a fresh
-    section (after the reference statement when the output is a proof body, on its own when it restates the
-    theorem), then the kernel's check of the theorem against the reference and its axioms. ``located`` is
-    ``locate``'s answer when the caller has it already."""
-    statement = _reference_parts(reference)[0]
+    """The checked text: header; the reference statement as a fresh axiom (elaborated as its theorem
+    would be) and which standard axioms the header declares; the model's text in a fresh section (after
+    the reference statement when the output is a proof body, on its own when it restates the theorem),
+    with the namespaces and sections it leaves open closed; then the kernel's check of the theorem against
+    the reference and its axioms. ``located`` is ``locate``'s answer when the caller has it already."""
+    parts = _reference_parts(reference)
     code = code_tokens(tokens)
     dropped, restates = located or locate(reference, code)
     tag = secrets.token_hex(8)
-    ref, section, chk = f"prover_reference_{tag}", f"prover_output_{tag}", f"prover_check_{tag}"
+    ref, section, chk = f"_prover_reference_{tag}", f"prover_output_{tag}", f"prover_check_{tag}"
     header = reference.header_text
-    before = f"{statement.definition(ref)}\nsection {section}\n"
+    before = parts.statement.axiom(ref)
+    axiom_lines = {}
+    for name in sorted(STANDARD_AXIOMS | NATIVE_DECIDE_AXIOMS):
+        axiom_lines[name] = (header + before).count("\n") + 1
+        before += f"#print axioms {name}\n"
+    section_line = (header + before).count("\n") + 1
+    before += f"section {section}\n"
     if restates:
         cut = code[dropped - 1].end if dropped else 0  # the header copy is dropped
         model = output[cut:]
-        before_lines = (header + before).count("\n")
-        user_offset = before_lines - output[:cut].count("\n")
+        user_offset = (header + before).count("\n") - output[:cut].count("\n")
     else:
         before += reference.formal_statement
         model = output
         user_offset = (header + before).count("\n")
-    body = before + model.rstrip() + "\n\n"
     last_line = (header + before + model.rstrip()).split("\n")
     model_end = (len(last_line), len(last_line[-1]))
+    body = before + model.rstrip() + "\n\n"
+    for kind, name in reversed(open_scopes(code[dropped:]) or []):  # what the output left open
+        body += f"end {name}\n" if kind == "namespace" or name else "end\n"
     end_line = (header + body).count("\n") + 1
-    body += f"end {section}\n\ntheorem {chk} : {ref} := @_root_.{reference.name}\n\n#print axioms {chk}\n"
+    body += f"end {section}\n\ntheorem {chk} : type_of% @{ref} := @_root_.{parts.full_name}\n\n#print axioms {chk}\n"
     return Assembled(
         header,
         body,
         reference.name,
-        section_line=(header + before[: before.index("section ")]).count("\n") + 1,
+        axiom_lines,
+        section_line=section_line,
         end_line=end_line,
         check_line=end_line + 2,
         axioms_line=end_line + 4,
@@ -268,8 +313,14 @@ def parse_axioms(text: str) -> list[str] | None:
     return [a.strip() for a in match.group(1).replace("\n", " ").split(",") if a.strip()]
 
 
-def _axioms_verdict(axioms: list[str], allow_native_decide: bool) -> VerifyResult | None:
+def _axioms_verdict(
+    axioms: list[str], allow_native_decide: bool, declared: frozenset[str] | None = None
+) -> VerifyResult | None:
+    """``axioms`` verdict unless every axiom is allowed: a standard name, declared (``declared``: the
+    standard axioms the reference's environment declares before the model's text, as Lean listed them)."""
     allowed = STANDARD_AXIOMS | (NATIVE_DECIDE_AXIOMS if allow_native_decide else frozenset())
+    if declared is not None:
+        allowed &= declared
     extra = [a for a in axioms if a not in allowed]
     if extra:
         return VerifyResult(Reason.AXIOMS, f"non-standard axioms: {', '.join(extra)}", axioms=axioms)
@@ -279,11 +330,14 @@ def _axioms_verdict(axioms: list[str], allow_native_decide: bool) -> VerifyResul
 def judge(assembled: Assembled, messages: list[Message], allow_native_decide: bool = False) -> VerifyResult:
     """The verdict from Lean's messages on ``assembled`` (lines over header + body)."""
     a = assembled
-    reference_errors = [m for m in messages if m.severity == "error" and m.line < a.section_line]
+    probes = set(a.axiom_lines.values())
+    reference_errors = [
+        m for m in messages if m.severity == "error" and m.line < a.section_line and m.line not in probes
+    ]
     if reference_errors:
         raise ValueError(f"{a.name}: the reference statement does not elaborate: {reference_errors[0].data}")
     shown = [m.shifted(a.user_offset) for m in messages if a.section_line < m.line < a.end_line]
-    errors = [m for m in messages if m.severity == "error"]
+    errors = [m for m in messages if m.severity == "error" and m.line not in probes]
     own = [m for m in errors if m.line < a.end_line]
     if own and (own[0].line, own[0].column) >= a.model_end:
         expected = re.search(r"expected .*", own[0].data, re.DOTALL)
@@ -319,9 +373,18 @@ def judge(assembled: Assembled, messages: list[Message], allow_native_decide: bo
     )  # fmt: skip
     if axioms is None:
         return VerifyResult(Reason.ERROR, "the appended checks did not run", shown)
-    verdict = _axioms_verdict(axioms, allow_native_decide) or VerifyResult(Reason.OK, axioms=axioms)
+    declared = frozenset(
+        name for name, line in a.axiom_lines.items()
+        if any(m.line == line and m.severity == "information" and parse_axioms(m.data) == [name] for m in messages)
+    )  # fmt: skip
+    verdict = _axioms_verdict(axioms, allow_native_decide, declared) or VerifyResult(Reason.OK, axioms=axioms)
     verdict.messages = shown
     return verdict
+
+
+_NO_PROOF_STARTS_WITH = ("theorem", "lemma", "namespace", "section", "def", "abbrev", "instance", "example",
+                         "structure", "inductive", "class", "universe", "variable", "noncomputable", "private",
+                         "protected")  # fmt: skip
 
 
 def check_proof(
@@ -333,10 +396,10 @@ def check_proof(
         return tokens
     code = code_tokens(tokens)
     dropped, restates = located = locate(reference, code)
-    refused = screen(code[dropped:])
+    refused = screen(code[dropped:], reference_names(reference))
     if refused is not None:
         return refused
-    if not restates and code[0].is_keyword("theorem", "lemma"):
+    if not restates and code[0].is_keyword(*_NO_PROOF_STARTS_WITH):  # declarations, not a proof body
         declared = ", ".join(declared_theorems(code)) or "another name"
         return VerifyResult(
             Reason.ERROR, f"the output does not declare theorem {reference.name} (it declares {declared})"
@@ -354,7 +417,7 @@ def check_statement(reference: Reference, run: Runner) -> str | None:
         statement = parse_statement(reference.formal_statement)
     except ValueError as error:
         return str(error)
-    result = run(reference.header_text, statement.definition("prover_reference"))
+    result = run(reference.header_text, statement.axiom("_prover_reference"))
     failure = infrastructure_failure(result)
     if failure is not None:
         return f"the check did not finish ({failure.reason.value})"

@@ -11,39 +11,91 @@ from __future__ import annotations
 
 import re
 
-from prover.lean.lexer import CLOSE, OPEN, Token, code_tokens, walk
+from prover.lean.lexer import CLOSE, HASH_COMMANDS, OPEN, Token, code_tokens, walk
 
+_ELAB_TIME = "code run at elaboration time"
 _FORBIDDEN_KEYWORDS = {
     "axiom": "axiom declaration",
     "unsafe": "unsafe",
     "opaque": "opaque",
     "import": "import",
     "prelude": "prelude",
-    "initialize": "code run at elaboration time",
-    "run_cmd": "code run at elaboration time",
-    "run_elab": "code run at elaboration time",
-    "run_meta": "code run at elaboration time",
-    "run_tac": "code run at elaboration time",
-    "run_conv": "code run at elaboration time",  # Mathlib: `conv => run_conv <TacticM code>`
-    "by_elab": "code run at elaboration time",
+    "initialize": _ELAB_TIME,
+    "builtin_initialize": _ELAB_TIME,
+    "run_cmd": _ELAB_TIME,
+    "run_elab": _ELAB_TIME,
+    "run_meta": _ELAB_TIME,
+    "run_tac": _ELAB_TIME,
+    "run_conv": _ELAB_TIME,  # Mathlib: `conv => run_conv <TacticM code>`
+    "by_elab": _ELAB_TIME,
+    "compile_def": _ELAB_TIME,
+    "compile_inductive": _ELAB_TIME,
+    "lrat_proof": _ELAB_TIME,
+    "sudo": "sudo (options past the allow-list)",
+    "unlock_limits": "options past the allow-list",
+    "init_quot": "kernel initialisation",
+    "unif_hint": "unification hint",
     "syntax": "new syntax",
+    "declare_syntax_cat": "new syntax",
     "macro": "macro",
     "macro_rules": "macro",
     "elab": "elaborator",
     "elab_rules": "elaborator",
+    "elab_stx_quot": "elaborator",
+    "tactic_extension": "elaborator",
     "notation": "notation",
+    "notation3": "notation",
     "infix": "notation",
     "infixl": "notation",
     "infixr": "notation",
     "prefix": "notation",
     "postfix": "notation",
     "binder_predicate": "notation",
-    "simproc": "simproc",
-    "dsimproc": "simproc",
-    "simproc_decl": "simproc",
-    "dsimproc_decl": "simproc",
+    "name_poly_vars": "notation",
+    "name_power_vars": "notation",
+    "deprecated_syntax": "notation",
 }
-_FORBIDDEN_KEYWORD_PREFIXES = ("notation", "builtin_", "register_", "declare_")
+# commands of Lean and Mathlib that declare simprocs, options, attributes, configuration elaborators, rule
+# sets or hints: meta programs all (their `#help command`, Lean 4.34); matched as whole keywords, so a
+# helper named `declare_x` or `notation_ok` is a name like any other
+for (
+    _keyword
+) in """simproc dsimproc simproc_decl dsimproc_decl simproc_pattern builtin_simproc builtin_dsimproc
+        builtin_simproc_decl builtin_dsimproc_decl builtin_simproc_pattern cbv_simproc cbv_simproc_decl
+        cbv_simproc_pattern builtin_cbv_simproc builtin_cbv_simproc_decl builtin_cbv_simproc_pattern
+        builtin_grind_propagator grind_propagator grind_pattern init_grind_norm reset_grind_attrs
+        register_grind_attr register_builtin_option register_option register_simp_attr register_label_attr
+        register_error_explanation register_hint register_linter_set register_sym_dsimp register_sym_simp
+        register_tactic_tag register_try declare_aesop_rule_sets add_aesop_rules erase_aesop_rules
+        declare_bitwise_int_theorems declare_bitwise_uint_theorems declare_command_config_elab
+        declare_command_config_elab_legacy declare_config_elab declare_config_elab_legacy
+        declare_core_config_elab declare_int_theorems declare_simp_like_tactic declare_sint_simprocs
+        declare_term_config_elab declare_uint_simprocs declare_uint_theorems def_eval_config_item
+        set_library_suggestions insert_to_additive_translation to_dual_insert_cast to_dual_insert_cast_fun
+        initialize_simps_projections show_panel_widgets""".split():
+    _FORBIDDEN_KEYWORDS.setdefault(
+        _keyword, "simproc" if "simproc" in _keyword else "meta program (options, attributes, rule sets, hints)"
+    )
+# `#` commands that only read: printing cannot change a verdict now that the kernel checks the statement
+READ_ONLY_COMMANDS = frozenset({"#print", "#check", "#adaptation_note"})
+# after these a term must follow, so a `#` there is notation (Mathlib's cardinality `#s`), not a command
+_TERM_EXPECTED = frozenset(
+    "( [ { ⟨ ⦃ , : := = ≠ < > ≤ ≥ + - * / ^ ∣ → ↔ ∧ ∨ ¬ ∈ ∉ ⊆ ⊂ ∩ ∪ • ∘ × % | ← ≡ ⟪ ∑ ∏ <;> => @".split()
+)
+_TERM_EXPECTED_KEYWORDS = (
+    "have",
+    "show",
+    "exact",
+    "from",
+    "refine",
+    "use",
+    "calc",
+    "fun",
+    "λ",
+    "if",
+    "then",
+    "else",
+)
 SORRY_WORDS = ("sorry", "admit")
 _FORBIDDEN_NAMES = frozenset({"implemented_by", "extern"})  # attributes, however spelled
 # Lean evaluates some terms while it elaborates (tactic configurations such as `(config := ...)`,
@@ -74,7 +126,7 @@ ALLOWED_OPTIONS = frozenset(
         "exponentiation.threshold",
     }
 )
-_ALLOWED_OPTION_PREFIXES = ("linter.",)
+_ALLOWED_OPTION_PREFIXES = ("linter.", "pp.")  # pp.*: printing only
 ALLOWED_ATTRIBUTES = frozenset(
     {
         "simp", "reducible", "irreducible", "semireducible", "instance", "default_instance", "inline",
@@ -99,6 +151,14 @@ def _option_allowed(name: str) -> bool:
     return name in ALLOWED_OPTIONS or name.startswith(_ALLOWED_OPTION_PREFIXES)
 
 
+def _term_expected(previous: Token | None) -> bool:
+    if previous is None:
+        return False
+    return (previous.kind == "symbol" and previous.text in _TERM_EXPECTED) or previous.is_keyword(
+        *_TERM_EXPECTED_KEYWORDS
+    )
+
+
 def _attribute_names(tokens: list[Token], i: int) -> list[Token]:
     """The attribute names of the list opened at ``tokens[i]`` (``@[`` or ``[``)."""
     names, depth, expect_name, j = [], 0, True, i + 1
@@ -121,8 +181,10 @@ def _attribute_names(tokens: list[Token], i: int) -> list[Token]:
     return names
 
 
-def rule_violations(tokens: list[Token]) -> list[str]:
-    """What the token rules refuse in ``tokens`` (comments are not code), in order found, without repeats."""
+def rule_violations(tokens: list[Token], reference_names: frozenset[str] = frozenset()) -> list[str]:
+    """What the token rules refuse in ``tokens`` (comments are not code), in order found, without repeats.
+    ``reference_names``: the names the reference header and statement use; using them is never held
+    against the output (keywords are keywords wherever they stand)."""
     found: list[str] = []
 
     def add(what: str) -> None:
@@ -131,30 +193,11 @@ def rule_violations(tokens: list[Token]) -> list[str]:
 
     flat = list(walk(tokens))
     for i, t in enumerate(flat):
-        if t.kind == "word" and not t.escaped:
-            if t.text in SORRY_WORDS:
-                add(t.text)
-            elif t.text in _FORBIDDEN_KEYWORDS:
-                add(_FORBIDDEN_KEYWORDS[t.text])
-            elif t.text.startswith(_FORBIDDEN_KEYWORD_PREFIXES):
-                add(f"{t.text} (new syntax or code run at elaboration time)")
-        last = t.name.rsplit(".", 1)[-1]
-        if t.kind == "word" and last in _FORBIDDEN_NAMES:
-            add(last)
-        if t.kind == "word" and re.match(r"unsafe[A-Z]", last):  # unsafeCast, unsafeBaseIO...
-            add(f"{t.name} (unsafe code)")
-        if t.kind == "word" and _names_the_runtime(t.name):
-            add(f"{t.name} (the runtime or metaprogramming API: side effects while Lean elaborates)")
         following = flat[i + 1] if i + 1 < len(flat) else None
-        if (
-            t.is_keyword("eval")
-            and following is not None
-            and following.text == "%"
-            and following.start == t.end
-        ):
-            add("eval% (code run at elaboration time)")
-        if t.kind == "symbol" and t.text.startswith("#") and len(t.text) > 1 and t.text != "#[":
-            add(f"{t.text} command")
+        if t.kind == "word":
+            _word_violations(t, following, reference_names, add)
+        elif t.kind == "symbol":
+            _symbol_violations(t, flat[i - 1] if i else None, add)
         if t.is_keyword("set_option") and (
             following is None or following.kind != "word" or not _option_allowed(following.name)
         ):
@@ -174,15 +217,66 @@ def rule_violations(tokens: list[Token]) -> list[str]:
     return found
 
 
+def _word_violations(t: Token, following: Token | None, reference_names: frozenset[str], add) -> None:
+    if not t.escaped:
+        if t.text in SORRY_WORDS:
+            add(t.text)
+        elif t.text in _FORBIDDEN_KEYWORDS:
+            add(_FORBIDDEN_KEYWORDS[t.text])
+        if t.text == "eval" and following is not None and following.text == "%" and following.start == t.end:
+            add("eval% (code run at elaboration time)")
+    if t.name.removeprefix("_root_.") in reference_names:
+        return
+    last = t.name.rsplit(".", 1)[-1]
+    if last in _FORBIDDEN_NAMES:
+        add(last)
+    if re.match(r"unsafe[A-Z]", last):  # unsafeCast, unsafeBaseIO...
+        add(f"{t.name} (unsafe code)")
+    if _names_the_runtime(t.name):
+        add(f"{t.name} (the runtime or metaprogramming API: side effects while Lean elaborates)")
+
+
+def _symbol_violations(t: Token, previous: Token | None, add) -> None:
+    if t.text in HASH_COMMANDS and t.text not in READ_ONLY_COMMANDS:
+        add(f"{t.text} command")
+    elif t.text == "#" and not _term_expected(previous):
+        add("a # where a command could start (an unknown # command)")
+
+
+_COMMAND_WORDS = frozenset(
+    """theorem lemma def abbrev instance example structure class inductive namespace section end open
+    variable universe set_option attribute noncomputable private protected local scoped omit include
+    mutual axiom opaque macro syntax notation""".split()
+)
+
+
 def _scope_problem(tokens: list[Token]) -> str | None:
-    """Why the ``namespace``/``section``/``mutual`` blocks are not balanced, or None. Balanced blocks end
-    inside the model's own section, so nothing of its scope reaches the checks."""
-    depth = 0
-    for t in tokens:
-        if t.is_keyword("namespace", "section", "mutual"):
-            depth += 1
+    """Why the ``namespace``/``section``/``mutual`` blocks cannot be closed by the checker, or None: an
+    ``end`` with nothing of the output's open, or a ``mutual`` block left open. Namespaces and sections
+    left open are closed after the output (``open_scopes``), so nothing of its scope reaches the checks."""
+    scopes = open_scopes(tokens)
+    if scopes is None:
+        return "an `end` that closes nothing the output opened"
+    if "mutual" in [kind for kind, _ in scopes]:
+        return "a mutual block left open"
+    return None
+
+
+def open_scopes(tokens: list[Token]) -> list[tuple[str, str]] | None:
+    """The (kind, name) of the ``namespace``/``section``/``mutual`` blocks still open at the end of
+    ``tokens``, innermost last; None when an ``end`` closes more than was opened."""
+    stack: list[tuple[str, str]] = []
+    for i, t in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        name = following.name if following is not None and following.kind == "word" else ""
+        if t.is_keyword("namespace"):
+            stack.append(("namespace", name))
+        elif t.is_keyword("section"):  # `section` takes a name when a name follows, not a command
+            stack.append(("section", "" if following is None or following.text in _COMMAND_WORDS else name))
+        elif t.is_keyword("mutual"):
+            stack.append(("mutual", ""))
         elif t.is_keyword("end"):
-            if depth == 0:
-                return "an `end` that closes nothing the output opened"
-            depth -= 1
-    return "a namespace, section or mutual block left open" if depth else None
+            if not stack:
+                return None
+            stack.pop()
+    return stack

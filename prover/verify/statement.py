@@ -21,9 +21,14 @@ class Statement:
     def prop(self) -> str:
         return f"∀ {self.binders}, {self.type}" if self.binders else self.type
 
-    def definition(self, name: str) -> str:
-        """The statement as a ``Prop`` named ``name``, elaborated on its own (no proof needed)."""
-        return f"abbrev {name}{self.universes} : Prop :=\n  {self.prop}\n"
+    def signature(self) -> str:
+        """What follows the name: elaborated as Lean elaborates this theorem's signature (auto-bound
+        implicits, ``let`` in the type, the header's ``variable``s), whatever the declaration."""
+        return f"{self.universes} {self.binders} :\n    {self.type}".replace("  :", " :")
+
+    def axiom(self, name: str) -> str:
+        """The statement as an axiom ``name``: the reference the kernel compares the proof with."""
+        return f"axiom {name}{self.signature()}\n"
 
 
 def declared_name(tokens: list[Token], i: int) -> Token | None:
@@ -58,9 +63,8 @@ def parse_statement(text: str) -> Statement:
             depth -= 1
         elif depth == 0 and t.kind == "symbol" and t.text == ":" and colon is None:
             colon = k
-        elif depth == 0 and t.kind == "symbol" and t.text == ":=":
-            end = k
-            break
+        elif depth == 0 and t.kind == "symbol" and t.text == ":=" and colon is not None:
+            end = k  # the last one: a `let x := v;` in the type has its own
     if colon is None or colon + 1 >= (end if end is not None else len(tokens)):
         raise ValueError(f"{name.name}: the statement has no ': TYPE'")
     last = (end if end is not None else len(tokens)) - 1
@@ -68,12 +72,42 @@ def parse_statement(text: str) -> Statement:
     return Statement(name.name, universes, binders, text[tokens[colon + 1].start : tokens[last].end])
 
 
+def module_header(tokens: list[Token]) -> tuple[int, list[str]]:
+    """(index of the first code token after the module header, the modules it imports). The header is
+    ``module``? ``prelude``? then imports, each ``public``? ``meta``? ``import`` ``all``? NAME."""
+    k = 1 if tokens[:1] and tokens[0].is_keyword("module") else 0
+    k += 1 if tokens[k : k + 1] and tokens[k].is_keyword("prelude") else 0
+    imported = []
+    while True:
+        m = k
+        while m < len(tokens) and tokens[m].is_keyword("public", "meta", "private"):
+            m += 1
+        if not (m < len(tokens) and tokens[m].is_keyword("import")):
+            return k, imported
+        m += 1 + (m + 1 < len(tokens) and tokens[m + 1].is_keyword("all"))
+        if m >= len(tokens) or tokens[m].kind != "word":
+            return k, imported
+        imported.append(tokens[m].name)
+        k = m + 1
+
+
 def module_header_end(tokens: list[Token]) -> int:
-    """Index of the first code token after a leading ``prelude`` and ``import`` commands."""
-    k = 1 if tokens[:1] and tokens[0].is_keyword("prelude") else 0
-    while k + 1 < len(tokens) and tokens[k].is_keyword("import"):
-        k += 2
-    return k
+    """Index of the first code token after the module header (``module_header``)."""
+    return module_header(tokens)[0]
+
+
+def namespace_of(tokens: list[Token]) -> str:
+    """The namespace open at the end of ``tokens`` (a header that leaves ``namespace A.B`` open: ``A.B``)."""
+    stack: list[str] = []
+    for i, t in enumerate(tokens):
+        following = tokens[i + 1] if i + 1 < len(tokens) else None
+        if t.is_keyword("namespace") and following is not None:
+            stack.append(following.name)
+        elif t.is_keyword("section", "mutual"):
+            stack.append("")
+        elif t.is_keyword("end") and stack:
+            stack.pop()
+    return ".".join(p for p in stack if p)
 
 
 def declared_theorems(tokens: list[Token]) -> list[str]:

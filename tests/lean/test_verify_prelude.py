@@ -132,7 +132,7 @@ def test_the_reasons_say_what_happened(checker):
         TWO,
         "namespace Hidden\ntheorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\nend Hidden\n",
     )
-    assert hidden.reason is Reason.ERROR and "does not declare theorem two_eq" in hidden.detail
+    assert hidden.reason is Reason.ERROR and "does not declare theorem two_eq (it declares Hidden.two_eq)" in hidden.detail
     other = checker(TWO, "theorem two_eq' : MyEq two two := MyEq.refl")
     assert (
         other.reason is Reason.ERROR
@@ -150,8 +150,10 @@ def test_output_without_a_proof_is_empty(checker, output):
 
 
 def test_reference_that_does_not_elaborate_is_reported(checker):
-    with pytest.raises(ValueError, match="does not elaborate"):
-        checker(Reference("bad", "theorem bad : MyEq two NoSuch.thing :=", HEADER), " MyEq.refl")
+    result = checker(Reference("bad", "theorem bad : MyEq two NoSuch.thing :=", HEADER), " MyEq.refl")
+    assert result.reason is Reason.BAD_STATEMENT and "does not elaborate" in result.detail
+    with pytest.raises(ValueError, match="does not elaborate"):  # a bare check_proof raises it
+        check_proof(Reference("bad", "theorem bad : MyEq two NoSuch.thing :=", HEADER), " MyEq.refl", checker.run)
 
 
 def _kernel_only(prelude_lean, reference, output):
