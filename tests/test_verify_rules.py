@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from prover.lean.lexer import LexError, code_tokens, tokenize, walk
+from prover.lean.lexer import LexError, code_tokens, readings, tokenize, walk
 from prover.lean.messages import Message, parse_json_lines
 from prover.verify.policy import (
     STANDARD_AXIOMS,
     Reason,
     Reference,
     assemble,
+    check_proof,
     judge,
     lex,
     locate,
@@ -77,12 +78,37 @@ def test_interpolated_strings_hold_code():
 
 @pytest.mark.parametrize(
     "text",
-    ["/- open", "/- /- -/", '"open', "'a", "«open", 'f "{g "}"', "x \x00 y", 'r#"a"', 's!"a{f "}" x}b"'],
+    ["/- open", "/- /- -/", '"open', "'a", "«open", 'f "{g "}"', "x \x00 y", 'r#"a"'],
 )
 def test_what_cannot_be_read_as_lean_is_refused(text):
     with pytest.raises(LexError):
         tokenize(text)
     assert lex(text).reason is Reason.FORBIDDEN
+
+
+def test_what_the_imports_decide_is_read_every_way_and_each_reading_screened():
+    # a string after what may be an interpolation prefix: plain (Lean without `s!`) or interpolated
+    plain, interpolated = readings('s! "{" axiom x "}"')
+    assert [t.kind for t in plain] == ["word", "string", "word", "word", "string"]
+    assert [t.text for t in interpolated] == ["s!", '"{" axiom x "}"']
+    assert "axiom declaration" in rules('s! "{" axiom x "}"')  # in the plain reading
+    assert screen(code_tokens(plain)).reason is Reason.FORBIDDEN and screen(code_tokens(interpolated)) is None
+    # a ' after a symbol: the end of a notation, or a character literal
+    symbol, char = readings("['a']")
+    assert [t.text for t in symbol][:3] == ["[", "'", "a'"] and char[1].kind == "char"
+    assert [t.text for t in tokenize("f ⁻¹' s")] == ["f", "⁻", "¹", "'", "s"]  # no literal can start
+    assert [t.text for t in tokenize("f '' s ∘ g")] == ["f", "''", "s", "∘", "g"]
+    with pytest.raises(LexError, match="more than 64 readings"):
+        tokenize(" ".join(['s! "a{b" "}"'] * 7))
+
+
+def test_code_only_another_reading_shows_is_refused_before_lean_runs():
+    """Plain, `unsafe` is inside a string; interpolated (Lean with `s!` a token), it is code."""
+    output = 'theorem foo (a : Nat) : a + 0 = a := by\n  have := s! "{ unsafe "}" }"\n  simp'
+    plain, interpolated = readings(output)
+    assert "unsafe" not in [t.text for t in walk(plain)] and "unsafe" in [t.text for t in walk(interpolated)]
+    result = check_proof(REF, output, lambda header, body: pytest.fail("Lean ran on a refused output"))
+    assert result.reason is Reason.FORBIDDEN and "unsafe" in result.detail
 
 
 def test_hash_commands_are_one_token_like_leans_longest_match():

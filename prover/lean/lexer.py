@@ -143,8 +143,21 @@ def _bad_char(c: str) -> bool:
 
 
 class _Lexer:
-    def __init__(self, text: str):
+    """One reading of ``text``: at each place where Lean's reading depends on the token table (which the
+    lexer does not know), ``choices[offset]`` says which reading to take (True: the other one); the first
+    such place without a choice is noted in ``open_choice`` and read the first way."""
+
+    def __init__(self, text: str, choices: dict[int, bool] | None = None):
         self.text, self.n = text, len(text)
+        self.choices = choices or {}
+        self.open_choice: int | None = None
+
+    def choose(self, offset: int) -> bool:
+        if offset in self.choices:
+            return self.choices[offset]
+        if self.open_choice is None:
+            self.open_choice = offset
+        return False
 
     def fail(self, what: str, offset: int):
         raise LexError(what, self.text, offset)
@@ -302,24 +315,13 @@ class _Lexer:
     def prime_after_symbol(self, i: int) -> Token:
         """A ``'`` right after a symbol: the end of a notation token (``f ⁻¹' s``, ``∑' k``, ``α ×' β``,
         whatever the imports add) or the start of a character literal (``['a']``); which one depends on
-        the token table, which the lexer does not know. A notation prime when no character literal can
-        start here (``' s`` is none); a character literal when both readings agree on what is code
-        afterwards (the literal holds an inert character and is followed by a space or a closer);
-        otherwise refused."""
-        text = self.text
+        the token table. A notation prime where no character literal can start (``' s`` is none);
+        otherwise both are readings."""
         try:
             literal = self.char(i)
         except LexError:
             return Token("symbol", "'", i, i + 1)
-        inner, after = text[i + 1 : literal.end - 1], text[literal.end : literal.end + 1]
-        inert = len(inner) == 1 and inner not in _OPENS_TEXT
-        if (
-            inert
-            and (after == "" or after in " \n" or after in _CLOSERS)
-            and text[literal.end + 1 : literal.end + 2] != "'"
-        ):
-            return literal
-        self.fail("a ' after a symbol that may end a notation or start a character literal", i)
+        return literal if self.choose(i) else Token("symbol", "'", i, i + 1)
 
     def char(self, i: int) -> Token:
         text, j = self.text, i + 1
@@ -349,11 +351,10 @@ class _Lexer:
 
     def string(self, i: int) -> Token:
         """A string literal. Lean reads it plain unless syntax in scope reads it interpolated (``s!``,
-        ``m!``, ``f!``, ``throwError``..., tokens the imports decide). Both readings are taken: where the
-        interpolated one ends elsewhere, what is code depends on the imports and the text is refused;
-        where it ends at the same place, the code in its ``{...}`` is kept (the rules see it); where it
-        cannot be read at all (a ``{`` never closed), Lean cannot read it that way either without an
-        error, and the string is plain."""
+        ``m!``, ``f!``, ``throwError``..., tokens the imports decide). Where the interpolated reading
+        ends at the same place, the code in its ``{...}`` is kept (the rules see it); where it ends
+        elsewhere, both are readings; where it cannot be read at all (a ``{`` never closed), Lean cannot
+        read it that way either without an error, and the string is plain."""
         text, j = self.text, i + 1
         while j < self.n and text[j] != '"':
             j = self.escape_end(j, i, in_string=True) if text[j] == "\\" else j + 1
@@ -364,9 +365,9 @@ class _Lexer:
             inner, end = self.interpolated(i)
         except LexError:
             return Token("string", text[i:plain_end], i, plain_end)
-        if end != plain_end:
-            self.fail("a string literal whose end depends on whether it is interpolated", i)
-        return Token("string", text[i:end], i, end, inner=tuple(inner))
+        if end == plain_end or self.choose(i):  # the same end, or the interpolated reading of two
+            return Token("string", text[i:end], i, end, inner=tuple(inner))
+        return Token("string", text[i:plain_end], i, plain_end)
 
     def interpolated(self, i: int) -> tuple[list[Token], int]:
         """The code in the ``{...}`` of the string at ``i`` read as interpolated, and where it ends."""
@@ -397,10 +398,45 @@ class _Lexer:
         return Token("string", text[i:end], i, end)
 
 
+MAX_READINGS = 64
+
+
+def readings(text: str) -> list[list[Token]]:
+    """Every reading of ``text`` that lexes, the first way first (``tokenize``'s). Where Lean's reading
+    depends on the imports (a string after what may be an interpolation prefix, a ``'`` after what may
+    end a notation), each way is a reading; one that cannot be lexed cannot be Lean's either without an
+    error. Raises ``LexError`` when none lexes, or past ``MAX_READINGS``."""
+    found: list[list[Token]] = []
+    first_error: LexError | None = None
+    pending: list[dict[int, bool]] = [{}]
+    leaves = 0
+    while pending:
+        choices = pending.pop()
+        lexer = _Lexer(text, choices)
+        try:
+            tokens, _ = lexer.tokens(0, stop_at_brace=False)
+        except LexError as error:
+            tokens, first_error = None, first_error or error
+        if lexer.open_choice is not None:  # branch there, the first way on top
+            pending += [{**choices, lexer.open_choice: True}, {**choices, lexer.open_choice: False}]
+            continue
+        leaves += 1
+        if leaves > MAX_READINGS:
+            raise LexError(
+                f"more than {MAX_READINGS} readings (strings and primes the imports decide)", text, 0
+            )
+        if tokens is not None:
+            found.append(tokens)
+    if not found:
+        assert first_error is not None
+        raise first_error
+    return found
+
+
 def tokenize(text: str) -> list[Token]:
-    """Every token of ``text``, comments included; raises ``LexError`` (fail closed)."""
-    tokens, _ = _Lexer(text).tokens(0, stop_at_brace=False)
-    return tokens
+    """Every token of ``text``, comments included, in its first reading; raises ``LexError`` (fail
+    closed) when it has none. The verifier's rules read every reading (``readings``)."""
+    return readings(text)[0]
 
 
 def code_tokens(tokens: list[Token]) -> list[Token]:

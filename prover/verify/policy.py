@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from prover.lean.filecheck import FileRun
-from prover.lean.lexer import LexError, Token, code_tokens, tokenize, walk
+from prover.lean.lexer import LexError, Token, code_tokens, readings, tokenize, walk
 from prover.lean.messages import Message
 from prover.verify.rules import SORRY_WORDS, open_scopes, rule_violations
 from prover.verify.statement import (
@@ -124,10 +124,12 @@ class VerifyResult:
 # --------------------------------------------------------------------------- the rules without Lean
 
 
-def lex(text: str) -> list[Token] | VerifyResult:
-    """The tokens of ``text``, or the ``forbidden`` verdict when it cannot be read as Lean would."""
+def lex(text: str) -> list[list[Token]] | VerifyResult:
+    """Every reading of ``text`` (the first is the one to check; the others are what the imports may make
+    of it: each must pass the rules too), or the ``forbidden`` verdict when it cannot be read as Lean
+    would."""
     try:
-        return tokenize(text)
+        return readings(text)
     except LexError as error:
         return VerifyResult(Reason.FORBIDDEN, f"cannot be read as Lean text: {error}")
 
@@ -391,14 +393,17 @@ def check_proof(
     reference: Reference, output: str, run: Runner, allow_native_decide: bool = False
 ) -> VerifyResult:
     """Check ``output`` against ``reference`` with ``run``; ``ValueError`` when the reference itself is broken."""
-    tokens = lex(output)
-    if isinstance(tokens, VerifyResult):
-        return tokens
+    found = lex(output)
+    if isinstance(found, VerifyResult):
+        return found
+    tokens, names = found[0], reference_names(reference)
     code = code_tokens(tokens)
     dropped, restates = located = locate(reference, code)
-    refused = screen(code[dropped:], reference_names(reference))
-    if refused is not None:
-        return refused
+    for reading in found:  # the rules hold in every reading, or the output is refused
+        other = code_tokens(reading)
+        refused = screen(other[locate(reference, other)[0] :], names)
+        if refused is not None:
+            return refused
     if not restates and code[0].is_keyword(*_NO_PROOF_STARTS_WITH):  # declarations, not a proof body
         declared = ", ".join(declared_theorems(code)) or "another name"
         return VerifyResult(
@@ -446,16 +451,18 @@ def check_standalone(
     """A person's complete file: the same rules, Lean's messages, and each theorem's axioms (None when Lean
     printed none for it). Accepted when the rules pass, Lean reports no error and no sorry, and every theorem
     uses only the standard axioms."""
-    tokens = lex(code)
-    if isinstance(tokens, VerifyResult):
-        return tokens, {}
-    code_only = code_tokens(tokens)
+    found = lex(code)
+    if isinstance(found, VerifyResult):
+        return found, {}
+    code_only = code_tokens(found[0])
     names = declared_theorems(code_only)
     if not names:
         return VerifyResult(Reason.EMPTY, "the file declares no theorem"), {}
-    refused = screen(code_only[module_header_end(code_only) :])
-    if refused is not None:
-        return refused, {}
+    for reading in found:
+        other = code_tokens(reading)
+        refused = screen(other[module_header_end(other) :])
+        if refused is not None:
+            return refused, {}
     body = code.rstrip("\n") + "\n"
     first_check = body.count("\n") + 2
     result = run("", body + "".join(f"\n#print axioms _root_.{name}\n" for name in names))

@@ -27,7 +27,7 @@ def run(text: str) -> list[dict]:
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(text)
         out = subprocess.run([*LEAN, "--json", path], capture_output=True, text=True, check=False).stdout
-    return [json.loads(line) for line in out.splitlines() if line.strip()]
+    return [json.loads(line) for line in out.split("\n") if line.strip()]  # \n only, as Lean writes
 
 
 for request in requests():
