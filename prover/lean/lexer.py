@@ -12,7 +12,7 @@ raises ``LexError`` rather than guess.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 
@@ -187,46 +187,69 @@ class _Lexer:
         return out, i
 
     def token(self, i: int, previous: Token | None) -> Token:
-        text, c = self.text, self.text[i]
-        two = text[i : i + 2]
-        if two == "--":
-            end = text.find("\n", i)
-            return Token("comment", text[i : end if end >= 0 else self.n], i, end if end >= 0 else self.n)
-        if two == "/-":
-            if text[i + 2 : i + 3] in (
-                "-",
-                "!",
-            ):  # a doc comment: a token, then Lean's whitespace, then the body
-                return Token(
-                    "doc", text[i : (end := self.comment_body_end(self.whitespace_end(i + 3), i))], i, end
-                )
-            # Lean skips the character after ``/-`` before it looks for ``-/``: ``/-/-/`` is one comment
-            end = self.comment_body_end(i + 3, i)
-            return Token("comment", text[i:end], i, end)
-        if c == '"':
-            return self.string(i)
-        if c == "'" and text[i + 1 : i + 2] == "'":  # Mathlib's image `f '' s`: never a character
-            return Token("symbol", "''", i, i + 2)
-        if c == "'":
-            if previous is not None and previous.kind == "symbol" and previous.end == i:
-                return self.prime_after_symbol(i)
-            return self.char(i)
-        if "0" <= c <= "9":
-            return self.number(i)
-        if c == "`" and i + 1 < self.n and (id_first(text[i + 1]) or text[i + 1] == "«"):
-            end, name, _ = self.ident(i + 1)
-            return Token("name_literal", text[i:end], i, end, name)
-        if c == "r" and (raw := self.raw_string(i)) is not None:
-            return raw
-        if c == "«" or id_first(c):
-            end, name, escaped = self.ident(i)
-            return Token("word", text[i:end], i, end, name, escaped)
-        if c == "#" and (command := _hash_command(text, i)):
-            return Token("symbol", command, i, i + len(command), command)  # `#eval`...: a command token
+        """The token at ``i``: the first token class (``TOKEN_CLASSES``, in Lean's order) that reads one."""
+        for _, read in TOKEN_CLASSES:
+            token = read(self, i, previous)
+            if token is not None:
+                return token
         for symbol in _SYMBOLS:
-            if text.startswith(symbol, i):
+            if self.text.startswith(symbol, i):
                 return Token("symbol", symbol, i, i + len(symbol))
-        return Token("symbol", c, i, i + 1)
+        return Token("symbol", self.text[i], i, i + 1)
+
+    def line_comment(self, i: int, previous: Token | None) -> Token | None:
+        if not self.text.startswith("--", i):
+            return None
+        end = self.text.find("\n", i)
+        end = self.n if end < 0 else end
+        return Token("comment", self.text[i:end], i, end)
+
+    def block_comment(self, i: int, previous: Token | None) -> Token | None:
+        text = self.text
+        if not text.startswith("/-", i):
+            return None
+        if text[i + 2 : i + 3] in ("-", "!"):  # a doc comment: a token, then Lean's whitespace, then the body
+            end = self.comment_body_end(self.whitespace_end(i + 3), i)
+            return Token("doc", text[i:end], i, end)
+        # Lean skips the character after ``/-`` before it looks for ``-/``: ``/-/-/`` is one comment
+        end = self.comment_body_end(i + 3, i)
+        return Token("comment", text[i:end], i, end)
+
+    def string_literal(self, i: int, previous: Token | None) -> Token | None:
+        return self.string(i) if self.text[i] == '"' else None
+
+    def char_literal(self, i: int, previous: Token | None) -> Token | None:
+        text = self.text
+        if text[i] != "'":
+            return None
+        if text[i + 1 : i + 2] == "'":  # Mathlib's image `f '' s`: never a character
+            return Token("symbol", "''", i, i + 2)
+        if previous is not None and previous.kind == "symbol" and previous.end == i:
+            return self.prime_after_symbol(i)
+        return self.char(i)
+
+    def number_literal(self, i: int, previous: Token | None) -> Token | None:
+        return self.number(i) if "0" <= self.text[i] <= "9" else None
+
+    def name_literal(self, i: int, previous: Token | None) -> Token | None:
+        text = self.text
+        if not (text[i] == "`" and i + 1 < self.n and (id_first(text[i + 1]) or text[i + 1] == "«")):
+            return None
+        end, name, _ = self.ident(i + 1)
+        return Token("name_literal", text[i:end], i, end, name)
+
+    def raw_string_literal(self, i: int, previous: Token | None) -> Token | None:
+        return self.raw_string(i) if self.text[i] == "r" else None
+
+    def word(self, i: int, previous: Token | None) -> Token | None:
+        if not (self.text[i] == "«" or id_first(self.text[i])):
+            return None
+        end, name, escaped = self.ident(i)
+        return Token("word", self.text[i:end], i, end, name, escaped)
+
+    def hash_command(self, i: int, previous: Token | None) -> Token | None:
+        command = _hash_command(self.text, i) if self.text[i] == "#" else ""
+        return Token("symbol", command, i, i + len(command), command) if command else None
 
     def comment_body_end(self, j: int, start: int) -> int:
         """End of a comment whose body starts at ``j`` (nested ``/- -/`` counted as Lean counts them)."""
@@ -431,6 +454,21 @@ def readings(text: str) -> list[list[Token]]:
         assert first_error is not None
         raise first_error
     return found
+
+
+# The token classes in the order Lean's ``tokenFnAux`` tries them (comments are its whitespace); what none
+# of them reads is a symbol. The lexer's differential test removes each in turn and must see it matter.
+TOKEN_CLASSES: list[tuple[str, Callable[[_Lexer, int, Token | None], Token | None]]] = [
+    ("line comment", _Lexer.line_comment),
+    ("block and doc comment", _Lexer.block_comment),
+    ("string", _Lexer.string_literal),
+    ("character", _Lexer.char_literal),
+    ("number", _Lexer.number_literal),
+    ("name literal", _Lexer.name_literal),
+    ("raw string", _Lexer.raw_string_literal),
+    ("identifier", _Lexer.word),
+    ("# command", _Lexer.hash_command),
+]
 
 
 def tokenize(text: str) -> list[Token]:

