@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from conftest import MINIF2F, requires_minif2f
 
 from prover.lean.lexer import LexError, code_tokens, readings, tokenize, walk
 from prover.lean.messages import Message, parse_json_lines
@@ -10,6 +13,7 @@ from prover.verify.policy import (
     STANDARD_AXIOMS,
     Reason,
     Reference,
+    VerifyResult,
     assemble,
     check_proof,
     judge,
@@ -17,6 +21,7 @@ from prover.verify.policy import (
     locate,
     parse_axioms,
     parse_statement,
+    reference_names,
     rule_violations,
     screen,
 )
@@ -398,3 +403,28 @@ def test_lean_json_lines_are_parsed():
     )  # fmt: skip
     with pytest.raises(ValueError):
         parse_json_lines("oops\n")
+
+
+@requires_minif2f
+def test_every_minif2f_statement_lexes_and_forms_its_reference():
+    rows = [json.loads(line) for line in MINIF2F.read_text(encoding="utf-8").splitlines() if line.strip()]
+    assert len(rows) == 488
+    for row in rows:
+        header, statement = row["header"], row["formal_statement"]
+        assert not isinstance(lex(header), VerifyResult) and not isinstance(lex(statement), VerifyResult), row["name"]
+        parsed = parse_statement(statement)
+        assert parsed.name == row["name"] and parsed.axiom("r").startswith("axiom r")
+        reference = Reference(row["name"], statement, header)
+        assert screen(code_tokens(tokenize(statement)), reference_names(reference)) is None, row["name"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["f ⁻¹' s ⊆ t", "(f '' s).Nonempty", "∑' k, f k", "∏' k : ℕ, f k", "∀' x, p x", "∃' x, p x",
+     "α ×' β", "Σ' x, p x", "Σₗ' i, f i", "x ∈' s", "sᶜ' ∪ t", "(#s : ℝ) = 2", "h : #(s.filter p) ≤ 3",
+     "['a', 'b'] = l", "decide ('a' < 'b')", 's!"{n}" = "3"', 'String.length "{" = 1',
+     "#print axioms foo", "#check foo", "set_option pp.numericTypes true in", "module", "1_000_000 = 10 ^ 6",
+     "0x1F = 31", "(1.5e3 : ℝ) = 1500", "fun declare_x notation_y builtin_z register_w => declare_x"],
+)  # fmt: skip
+def test_mathlib_notations_and_honest_text_lex_and_pass(text):
+    assert screen(code_tokens(tokenize(text))) is None, rules(text)
