@@ -1,28 +1,11 @@
 """The acceptance policy: when does a model's output count as a proof of the reference statement.
 
-The only place that decides. Transports (``lean/filecheck.py``, ``lean/pool.py``) run Lean text and return
-its messages or an infrastructure failure; every command reaches ``check_proof`` (or ``check_standalone``
-for a person's file without a reference).
-
-A proof is accepted only if all hold (in this order; the first failure is the reason):
-  * the output holds code (``empty``);
-  * it lexes as Lean does (``lexer.py``; an unterminated comment, string or ``«`` name is refused) and its
-    tokens pass the token rules of ``rules.py`` (``forbidden``, or ``sorry`` for ``sorry``/``admit``): no
-    axiom, ``unsafe``, ``opaque``, ``import``, ``#`` command, new syntax, macro, notation, elaborator,
-    simproc or code run at elaboration time, no name of the runtime or metaprogramming API (``IO``,
-    ``Lean``, ...: what Lean evaluates while elaborating must not have side effects); ``set_option`` only
-    for options on an allow-list; attributes only from an allow-list; every
-    ``namespace``/``section``/``mutual`` closed;
-  * Lean reports no error in the model's text (``error``) and no ``sorry`` (``sorry``);
-  * the kernel accepts ``theorem chk : Ref := @_root_.NAME``, where ``Ref`` is the reference statement
-    elaborated *before* the model's text under a fresh name (so the model cannot change what its names
-    mean) and the model's text sits inside a fresh ``section`` (so its options, ``open``s, variables and
-    ``include``s end before the check) (``statement_mismatch``; a missing theorem is ``error``);
-  * ``#print axioms chk`` lists only ``propext``, ``Classical.choice``, ``Quot.sound`` (``axioms``;
-    ``allow_native_decide`` admits ``Lean.ofReduceBool`` and ``Lean.trustCompiler``).
-Timeouts, memory exhaustion and crashes are their own verdicts and never acceptance. The header is always
-the reference's: a leading copy of it in the output is dropped token for token, as are imports that the
-header makes. Statements are read by ``statement.py``. Not covered: bugs in Lean's kernel.
+The only place that decides; what it decides is written in docs/verification.md ("Acceptance"). In
+order, the first failure is the verdict: ``empty``; the lexer (every reading) and the token rules of
+``rules.py`` (``forbidden``, ``sorry``); one Lean run of ``assemble``'s text, judged by ``judge``
+(``error``, ``sorry``, ``statement_mismatch``, ``axioms``). Transports (``lean/filecheck.py``,
+``lean/pool.py``) run Lean text and return its messages or an infrastructure failure; every command
+reaches ``check_proof`` (or ``check_standalone`` for a person's file without a reference).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What a model's text may contain: the token rules of the acceptance policy (``verify.py`` applies them).
+"""What a model's text may contain: the token rules of the acceptance policy (``policy.py`` applies them).
 
 They refuse what would let a text change the rules instead of proving: axioms, ``unsafe`` and ``opaque``
 code, imports, ``#`` commands, new syntax, macros, notation and elaborators, simprocs, code run at
