@@ -25,6 +25,7 @@ from prover.verify.policy import (
     rule_violations,
     screen,
 )
+from prover.verify.statement import module_header
 
 REF = Reference("foo", "theorem foo (a : Nat) : a + 0 = a := by", "import Mathlib\n\nopen Nat\n\n")
 
@@ -428,3 +429,15 @@ def test_every_minif2f_statement_lexes_and_forms_its_reference():
 )  # fmt: skip
 def test_mathlib_notations_and_honest_text_lex_and_pass(text):
     assert screen(code_tokens(tokenize(text))) is None, rules(text)
+
+
+def test_a_module_header_is_read_and_its_copy_dropped():
+    header = "module\n\npublic import Mathlib\nimport all Aesop\n\nopen Nat\n"
+    tokens = code_tokens(tokenize(header))
+    assert module_header(tokens) == (7, ["Mathlib", "Aesop"])
+    reference = Reference("foo", "theorem foo (a : Nat) : a + 0 = a := by", header)
+    copy = header + "\ntheorem foo (a : Nat) : a + 0 = a := by simp"
+    assert locate(reference, tokenize(copy)) == (len(tokens), True)
+    only_imports = "module\npublic import Mathlib\ntheorem foo (a : Nat) : a + 0 = a := by simp"
+    assert locate(reference, tokenize(only_imports)) == (4, True)  # the header's imports, not others
+    assert locate(reference, tokenize("public import Evil\n" + copy))[0] == 0
