@@ -84,12 +84,16 @@ def _check(args: argparse.Namespace) -> int:
     from prover.verify.checker import Checker, CheckSettings
     from prover.verify.command import reference_from
     from prover.verify.interactive import main_check
+    from prover.verify.policy import Reference
 
     source = "<stdin>" if cfg.file == "-" else cfg.file
     code = read_text(cfg.file, "file")
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
     settings = CheckSettings.of(cfg, backend="file", confirm=False, workers=1)  # one file, one Lean
-    checker = Checker(settings, LeanSetup.from_env())
+    setup = LeanSetup.from_env()
+    setup.require_for([reference] if reference else [Reference("the file", "", code)])
+    logger.info("Lean: %s", setup.describe())
+    checker = Checker(settings, setup)
     return main_check(code, source, checker.run, reference, cfg.allow_native_decide)
 
 

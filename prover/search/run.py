@@ -51,14 +51,18 @@ class Search:
             index, count = (int(x) for x in cfg.shard.split("/"))
             self.theorems = self.theorems[index::count]
         # before any model is loaded or file written: a refused resume changes nothing
+        setup = LeanSetup.from_env()
         engine = type(sampler).__name__ if sampler is not None else resolve_engine(cfg.sampler)
-        self.store = RunStore(cfg, {t.name: t.statement_hash for t in self.theorems}, engine)
+        lean = setup.describe() if verify is None else "given by the caller"
+        self.store = RunStore(cfg, {t.name: t.statement_hash for t in self.theorems}, engine, lean)
         self.timing = Timing()
         self._created = created
         # Lean before the model: a missing Lean is said in a second, not after minutes of loading
-        setup = LeanSetup.from_env()
         if repl_factory is None and cfg.strategy != "whole":
             setup.require_repl(cfg.memory_mb or None)
+        if verify is None:
+            setup.require_for(t.reference for t in self.theorems)
+            logger.info("Lean: %s", lean)
         self._checker = None
         if verify is None:
             settings = CheckSettings.of(cfg, allow_native_decide=False, confirm=True)

@@ -25,12 +25,12 @@ logger = logging.getLogger(__name__)
 class RunStore:
     """Opened before any model is loaded: a refused resume leaves the directory as it was."""
 
-    def __init__(self, cfg: SearchConfig, statements: dict[str, str], engine: str):
+    def __init__(self, cfg: SearchConfig, statements: dict[str, str], engine: str, lean: str = ""):
         self.cfg = cfg
         self.dir = cfg.output_dir
         self.attempts_path = os.path.join(self.dir, "attempts.jsonl")
         self.greedy_path = os.path.join(self.dir, "greedy.jsonl")
-        self.fingerprint = run_fingerprint(cfg, statements, engine)
+        self.fingerprint = run_fingerprint(cfg, statements, engine, lean)
         self.overrides = self._check()
 
     def _check(self) -> dict:
@@ -151,9 +151,10 @@ def model_fingerprint(model: str) -> dict:
     return {"path": os.path.abspath(model), "files": stats}
 
 
-def run_fingerprint(cfg: SearchConfig, statements: dict[str, str], engine: str) -> dict:
+def run_fingerprint(cfg: SearchConfig, statements: dict[str, str], engine: str, lean: str = "") -> dict:
     """What a run samples and how its samples are judged (``statements``: name -> statement hash; ``engine``:
-    the sampler, which draws other samples from the same seeds): a resume must find the same."""
+    the sampler, which draws other samples from the same seeds; ``lean``: the Lean that decides): a resume
+    must find the same."""
     from prover.verify.policy import POLICY_VERSION
 
     sampler = {"engine": engine}
@@ -165,6 +166,7 @@ def run_fingerprint(cfg: SearchConfig, statements: dict[str, str], engine: str) 
         "model": model_fingerprint(cfg.model),
         "statements": statements,
         "policy_version": POLICY_VERSION,
+        "lean": lean,
     }
 
 
@@ -188,6 +190,8 @@ def fingerprint_changes(before: dict, now: dict) -> list[str]:
         ):
             if names:
                 changes.append(f"{what}: {', '.join(names[:5])}{' ...' if len(names) > 5 else ''}")
+    if before.get("lean") and now.get("lean") and before["lean"] != now["lean"]:
+        changes.append(f"the Lean that checks proofs ({before['lean']} -> {now['lean']})")
     if "policy_version" in before and before["policy_version"] != now["policy_version"]:
         changes.append(f"the acceptance rules (policy {before['policy_version']} -> {now['policy_version']})")
     return changes

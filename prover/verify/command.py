@@ -60,6 +60,7 @@ def run_verify(cfg: VerifyConfig) -> int:
     if setup.lean is None:
         print(f"prover verify: error: {NOT_SET_UP}", file=sys.stderr)
         return 2
+    logger.info("Lean: %s", setup.describe())
     checker = Checker(CheckSettings.of(cfg), setup)
     try:
         if cfg.check_statements:
@@ -71,6 +72,7 @@ def run_verify(cfg: VerifyConfig) -> int:
 
 def _single(cfg: VerifyConfig, checker: Checker) -> int:
     reference = _reference(cfg)
+    checker.setup.require_for([reference])
     source = "<stdin>" if cfg.input == "-" else cfg.input
     output = read_text(cfg.input, "input")
     result = checker(reference, output)
@@ -91,6 +93,7 @@ def _batch(cfg: VerifyConfig, checker: Checker) -> int:
 
 
     references = read_references(cfg.benchmark)
+    checker.setup.require_for(references.values())
     items = []  # every line is checked before anything is written (the verdicts, the cache)
     for where, record in jsonl_objects(cfg.input, 'a JSON object {"name", "proof"}'):
         for key in ("name", "proof"):
@@ -152,6 +155,7 @@ def _check_statements(cfg: VerifyConfig, checker: Checker) -> int:  # noqa: D103
     from tqdm.auto import tqdm
 
     references = list(read_references(cfg.check_statements).values())
+    checker.setup.require_for(references)
 
     def elaborate(reference: Reference) -> str | None:
         return check_statement(reference, checker.run)

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from prover.lean import embedded
 from prover.lean.filecheck import LeanCommand, run_lean_file
 from prover.verify.policy import Reason, Reference, check_proof
 
@@ -79,7 +80,7 @@ def test_lean_command_from_the_environment(prelude_lean):
     run = run_lean_file("prelude\ntheorem t : Prop := Prop\n", setup.lean)  # an error: Prop is not a proof
     assert run.returncode == 1 and run.messages and run.messages[0].severity == "error"
     empty = LeanSetup.from_env({})
-    assert empty.lean is None and empty.repl() is None and not empty.repl_built
+    assert empty.is_embedded and empty.lean == embedded.command() and empty.repl() is None and not empty.repl_built
     project = LeanSetup.from_env({"PROVER_LEAN_PROJECT": "/p", "PROVER_REPL_CMD": "my-repl '--x=a b'"})
     assert project.lean == LeanCommand(("lake", "env", "lean"), "/p")
     assert project.repl().argv == ("my-repl", "--x=a b") and project.repl_built
