@@ -103,10 +103,11 @@ class Usage:
     tokens: int = 0  # generated
     lean_steps: int = 0  # Lean calls: proof starts, tactics applied, proofs checked
     sessions: int = 0  # processes that worked on the run
+    proof_checks: int = 0  # proofs the verifier ran Lean on
+    checks_reused: int = 0  # attempts whose proof was one already checked in the run: its verdict, no Lean
 
     def __add__(self, other: Usage) -> Usage:
-        return Usage(self.seconds + other.seconds, self.tokens + other.tokens, self.lean_steps + other.lean_steps,
-                     self.sessions + other.sessions)  # fmt: skip
+        return Usage(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -134,6 +135,8 @@ class Summary:
     tokens: int
     lean_steps: int  # Lean calls: proof starts, tactics applied, proofs checked
     sessions: int = 1
+    proof_checks: int = 0  # proofs the verifier ran Lean on (each distinct proof of a theorem once)
+    checks_reused: int = 0  # attempts that drew a proof already checked: its verdict, reused
 
     def __post_init__(self):
         if self.pass_at_k is not None:
@@ -168,11 +171,13 @@ class Summary:
             tokens=usage.tokens,
             lean_steps=usage.lean_steps,
             sessions=usage.sessions,
+            proof_checks=usage.proof_checks,
+            checks_reused=usage.checks_reused,
         )
 
     @property
     def usage(self) -> Usage:
-        return Usage(self.seconds, self.tokens, self.lean_steps, self.sessions)
+        return Usage(self.seconds, self.tokens, self.lean_steps, self.sessions, self.proof_checks, self.checks_reused)
 
 
 def unfinished(

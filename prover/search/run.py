@@ -16,6 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 
 from prover.config import SearchConfig
 from prover.lean.setup import LeanSetup
@@ -81,6 +82,8 @@ class Search:
             raise
         self.timing.model_load = time.perf_counter() - loading
         self.tokens = self.lean_steps = 0  # generated tokens; Lean calls
+        self.proof_checks = self.checks_reused = 0
+        self._verdicts: dict[tuple[str, str], _Verdict] = {}  # (theorem, proof) -> its verdict
         self._counting = threading.Lock()  # Lean calls are counted from worker threads
         self._bad_statements: set[str] = set()  # logged once each
 
@@ -90,7 +93,9 @@ class Search:
         from tqdm.auto import tqdm
 
         cfg = self.cfg
-        done, solved = done_and_solved(self.store.open(len(self.theorems)))
+        existing = self.store.open(len(self.theorems))
+        self._known_verdicts(existing)
+        done, solved = done_and_solved(existing)
         self._before = self.store.usage() if cfg.resume else Usage()  # the sessions before this one
         self._started = time.perf_counter()
         saved = self._started
@@ -183,6 +188,33 @@ class Search:
             self.timing.lean_worker_sum += time.perf_counter() - started
 
     def check(self, theorem: Theorem, proof: str) -> VerifyResult:
+        """The verifier's verdict on ``proof``: Lean runs once per distinct (theorem, proof) in a run (an
+        over-confident model draws the same proof many times); an infrastructure failure is not shared."""
+        key = (theorem.name, proof)
+        with self._counting:
+            known = self._verdicts.get(key)
+            if known is None:
+                self._verdicts[key] = known = _Verdict()
+                mine = True
+            else:
+                mine = False
+        if not mine:
+            known.ready.wait()
+            if known.result is not None:
+                with self._counting:
+                    self.checks_reused += 1
+                return dataclasses.replace(known.result, seconds=0.0)
+        result = self._run_check(theorem, proof)
+        if mine:
+            if result.reason.is_infrastructure:
+                with self._counting:
+                    del self._verdicts[key]
+            else:
+                known.result = result
+            known.ready.set()
+        return result
+
+    def _run_check(self, theorem: Theorem, proof: str) -> VerifyResult:
         started = time.perf_counter()
         try:
             result = self.verify(theorem.reference, proof)
@@ -190,10 +222,20 @@ class Search:
             result = VerifyResult(Reason.BAD_STATEMENT, str(error))
         finally:
             self._count_lean(started)
+            with self._counting:
+                self.proof_checks += 1
         if result.reason is Reason.BAD_STATEMENT and theorem.name not in self._bad_statements:
             self._bad_statements.add(theorem.name)  # the benchmark's statement is broken: said once, go on
             logger.error("%s: %s", theorem.name, result.detail)
         return result
+
+    def _known_verdicts(self, attempts: list[Attempt]) -> None:
+        """A resumed run knows the verdicts its records hold: those proofs are not checked again."""
+        for a in attempts:
+            if a.verdict and not Reason(a.verdict).is_infrastructure:
+                known = _Verdict(VerifyResult(Reason(a.verdict), a.detail))
+                known.ready.set()
+                self._verdicts.setdefault((a.theorem, a.proof), known)
 
     def start(self, repl, theorem: Theorem) -> tuple[int, list[str]] | str:
         """The initial proof state and goals of ``theorem`` on ``repl``, or why there is none."""
@@ -274,7 +316,8 @@ class Search:
         """All sessions' usage so far: the earlier ones' and this one's."""
         now = time.perf_counter()
         self.timing.wall, self.timing.search = now - self._created, now - self._started
-        return self._before + Usage(dataclasses.replace(self.timing), self.tokens, self.lean_steps, 1)
+        return self._before + Usage(dataclasses.replace(self.timing), self.tokens, self.lean_steps, 1,
+                                    self.proof_checks, self.checks_reused)  # fmt: skip
 
     def summarize(self) -> Summary:
         usage = self.usage()
@@ -283,8 +326,10 @@ class Search:
         self.store.write_summary(summary)
         sessions = f" over {usage.sessions} sessions" if usage.sessions > 1 else ""
         logger.info(
-            "Success: %d / %d  %s%s", summary.solved, summary.theorems, usage.seconds.describe(), sessions
-        )
+            "Success: %d / %d  %s%s; Lean checked %d distinct proofs for %d attempts (%d verdicts reused)",
+            summary.solved, summary.theorems, usage.seconds.describe(), sessions, usage.proof_checks,
+            summary.attempts, usage.checks_reused,
+        )  # fmt: skip
         return summary
 
 
@@ -299,6 +344,14 @@ def _default_repl_factory(cfg: SearchConfig, setup: LeanSetup):
 
 def run_search(cfg: SearchConfig) -> Summary:
     return Search(cfg).run()
+
+
+@dataclass
+class _Verdict:
+    """A check in flight or done: attempts that draw the same proof wait for it and share its verdict."""
+
+    result: VerifyResult | None = None
+    ready: threading.Event = field(default_factory=threading.Event)
 
 
 def build_sampler(cfg: SearchConfig, engine: str | None = None) -> Sampler:
