@@ -116,15 +116,18 @@ def test_report_states_where_each_runs_time_went(tmp_path):
     seconds = Timing(
         wall=100.0, model_load=20.0, search=79.0, generation=50.0, lean_wall=25.0, lean_worker_sum=90.0
     )
-    write_record(str(run), "summary.json", Summary("whole", 2, 1, [], 1, 2, None, "", seconds, 10, 3))
+    summary = Summary("whole", 2, 1, [], 1, 2, None, "", seconds, 10, 3, proof_checks=2, checks_reused=7)
+    write_record(str(run), "summary.json", summary)
     out = tmp_path / "report"
     assert main(["report", str(run), "-o", str(out)]) == 0
     text = (out / "report.md").read_text()
+    assert text.startswith("# pass@k on ") and text.splitlines()[0].endswith(": ce")  # names what it reports
+    assert "![pass_at_k](pass_at_k.png)" in text
     assert (
-        "| run | wall | model load | generation | Lean (wall) | Lean (summed over workers) | sessions |"
-        in text
+        "| run | wall | model load | generation | Lean (wall) | Lean (summed over workers) | proofs Lean checked "
+        "| attempts that reused a verdict | sessions |" in text
     )
-    assert "| ce | 100.0 | 20.0 | 50.0 | 25.0 | 90.0 | 1 |" in text
+    assert "| ce | 100.0 | 20.0 | 50.0 | 25.0 | 90.0 | 2 | 7 | 1 |" in text
     assert json.loads((out / "report.json").read_text())["runs"][0]["seconds"]["lean_wall"] == 25.0
 
 

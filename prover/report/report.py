@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import textwrap
 from dataclasses import asdict
 
 from prover.io import atomic_write_text
@@ -29,7 +30,9 @@ def load_run(run_dir: str) -> dict:
     greedy = read_greedy(run_dir)
     summary = read_summary(run_dir)
     return {
-        "seconds": None if summary is None else {**asdict(summary.seconds), "sessions": summary.sessions},
+        "seconds": None if summary is None else {**asdict(summary.seconds), "sessions": summary.sessions,
+                                                 "proof_checks": summary.proof_checks,
+                                                 "checks_reused": summary.checks_reused},  # fmt: skip
         "settings": config,
         "results": results,
         # what a finished run holds: its theorems (from the fingerprint) and n attempts each
@@ -115,7 +118,10 @@ def _row(cells: list[str]) -> str:
 def markdown(report: dict) -> str:
     ks = sorted({int(k) for r in report["runs"] if r["pass_at_k"] for k in r["pass_at_k"]})
     header = ["run", "solved", *(f"pass@{k}" for k in ks)]
-    lines = [_row(header), _row(["---"] * len(header))]
+    runs = ", ".join(r["run"] for r in report["runs"])
+    lines = [f"# {report.get('title') or 'pass@k'}: {runs}", ""]
+    lines += [f"![{os.path.splitext(os.path.basename(p))[0]}]({os.path.basename(p)})" for p in report.get("plots", [])]
+    lines += ["", _row(header), _row(["---"] * len(header))]
     for r in report["runs"]:
         cells = []
         for k in ks:
@@ -144,13 +150,15 @@ def markdown(report: dict) -> str:
     timed = [r for r in report["runs"] if r.get("seconds")]
     if timed:
         columns = [("wall", "wall"), ("model_load", "model load"), ("generation", "generation"),
-                   ("lean_wall", "Lean (wall)"), ("lean_worker_sum", "Lean (summed over workers)")]  # fmt: skip
+                   ("lean_wall", "Lean (wall)"), ("lean_worker_sum", "Lean (summed over workers)"),
+                   ("proof_checks", "proofs Lean checked"), ("checks_reused", "attempts that reused a verdict")]  # fmt: skip
         lines += ["", "Time in seconds: wall is the whole run, model loading included, summed over its sessions (a "
                   "killed and resumed run has several); generation and Lean (wall) are the parts of the search "
                   "spent sampling and waiting on Lean; Lean summed over parallel workers can exceed the wall.",
                   "", _row(["run", *(c for _, c in columns), "sessions"]), _row(["---"] * (len(columns) + 2))]  # fmt: skip
         for r in timed:
-            cells = [f"{r['seconds'].get(k, 0.0):.1f}" for k, _ in columns]
+            cells = [f"{r['seconds'].get(k, 0.0):.1f}" if k not in _COUNTS else str(r["seconds"].get(k, 0))
+                     for k, _ in columns]  # fmt: skip
             lines.append(_row([r["run"], *cells, str(r["seconds"].get("sessions", 1))]))
     rows = report.get("per_problem") or []
     if rows and len(report["runs"]) > 0:
@@ -162,6 +170,10 @@ def markdown(report: dict) -> str:
         for row in differs + same:
             lines.append(_row([row["theorem"], *("—" if row[n] is None else str(row[n]) for n in names)]))
     return "\n".join(lines + ([""] + notes if notes else [])) + "\n"
+
+
+_COUNTS = ("proof_checks", "checks_reused")
+_STYLES = [("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", "-"), ("P", "--")]
 
 
 def plot(report: dict, output: str) -> list[str]:
@@ -188,12 +200,15 @@ def pass_at_k_figure(report: dict):
     import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(6, 4))
-    for r in report["runs"]:
-        if r["pass_at_k"]:
-            ks = sorted(int(k) for k in r["pass_at_k"])
-            values = [100 * r["pass_at_k"][str(k)]["pass_at_k"] for k in ks]
-            errors = [100 * r["pass_at_k"][str(k)]["stderr"] for k in ks]
-            ax.errorbar(ks, values, yerr=errors, marker="o", capsize=3, label=r["run"])
+    drawn = [r for r in report["runs"] if r["pass_at_k"]]
+    for i, r in enumerate(drawn):
+        ks = sorted(int(k) for k in r["pass_at_k"])
+        values = [100 * r["pass_at_k"][str(k)]["pass_at_k"] for k in ks]
+        errors = [100 * r["pass_at_k"][str(k)]["stderr"] for k in ks]
+        shift = 1.04 ** (i - (len(drawn) - 1) / 2)  # side by side on the log axis: equal curves stay visible
+        marker, line = _STYLES[i % len(_STYLES)]
+        ax.errorbar([k * shift for k in ks], values, yerr=errors, marker=marker, linestyle=line, capsize=3,
+                    label=r["run"])  # fmt: skip
     ensemble = report.get("ensemble")
     if ensemble:
         ks = sorted(int(k) for k in ensemble["pass_at_k"])
@@ -209,11 +224,11 @@ def pass_at_k_figure(report: dict):
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel("k (samples per theorem)")
     ax.set_ylabel("pass@k (%)")
-    ax.set_title(report.get("title", "pass@k"), fontsize=10)
+    ax.set_title(textwrap.fill(report.get("title", "pass@k"), 60), fontsize=9)
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[1]:
         ax.legend(fontsize=8)
-    fig.text(0.01, 0.01, "error bars: ± 1 standard error over theorems", fontsize=7)
+    fig.text(0.01, 0.01, "error bars: ± 1 standard error over theorems; runs drawn side by side", fontsize=7)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
 
@@ -234,6 +249,8 @@ def confidence_figure(report: dict):
         ax.set_ylabel("theorems")
         ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
         ax.legend()
+    fig.suptitle(textwrap.fill("probability of the greedy decode, right against wrong: "
+                               + report.get("title", ""), 90), fontsize=9)  # fmt: skip
     fig.tight_layout()
     return fig
 

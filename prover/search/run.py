@@ -326,9 +326,10 @@ class Search:
         self.store.write_summary(summary)
         sessions = f" over {usage.sessions} sessions" if usage.sessions > 1 else ""
         logger.info(
-            "Success: %d / %d  %s%s; Lean checked %d distinct proofs for %d attempts (%d verdicts reused)",
+            "Success: %d / %d  %s%s; Lean checked %d distinct proofs (attempts and greedy decodes), %d of "
+            "the %d attempts reused a verdict",
             summary.solved, summary.theorems, usage.seconds.describe(), sessions, usage.proof_checks,
-            summary.attempts, usage.checks_reused,
+            usage.checks_reused, summary.attempts,
         )  # fmt: skip
         return summary
 
