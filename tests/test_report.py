@@ -219,3 +219,20 @@ def test_labels_and_runs_must_match_one_to_one(tmp_path, capsys, argv, message):
     assert main(["report", *(x.format(a=a, b=b) for x in argv), "-o", str(out)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and message in err[0] and not out.exists()
+
+
+def test_attempts_written_out_of_order_are_read_in_attempt_order(tmp_path):
+    """Rollout writes attempts as they finish (1, 3, 4, 0, 2, 5): the per-problem first success and the
+    group estimator read them by attempt index, not by line."""
+    run = tmp_path / "rollout"
+    run.mkdir()
+    (run / "config.json").write_text(json.dumps({"config": {"stop_on_first": False}}))
+    for i in (1, 3, 4, 0, 2, 5):
+        append_jsonl(str(run / "attempts.jsonl"), attempt("a", i, "proved" if i in (2, 5) else "rejected"))
+    out = tmp_path / "report"
+    assert main(["report", str(run), "-o", str(out)]) == 0
+    report = json.loads((out / "report.json").read_text())
+    assert report["per_problem"] == [{"theorem": "a", "rollout": 2}]  # attempt 2, not the 5th line
+    from prover.search.records import outcomes, read_attempts
+
+    assert outcomes(read_attempts(str(run)))[0] == {"a": [False, False, True, False, False, True]}

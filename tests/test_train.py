@@ -211,15 +211,16 @@ def test_filter_gives_up_when_everything_is_confident():
         sampler.draw_step([2])
 
 
+@pytest.mark.parametrize("unconfident", [0, 7, 49])  # the first, a middle and the last unit
 @pytest.mark.parametrize("seed", range(40))
-def test_filter_never_stops_while_one_unit_is_above_epsilon(seed):
+def test_filter_never_stops_while_one_unit_is_above_epsilon(seed, unconfident):
     """One unconfident unit among 50, batch 1: the old rule (stop after n drops in a row) stopped early in
     most runs, since two draws of a unit can be up to 2 (n - 1) draws apart across a reshuffle."""
     stream = UnitStream(50, seed=seed)
-    sampler = UnitSampler(stream, epsilon=0.1, score=lambda units: [0.5 if u == 7 else 0.01 for u in units])
+    sampler = UnitSampler(stream, epsilon=0.1, score=lambda units: [0.5 if u == unconfident else 0.01 for u in units])
     for _ in range(5):
         (kept,), _, _ = sampler.draw_step([1])
-        assert kept == [7]
+        assert kept == [unconfident]
 
 
 def test_every_drawn_unit_is_trained_once_and_each_epoch_trains_every_unit():

@@ -25,7 +25,7 @@ from prover.verify.policy import (
     rule_violations,
     screen,
 )
-from prover.verify.statement import module_header
+from prover.verify.statement import declared_theorems, module_header
 
 REF = Reference("foo", "theorem foo (a : Nat) : a + 0 = a := by", "import Mathlib\n\nopen Nat\n\n")
 
@@ -441,3 +441,33 @@ def test_a_module_header_is_read_and_its_copy_dropped():
     only_imports = "module\npublic import Mathlib\ntheorem foo (a : Nat) : a + 0 = a := by simp"
     assert locate(reference, tokenize(only_imports)) == (4, True)  # the header's imports, not others
     assert locate(reference, tokenize("public import Evil\n" + copy))[0] == 0
+
+
+# --------------------------------------------------------------------------- mistakes a reviewer made on purpose
+
+
+def test_an_axiom_is_allowed_by_its_whole_name_only():
+    a = assemble(REF, "\n  simp", tokenize("\n  simp"))
+    for fake in ("Foo.propext", "My.Classical.choice", "propext'", "Quot.sound.x"):
+        verdict = judge(a, _messages(a, f"'c' depends on axioms: [{fake}]"))
+        assert verdict.reason is Reason.AXIOMS and fake in verdict.detail, fake
+    assert judge(a, _messages(a, "'c' depends on axioms: [propext, Quot.sound]")).accepted
+
+
+@pytest.mark.parametrize("name", ["_root_.Std.Internal.UV.TCP.Socket.new", "_root_.IO.println", "_root_.Lean.Elab.x",
+                                  "_root_.Std.Net.SocketAddress", "_root_.println!"])  # fmt: skip
+def test_runtime_names_are_refused_however_rooted(name):
+    assert any(name in why for why in rules(f"def x := {name}")), rules(f"def x := {name}")
+
+
+def test_end_closes_a_namespace_when_the_theorems_of_a_file_are_listed():
+    text = "namespace A\ntheorem x : True := trivial\nend A\nsection\ntheorem y : True := trivial\nend\ntheorem foo : True := trivial"
+    assert declared_theorems(code_tokens(tokenize(text))) == ["A.x", "y", "foo"]
+    assert locate(REF, tokenize(text.replace("theorem foo : True", "theorem foo (a : Nat) : a + 0 = a")))[1]
+
+
+@pytest.mark.parametrize("char", ["\x80", "\x85", "\x9b", "\x9f", "\x7f", "\x00", "\u200b", "\u00a0"])
+def test_control_and_space_characters_between_tokens_are_refused(char):
+    with pytest.raises(LexError):
+        tokenize(f"theorem t : True :={char} trivial")
+    assert tokenize(f"-- {char}\n/- {char} -/ trivial")[-1].text == "trivial"  # in comments they are text

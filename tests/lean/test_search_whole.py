@@ -167,6 +167,12 @@ def test_two_shards_merged_equal_one_unsharded_run(tmp_path, model, bench, monke
         and summary["pass_at_k"]["5"]["pass_at_k"] == whole.pass_at_k["5"]["pass_at_k"]
     )
     assert len(list(read_jsonl(str(merged / "greedy.jsonl")))) == 2
+    shards = [json.loads((tmp_path / f"shard{i}" / "search" / "summary.json").read_text()) for i in range(2)]
+    for field in ("tokens", "lean_steps", "sessions", "proof_checks", "checks_reused"):  # every shard's cost
+        assert summary[field] == sum(s[field] for s in shards) and shards[1][field] > 0, field
+    assert summary["seconds"]["wall"] == pytest.approx(sum(s["seconds"]["wall"] for s in shards))
+    usage = json.loads((merged / "usage.json").read_text())
+    assert usage["tokens"] == summary["tokens"] and usage["sessions"] == 2
     assert main(["report", str(merged)]) == 0
 
 

@@ -181,3 +181,22 @@ def test_file_backend_without_a_checker_object(prelude_lean):
     """`check_proof` with a bare runner, as notebooks call it."""
     result = check_proof(TWO, " MyEq.refl", lambda header, body: run_lean_file(header + body, prelude_lean))
     assert result.accepted
+
+
+LYING_REPL = Path(__file__).resolve().parent.parent / "stand_ins" / "lying_repl.py"
+
+
+def test_a_repl_accept_is_confirmed_by_the_file_checker(prelude_lean):
+    """A REPL that accepts what Lean rejects: the file checker overrules it, unless confirmation is off."""
+    setup = LeanSetup(lean_cmd=prelude_lean.argv, repl_cmd=(sys.executable, str(LYING_REPL)))
+    wrong = " MyEq.refl"  # two is not zero
+    default = Checker(CheckSettings("repl", timeout=60), setup)  # confirm is on unless said otherwise
+    unconfirmed = Checker(CheckSettings("repl", timeout=60, confirm=False), setup)
+    try:
+        assert unconfirmed(FALSE, wrong).accepted  # the lie works on the REPL alone
+        verdict = default(FALSE, wrong)
+        assert verdict.reason is Reason.ERROR and not verdict.accepted  # real Lean's word decides
+        assert default(TWO, " MyEq.refl").accepted  # and a real proof still passes
+    finally:
+        default.close()
+        unconfirmed.close()

@@ -34,6 +34,9 @@ for request in requests():
             flush=True,
         )
         continue
+    if "env" in request and not 0 <= request["env"] < len(envs):  # strict, as the REPL is
+        print(json.dumps({"message": "Unknown environment."}) + "\n", flush=True)
+        continue
     base = envs[request["env"]] if "env" in request else ""
     offset = base.count("\n")
     messages = []
