@@ -8,7 +8,10 @@ import math
 import subprocess
 import sys
 
+import pytest
 from conftest import ROOT
+
+pytestmark = pytest.mark.slow  # each test runs processes end to end
 
 
 def test_reduced_run_writes_well_formed_results(tmp_path):

@@ -11,6 +11,8 @@ import pytest
 import torch
 from conftest import DATA, ROOT
 
+pytestmark = pytest.mark.slow  # each test runs processes end to end
+
 
 def test_train_script_tiny_smoke_run(tmp_path):
     env = {**os.environ, "TINY": "1", "MAX_STEPS": "4", "OUT": str(tmp_path / "run"), "LOSS": "dco_step"}

@@ -68,6 +68,7 @@ def test_every_loss_trains_every_parameter(tmp_path, loss, data):
     assert "eval_ce" in rows[-1] and "eval_logp" in rows[-1]
 
 
+@pytest.mark.slow
 def test_training_loss_falls(tmp_path):
     cfg = config(
         tmp_path, loss="dco", n=16, max_steps=40, learning_rate=3e-3, eval_fraction=0.0, save_steps=1000
@@ -98,6 +99,7 @@ def test_final_model_and_checkpoint_reload(tmp_path):
     ]
 
 
+@pytest.mark.slow
 def test_resume_continues_exactly_like_the_uninterrupted_run(tmp_path):
     full = config(tmp_path / "full", loss="dco", n=8, max_steps=6, save_steps=3, epsilon=0.0)
     run_train(full)
@@ -124,6 +126,7 @@ def test_resume_latest_skips_unfinished_checkpoints(tmp_path):
         find_checkpoint(cfg.output_dir, os.path.join(cfg.output_dir, "checkpoint-8"))
 
 
+@pytest.mark.slow
 def test_sigkill_loses_no_checkpoint_and_resume_finishes(tmp_path):
     out = tmp_path / "run"
     argv = [sys.executable, "-m", "prover", "--log-level", "WARNING", "train", "--tiny", "--data", str(DATA / "tactic_pairs.jsonl"),
@@ -250,6 +253,7 @@ def test_sampler_state_round_trips():
     assert again.draw_step([2, 2]) == sampler.draw_step([2, 2])
 
 
+@pytest.mark.slow
 def test_filter_in_training_drops_confident_units(tmp_path):
     """Memorisable units (one short tactic) become confident; they are replaced and the batch stays full."""
     data = tmp_path / "pairs.jsonl"
@@ -461,6 +465,7 @@ def test_the_filter_drops_exactly_the_units_at_or_below_epsilon_under_the_curren
     assert dropped == sum(f[u] <= cfg.epsilon for u in order[:drawn])
 
 
+@pytest.mark.slow
 def test_num_epochs_counts_units_trained_and_passes_are_reported(tmp_path):
     cfg = config(tmp_path, loss="dco_step", n_eff=64, epsilon=0.5, max_steps=-1, num_epochs=4, learning_rate=1e-2,
                  eval_fraction=0.0)  # fmt: skip

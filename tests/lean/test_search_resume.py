@@ -195,6 +195,7 @@ def tactic_model(tmp_path_factory):
     return run_train(cfg)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("strategy", ["rollout", "tree"])
 def test_sigkill_then_resume_equals_the_uninterrupted_run(
     tmp_path, bench, prelude_lean, tactic_model, strategy

