@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import math
 
+import numpy as np
 import pytest
 
 from prover.report.metrics import confidence_split, default_ks, pass_at_k, pass_at_k_groups, pass_at_k_table
@@ -65,3 +66,28 @@ def test_default_ks_are_powers_of_two_and_n():
 
 def test_confidence_split():
     assert confidence_split([0.9, 0.2, 0.5], [True, False, True]) == {"correct": [0.9, 0.5], "wrong": [0.2]}
+
+
+def test_the_standard_error_is_over_problems():
+    table = pass_at_k_table({"a": [True, False], "b": [False, False], "c": [True, True]}, ks=[1])
+    per_problem = np.array([0.5, 0.0, 1.0])
+    assert table[1]["pass_at_k"] == pytest.approx(0.5)
+    assert table[1]["stderr"] == pytest.approx(per_problem.std(ddof=1) / np.sqrt(3))  # 0.2887
+    assert pass_at_k_table({"a": [True, False]}, ks=[1])[1]["stderr"] == 0.0  # one problem: no spread
+    two = pass_at_k_table({"a": [True], "b": [False]}, ks=[1])[1]
+    assert two["stderr"] == pytest.approx(0.5)  # std(ddof=1) of (1, 0) is 0.7071, over sqrt(2)
+
+
+@pytest.mark.parametrize(("n", "c", "k"), [(4, -1, 1), (4, 5, 1), (4, 1, 0), (4, 1, 5)])
+def test_impossible_counts_are_refused(n, c, k):
+    with pytest.raises(ValueError, match="need"):
+        pass_at_k(n, c, k)
+
+
+def test_ks_and_group_sizes_at_the_edges():
+    assert default_ks(0) == [] and default_ks(1) == [1] and default_ks(6) == [1, 2, 4, 6]
+    assert default_ks(512) == [1, 2, 4, 8, 16, 32, 64, 128, 256, 512]  # n itself once
+    with pytest.raises(ValueError, match="need 1 <= k"):
+        pass_at_k_groups([True, False], 0)
+    with pytest.raises(ValueError, match="every problem needs the same number of samples"):
+        pass_at_k_table({})
