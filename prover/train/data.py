@@ -92,8 +92,7 @@ def _optional_int(record: dict, name: str, where: str) -> int | None:
 
 
 def tactic_from_record(record: Any, where: str) -> TacticExample:
-    if not isinstance(record, dict):
-        raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    record = _object(record, where)
     return TacticExample(
         state=_field(record, "state", where),
         tactic=_field(record, "tactic", where),
@@ -105,8 +104,7 @@ def tactic_from_record(record: Any, where: str) -> TacticExample:
 
 
 def proof_from_record(record: Any, where: str) -> ProofExample:
-    if not isinstance(record, dict):
-        raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    record = _object(record, where)
     return ProofExample(
         formal_statement=_field(record, "formal_statement", where),
         proof=_field(record, "proof", where),
@@ -116,10 +114,15 @@ def proof_from_record(record: Any, where: str) -> ProofExample:
     )
 
 
-def leandojo_theorem(record: Any, where: str) -> list[TacticExample]:
-    """The steps of one LeanDojo Benchmark 4 theorem (``traced_tactics`` of ``state_before`` / ``tactic``)."""
+def _object(record: Any, where: str) -> dict:
     if not isinstance(record, dict):
         raise DataError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    return record
+
+
+def leandojo_theorem(record: Any, where: str) -> list[TacticExample]:
+    """The steps of one LeanDojo Benchmark 4 theorem (``traced_tactics`` of ``state_before`` / ``tactic``)."""
+    record = _object(record, where)
     name = _field(record, "full_name", where)
     tactics = record.get("traced_tactics")
     if not isinstance(tactics, list):

@@ -96,8 +96,9 @@ def module_header_end(tokens: list[Token]) -> int:
     return module_header(tokens)[0]
 
 
-def namespace_of(tokens: list[Token]) -> str:
-    """The namespace open at the end of ``tokens`` (a header that leaves ``namespace A.B`` open: ``A.B``)."""
+def _walk_scopes(tokens: list[Token]):
+    """(index, token, the namespaces open there) per token, ``namespace``/``section``/``mutual``/``end``
+    followed (a section or mutual block opens no namespace)."""
     stack: list[str] = []
     for i, t in enumerate(tokens):
         following = tokens[i + 1] if i + 1 < len(tokens) else None
@@ -107,23 +108,22 @@ def namespace_of(tokens: list[Token]) -> str:
             stack.append("")
         elif t.is_keyword("end") and stack:
             stack.pop()
-    return ".".join(p for p in stack if p)
+        yield i, t, [p for p in stack if p]
+
+
+def namespace_of(tokens: list[Token]) -> str:
+    """The namespace open at the end of ``tokens`` (a header that leaves ``namespace A.B`` open: ``A.B``)."""
+    walked = list(_walk_scopes(tokens))
+    return ".".join(walked[-1][2]) if walked else ""
 
 
 def declared_theorems(tokens: list[Token]) -> list[str]:
     """Full names of the theorems a file declares (namespaces followed; ``_root_.`` honoured)."""
-    names, stack = [], []
-    for i, t in enumerate(tokens):
-        following = tokens[i + 1] if i + 1 < len(tokens) else None
-        if t.is_keyword("namespace") and following is not None:
-            stack.append(following.name)
-        elif t.is_keyword("section", "mutual"):
-            stack.append("")
-        elif t.is_keyword("end") and stack:
-            stack.pop()
-        elif t.is_keyword("theorem", "lemma") and (name := declared_name(tokens, i)) is not None:
+    names = []
+    for i, t, stack in _walk_scopes(tokens):
+        if t.is_keyword("theorem", "lemma") and (name := declared_name(tokens, i)) is not None:
             if name.name.startswith("_root_."):
                 names.append(name.name.removeprefix("_root_."))
             else:
-                names.append(".".join([p for p in stack if p] + [name.name]))
+                names.append(".".join([*stack, name.name]))
     return names
