@@ -22,6 +22,23 @@ def merge_runs(shards: list[str], output: str) -> Summary:
     """Refuses shards of other settings, an incomplete set of shards, and a shard whose theorems lack
     attempts; writes nothing until all of that is checked."""
     configs = [read_run_config(shard) for shard in shards]
+    count = _check_shards(shards, configs)
+    records, greedy = _records(shards, configs)
+    if os.path.isdir(output) and any(os.scandir(output)):
+        raise ValueError(f"-o {output}: not empty; merge into a new directory")
+    cfg = SearchConfig.from_saved({**configs[0]["config"], "shard": "", "output_dir": output, "resume": ""})
+    # summed over shards: compute spent, not elapsed time
+    usage = sum((s.usage for s in map(read_summary, shards) if s is not None), Usage())
+    summary = Summary.of(records, list(dict.fromkeys(r.theorem for r in records)), cfg, usage)
+    summary.note = "; ".join(
+        filter(None, [summary.note, f"seconds and tokens summed over the {count} shards"])
+    )
+    _write(output, records, greedy, _merged_config(shards, configs, cfg), summary, usage)
+    return summary
+
+
+def _check_shards(shards: list[str], configs: list[dict]) -> int:
+    """The number of shards, when ``shards`` are all the shards of one search (same settings)."""
     for shard, config in zip(shards[1:], configs[1:]):
         if changed := _differences(configs[0], config):
             raise ValueError(f"{shard} was run with other settings than {shards[0]}: {', '.join(changed)}")
@@ -34,6 +51,11 @@ def merge_runs(shards: list[str], output: str) -> Summary:
     if missing or len(shard_ids) != count:
         raise ValueError(f"the {count} shards of this search are not all here: missing {', '.join(f'{i}/{count}' for i in missing) or 'none'}"
                          + ("; a shard is given twice" if len(shard_ids) != len(set(shard_ids)) else ""))  # fmt: skip
+    return count
+
+
+def _records(shards: list[str], configs: list[dict]) -> tuple[list, list]:
+    """Every shard's attempts and greedy decodes, each shard complete and no attempt in two shards."""
     records, greedy, seen = [], [], set()
     for shard, config in zip(shards, configs):
         attempts = read_attempts(shard)
@@ -55,38 +77,34 @@ def merge_runs(shards: list[str], output: str) -> Summary:
             seen.add(key)
             records.append(record)
         greedy.extend(read_greedy(shard))
-    if os.path.isdir(output) and any(os.scandir(output)):
-        raise ValueError(f"-o {output}: not empty; merge into a new directory")
-    summaries = [read_summary(shard) for shard in shards]
+    return records, greedy
 
-    cfg = SearchConfig.from_saved({**configs[0]["config"], "shard": "", "output_dir": output, "resume": ""})
+
+def _merged_config(shards: list[str], configs: list[dict], cfg: SearchConfig) -> dict:
+    """config.json of the merged run, with the fingerprint of one unsharded run (all statements)."""
     fingerprint = configs[0].get("fingerprint")
-    if fingerprint is not None:  # the merged run's, as if it had been one run: all statements, no shard
+    if fingerprint is not None:
         statements = {name: h for c in configs for name, h in c["fingerprint"].get("statements", {}).items()}
         fingerprint = {**fingerprint, "settings": cfg.run_settings, "statements": statements}
-    merged = {
+    return {
         **configs[0],
         "config": asdict(cfg),
         "fingerprint": fingerprint,
         "merged_from": shards,
-        "shards": shard_ids,
+        "shards": sorted(c["config"].get("shard", "") for c in configs),
         "theorems": sum(c["theorems"] for c in configs),
     }
-    # summed over shards: compute spent, not elapsed time
-    usage = sum((s.usage for s in summaries if s is not None), Usage())
-    summary = Summary.of(records, list(dict.fromkeys(r.theorem for r in records)), cfg, usage)
-    summary.note = "; ".join(
-        filter(None, [summary.note, f"seconds and tokens summed over the {count} shards"])
-    )
 
-    # written in a staging directory and renamed into place: a killed merge leaves no half a run behind
+
+def _write(output: str, records, greedy, config: dict, summary: Summary, usage: Usage) -> None:
+    """Written in a staging directory and renamed into place: a killed merge leaves no half a run behind."""
     parent = os.path.dirname(os.path.abspath(output))
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(dir=parent, prefix=".merge-")
     try:
         write_records(os.path.join(staging, "attempts.jsonl"), records)
         write_records(os.path.join(staging, "greedy.jsonl"), greedy)
-        atomic_write_text(os.path.join(staging, "config.json"), json.dumps(merged, indent=1))
+        atomic_write_text(os.path.join(staging, "config.json"), json.dumps(config, indent=1))
         write_record(staging, "summary.json", summary)
         write_record(staging, "usage.json", usage)
         umask = os.umask(0)
@@ -98,7 +116,6 @@ def merge_runs(shards: list[str], output: str) -> Summary:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return summary
 
 
 def _differences(first: dict, other: dict) -> list[str]:
