@@ -248,6 +248,51 @@ def _run_interruptible(fn, *args):
     return result.get("value")
 
 
+def _suggest(session: ProofSession, argument: str) -> str:
+    suggestions = session.suggest(int(argument or 5))
+    return "\n".join(f"{i}. {t}   (p = {p:.3f})" for i, (t, p) in enumerate(suggestions, start=1)) or "no suggestion"
+
+
+def _save(session: ProofSession, argument: str) -> str:
+    session.save(argument)
+    return f"saved {argument}"
+
+
+# the commands that only show or move the session; anything else is a tactic (``try N`` picks a suggestion)
+_COMMANDS: dict[str, Callable[[ProofSession, str], str]] = {
+    "help": lambda session, _: HELP,
+    "goals": lambda session, _: render_goals(session.goals),
+    "proof": lambda session, _: session.proof(),
+    "undo": lambda session, _: render_goals(session.undo()),
+    "restart": lambda session, _: render_goals(session.restart()),
+    "save": _save,
+    "suggest": _suggest,
+}
+
+
+def _tactic(session: ProofSession, command: Command, out) -> bool:
+    """Apply a tactic (or suggestion ``try N``); whether the verifier accepted the whole proof."""
+    if command.name == "try":
+        index = int(command.argument) - 1
+        if not 0 <= index < len(session.suggestions):
+            out("no such suggestion: run suggest first")
+            return False
+        command = Command("tactic", session.suggestions[index][0])
+        out(f"> {command.argument}")
+    outcome = _run_interruptible(session.apply, command.argument)
+    if outcome.errors:
+        out(render_messages(outcome.errors) + "\n(state unchanged)")
+    elif not outcome.completed:
+        out(render_goals(outcome.goals))
+    elif outcome.verdict.accepted:
+        out(f"proved: {session.reference.name} is accepted by the verifier")
+        return True
+    else:
+        verdict = outcome.verdict
+        out(f"goals closed, but the verifier rejects the proof ({verdict.reason.value}): {verdict.detail}")
+    return False
+
+
 def interact(session: ProofSession, prompt_in: Callable[[str], str] = input, out=print) -> int:
     """The read-eval-print loop; returns 0 when the proof was accepted, 1 otherwise."""
     from prover.lean.repl import ReplError
@@ -275,50 +320,13 @@ def interact(session: ProofSession, prompt_in: Callable[[str], str] = input, out
         except ValueError as error:
             out(str(error))
             continue
+        if command.name == "quit":
+            break
         try:
-            if command.name == "quit":
-                break
-            if command.name == "help":
-                out(HELP)
-            elif command.name == "goals":
-                out(render_goals(session.goals))
-            elif command.name == "proof":
-                out(session.proof())
-            elif command.name == "undo":
-                out(render_goals(session.undo()))
-            elif command.name == "restart":
-                out(render_goals(session.restart()))
-            elif command.name == "save":
-                session.save(command.argument)
-                out(f"saved {command.argument}")
-            elif command.name == "suggest":
-                suggestions = session.suggest(int(command.argument or 5))
-                out(
-                    "\n".join(f"{i}. {t}   (p = {p:.3f})" for i, (t, p) in enumerate(suggestions, start=1))
-                    or "no suggestion"
-                )
+            if command.name in _COMMANDS:
+                out(_COMMANDS[command.name](session, command.argument))
             else:
-                if command.name == "try":
-                    index = int(command.argument) - 1
-                    if not 0 <= index < len(session.suggestions):
-                        out("no such suggestion: run suggest first")
-                        continue
-                    command = Command("tactic", session.suggestions[index][0])
-                    out(f"> {command.argument}")
-                outcome = _run_interruptible(session.apply, command.argument)
-                if outcome.errors:
-                    out(render_messages(outcome.errors) + "\n(state unchanged)")
-                elif outcome.completed:
-                    verdict = outcome.verdict
-                    if verdict.accepted:
-                        out(f"proved: {session.reference.name} is accepted by the verifier")
-                        accepted = True
-                    else:
-                        out(
-                            f"goals closed, but the verifier rejects the proof ({verdict.reason.value}): {verdict.detail}"
-                        )
-                else:
-                    out(render_goals(outcome.goals))
+                accepted = _tactic(session, command, out) or accepted
         except KeyboardInterrupt:
             out("\ninterrupted: restarting Lean at the last good state")
             session.interrupt()
