@@ -180,56 +180,65 @@ def tree(search: SearchView, todo: dict[Theorem, list[int]], record: Record, sol
     """One tree per theorem at a time (its attempts in order), every theorem of the batch advanced together:
     each round pops the best open node of every live tree, samples all their tactics in one call and applies
     them in parallel, one worker per REPL. A node's tactics come from the seed (theorem, attempt, expansion)."""
-    cfg = search.cfg
-    queue = {t: list(missing) for t, missing in todo.items()}
     with _Repls(search, list(todo)) as repls:
+        forest = _Forest(search, repls, todo, record, solved)
+        while forest.live:
+            forest.round()
 
-        def next_tree(theorem: Theorem) -> Tree | None:
-            while queue[theorem] and not (cfg.stop_on_first and theorem.name in solved):
-                index, start = queue[theorem].pop(0), repls.starts[theorem]
-                if not isinstance(start, str):
-                    return Tree(theorem, index, [Node(0.0, 0, *start, Path())])
-                record(failed(theorem, index, "tree", start))
-            return None
 
-        def replace(theorem: Theorem) -> None:
-            if (fresh := next_tree(theorem)) is None:
-                live.pop(theorem, None)
+class _Forest:
+    """The live tree of each theorem of a batch, and the attempts still to make of each."""
+
+    def __init__(self, search: SearchView, repls: _Repls, todo: dict[Theorem, list[int]], record: Record,
+                 solved: set[str]):  # fmt: skip
+        self.search, self.repls, self.record, self.solved = search, repls, record, solved
+        self.queue = {t: list(missing) for t, missing in todo.items()}
+        self.live = {t: fresh for t in todo if (fresh := self._next_tree(t)) is not None}
+
+    def _next_tree(self, theorem: Theorem) -> Tree | None:
+        while self.queue[theorem] and not (self.search.cfg.stop_on_first and theorem.name in self.solved):
+            index, start = self.queue[theorem].pop(0), self.repls.starts[theorem]
+            if not isinstance(start, str):
+                return Tree(theorem, index, [Node(0.0, 0, *start, Path())])
+            self.record(failed(theorem, index, "tree", start))
+        return None
+
+    def _replace(self, theorem: Theorem) -> None:
+        if (fresh := self._next_tree(theorem)) is None:
+            self.live.pop(theorem, None)
+        else:
+            self.live[theorem] = fresh
+
+    def round(self) -> None:
+        """Expand the best node of every live tree; a tree out of nodes or budget ends its attempt."""
+        search, cfg = self.search, self.search.cfg
+        rounds = []  # (tree, node) of every live tree that still has a node to expand
+        for theorem, t in list(self.live.items()):
+            if not t.frontier or t.expansions >= cfg.expansions:
+                self.record(finish(search, theorem, t.index, "tree", Path(tokens=t.tokens), Status.BUDGET))
+                self._replace(theorem)
             else:
-                live[theorem] = fresh
+                rounds.append((t, heapq.heappop(t.frontier)))
+        if not rounds:
+            return
+        generated = search.generate(
+            [cfg.tactic_prompt.format(state=format_goals(node.goals)) for _, node in rounds],
+            cfg.branching,
+            cfg.max_tokens_tactic,
+            [search.seed_for(t.theorem, t.index, t.expansions) for t, _ in rounds],
+        )
+        work = list(zip(rounds, generated))
 
-        live = {t: fresh for t in todo if (fresh := next_tree(t)) is not None}
-        while live:
-            rounds = []  # (tree, node) of every live tree that still has a node to expand
-            for theorem, t in list(live.items()):
-                if not t.frontier or t.expansions >= cfg.expansions:
-                    record(finish(search, theorem, t.index, "tree", Path(tokens=t.tokens), Status.BUDGET))
-                    replace(theorem)
-                else:
-                    rounds.append((t, heapq.heappop(t.frontier)))
-            if not rounds:
-                continue
-            generated = search.generate(
-                [cfg.tactic_prompt.format(state=format_goals(node.goals)) for _, node in rounds],
-                cfg.branching,
-                cfg.max_tokens_tactic,
-                [search.seed_for(t.theorem, t.index, t.expansions) for t, _ in rounds],
-            )
-            work = list(zip(rounds, generated))
+        def expand_owned(repl):  # on the worker that owns the REPL of each tree
+            return [(t, expand(search, repl, t, node, cs)) for (t, node), cs in work
+                    if self.repls.owner[t.theorem] is repl]  # fmt: skip
 
-            def expand_owned(repl, work=work):
-                return [
-                    (t, expand(search, repl, t, node, cs))
-                    for (t, node), cs in work
-                    if repls.owner[t.theorem] is repl
-                ]
-
-            for group in repls.map(expand_owned):
-                for t, finished in group:
-                    t.expansions += 1
-                    if finished is not None:  # proved (and verified), or ended for good
-                        record(finished)
-                        replace(t.theorem)
+        for group in self.repls.map(expand_owned):
+            for t, finished in group:
+                t.expansions += 1
+                if finished is not None:  # proved (and verified), or ended for good
+                    self.record(finished)
+                    self._replace(t.theorem)
 
 
 def expand(search: SearchView, repl, tree: Tree, node: Node, completions: list[Completion]) -> Attempt | None:
