@@ -111,3 +111,11 @@ def test_close_is_idempotent_and_reaps_the_group():
     r.close()
     r.close()
     assert _dead(pid) and not r.alive
+
+
+def test_the_stand_in_refuses_ids_it_never_handed_out_as_the_repl_does():
+    with repl("replay") as r:
+        with pytest.raises(ReplProtocolError, match="Unknown environment"):
+            r.run("def f (x : Unit) : Nat := by sorry", 7, timeout=10)
+        with pytest.raises(ReplProtocolError, match="Unknown proof state"):
+            r.apply(42, "skip", timeout=10)

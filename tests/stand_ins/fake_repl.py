@@ -78,14 +78,35 @@ hang_at = -1
 if mode == "hang_after":
     hang_at, mode = int(os.environ["STAND_IN_HANG_AFTER"]), "replay"
 
+def unknown_id(request, reply_ids):
+    """The REPL's refusal of an environment or proof state this process never handed out, or None."""
+    if "env" in request and request["env"] not in reply_ids["env"]:
+        return {"message": "Unknown environment."}
+    if "proofState" in request and request["proofState"] not in reply_ids["proofState"]:
+        return {"message": "Unknown proof state."}
+    return None
+
+
+def handed_out(reply, reply_ids):
+    reply_ids["env"].update([reply["env"]] if "env" in reply else [])
+    for holder in [reply, *reply.get("sorries", []), *reply.get("tactics", [])]:
+        reply_ids["proofState"].update([holder["proofState"]] if "proofState" in holder else [])
+
+
+reply_ids = {"env": set(), "proofState": set()}  # strict as the REPL: ids are this process's own
 for n, request in enumerate(requests()):
     if n == hang_at:
         time.sleep(3600)
+    if mode in ("replay", "keyed") and (refusal := unknown_id(request, reply_ids)) is not None:
+        print(json.dumps(refusal) + "\n", flush=True)
+        continue
     if mode == "replay":
         print(replies[n] + "\n", flush=True)
+        handed_out(json.loads(replies[n]), reply_ids)
     elif mode == "keyed":
         time.sleep(float(os.environ.get("STAND_IN_DELAY", "0")))
         reply = table.get(key(request), {"message": "stand-in: no recorded reply to this request"})
+        handed_out(reply, reply_ids)
         print(json.dumps(reply, ensure_ascii=False, indent=1) + "\n", flush=True)
     elif mode == "hang":
         time.sleep(3600)
