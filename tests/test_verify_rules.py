@@ -25,7 +25,7 @@ from prover.verify.policy import (
     rule_violations,
     screen,
 )
-from prover.verify.statement import declared_theorems, module_header
+from prover.verify.statement import declared_theorems, module_header, module_header_end
 
 REF = Reference("foo", "theorem foo (a : Nat) : a + 0 = a := by", "import Mathlib\n\nopen Nat\n\n")
 
@@ -434,7 +434,7 @@ def test_mathlib_notations_and_honest_text_lex_and_pass(text):
 def test_a_module_header_is_read_and_its_copy_dropped():
     header = "module\n\npublic import Mathlib\nimport all Aesop\n\nopen Nat\n"
     tokens = code_tokens(tokenize(header))
-    assert module_header(tokens) == (7, ["Mathlib", "Aesop"])
+    assert module_header(tokens) == (7, ["Mathlib", "Aesop"]) and module_header_end(tokens) == 7
     reference = Reference("foo", "theorem foo (a : Nat) : a + 0 = a := by", header)
     copy = header + "\ntheorem foo (a : Nat) : a + 0 = a := by simp"
     assert locate(reference, tokenize(copy)) == (len(tokens), True)
