@@ -39,3 +39,15 @@ def tiny_model(tiny_tokenizer):
     from prover.train.tiny import build_tiny_model
 
     return build_tiny_model(tiny_tokenizer, hidden_size=32, layers=2, heads=2, max_positions=512)
+
+
+def load_script(path: Path, name: str):
+    """A script that is not a package module (benchmarks/, data/), imported by its path."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up while the script runs
+    spec.loader.exec_module(module)
+    return module

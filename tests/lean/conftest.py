@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -63,3 +64,17 @@ def kill_when(argv: list[str], cwd: str, env: dict, path: Path, lines: int, time
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
     return path.read_text().count("\n") if path.exists() else 0
+
+
+@pytest.fixture(scope="module", params=["file", "repl"])
+def checker(request, prelude_lean):
+    """The `Checker` of `prover verify`, with the file backend or the REPL pool (over the REPL stand-in whose
+    verdicts are real Lean's)."""
+    from prover.lean.setup import LeanSetup
+    from prover.verify.checker import Checker, CheckSettings
+
+    repl = Path(__file__).resolve().parent.parent / "stand_ins" / "lean_repl.py"
+    setup = LeanSetup(lean_cmd=prelude_lean.argv, repl_cmd=(sys.executable, str(repl)))
+    made = Checker(CheckSettings(request.param, timeout=120), setup)
+    yield made
+    made.close()

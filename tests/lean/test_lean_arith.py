@@ -3,12 +3,10 @@ every intended proof is accepted by the embedded Lean, and wrong or trivial proo
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 from prover.lean.filecheck import run_lean_file
 from prover.lean.setup import LeanSetup
@@ -24,11 +22,7 @@ FOLDER = ROOT / "data" / "lean_arith"
 
 @pytest.fixture(scope="module")
 def make():
-    spec = importlib.util.spec_from_file_location("lean_arith_make", FOLDER / "make.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lean_arith_make"] = module
-    spec.loader.exec_module(module)
-    return module
+    return load_script(FOLDER / "make.py", "lean_arith_make")
 
 
 @pytest.fixture(scope="module")

