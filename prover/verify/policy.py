@@ -20,13 +20,14 @@ from enum import Enum
 from prover.lean.filecheck import FileRun
 from prover.lean.lexer import LexError, Token, code_tokens, readings, tokenize, walk
 from prover.lean.messages import Message
-from prover.verify.rules import SORRY_WORDS, open_scopes, rule_violations
+from prover.verify.rules import SORRY_WORDS, rule_violations
 from prover.verify.statement import (
     Statement,
     declared_theorems,
     module_header,
     module_header_end,
     namespace_of,
+    open_scopes,
     parse_statement,
 )
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 
 from prover.lean.lexer import CLOSE, HASH_COMMANDS, OPEN, Token, code_tokens, walk
+from prover.verify.statement import open_scopes
 
 _ELAB_TIME = "code run at elaboration time"
 _FORBIDDEN_KEYWORDS = {
@@ -243,13 +244,6 @@ def _symbol_violations(t: Token, previous: Token | None, add) -> None:
         add("a # where a command could start (an unknown # command)")
 
 
-_COMMAND_WORDS = frozenset(
-    """theorem lemma def abbrev instance example structure class inductive namespace section end open
-    variable universe set_option attribute noncomputable private protected local scoped omit include
-    mutual axiom opaque macro syntax notation""".split()
-)
-
-
 def _scope_problem(tokens: list[Token]) -> str | None:
     """Why the ``namespace``/``section``/``mutual`` blocks cannot be closed by the checker, or None: an
     ``end`` with nothing of the output's open, or a ``mutual`` block left open. Namespaces and sections
@@ -260,23 +254,3 @@ def _scope_problem(tokens: list[Token]) -> str | None:
     if "mutual" in [kind for kind, _ in scopes]:
         return "a mutual block left open"
     return None
-
-
-def open_scopes(tokens: list[Token]) -> list[tuple[str, str]] | None:
-    """The (kind, name) of the ``namespace``/``section``/``mutual`` blocks still open at the end of
-    ``tokens``, innermost last; None when an ``end`` closes more than was opened."""
-    stack: list[tuple[str, str]] = []
-    for i, t in enumerate(tokens):
-        following = tokens[i + 1] if i + 1 < len(tokens) else None
-        name = following.name if following is not None and following.kind == "word" else ""
-        if t.is_keyword("namespace"):
-            stack.append(("namespace", name))
-        elif t.is_keyword("section"):  # `section` takes a name when a name follows, not a command
-            stack.append(("section", "" if following is None or following.text in _COMMAND_WORDS else name))
-        elif t.is_keyword("mutual"):
-            stack.append(("mutual", ""))
-        elif t.is_keyword("end"):
-            if not stack:
-                return None
-            stack.pop()
-    return stack

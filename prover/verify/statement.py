@@ -96,34 +96,65 @@ def module_header_end(tokens: list[Token]) -> int:
     return module_header(tokens)[0]
 
 
+_COMMAND_WORDS = frozenset(
+    """theorem lemma def abbrev instance example structure class inductive namespace section end open
+    variable universe set_option attribute noncomputable private protected local scoped omit include
+    mutual axiom opaque macro syntax notation""".split()
+)
+
+
+
+
 def _walk_scopes(tokens: list[Token]):
-    """(index, token, the namespaces open there) per token, ``namespace``/``section``/``mutual``/``end``
-    followed (a section or mutual block opens no namespace)."""
-    stack: list[str] = []
+    """(index, token, the blocks open there as (kind, name), whether an ``end`` closed more than was
+    opened) per token, ``namespace``/``section``/``mutual``/``end`` followed."""
+    stack: list[tuple[str, str]] = []
+    overclosed = False
     for i, t in enumerate(tokens):
         following = tokens[i + 1] if i + 1 < len(tokens) else None
-        if t.is_keyword("namespace") and following is not None:
-            stack.append(following.name)
-        elif t.is_keyword("section", "mutual"):
-            stack.append("")
-        elif t.is_keyword("end") and stack:
-            stack.pop()
-        yield i, t, [p for p in stack if p]
+        name = following.name if following is not None and following.kind == "word" else ""
+        if t.is_keyword("namespace"):
+            stack.append(("namespace", name))
+        elif t.is_keyword("section"):  # `section` takes a name when a name follows, not a command
+            stack.append(("section", "" if following is None or following.text in _COMMAND_WORDS else name))
+        elif t.is_keyword("mutual"):
+            stack.append(("mutual", ""))
+        elif t.is_keyword("end"):
+            overclosed = overclosed or not stack
+            if stack:
+                stack.pop()
+        yield i, t, stack, overclosed
+
+
+def _namespaces(stack: list[tuple[str, str]]) -> list[str]:
+    return [name for kind, name in stack if kind == "namespace" and name]
 
 
 def namespace_of(tokens: list[Token]) -> str:
     """The namespace open at the end of ``tokens`` (a header that leaves ``namespace A.B`` open: ``A.B``)."""
-    walked = list(_walk_scopes(tokens))
-    return ".".join(walked[-1][2]) if walked else ""
+    stack: list[tuple[str, str]] = []
+    for _, _, stack, _ in _walk_scopes(tokens):  # noqa: B007 - the last one is the answer
+        pass
+    return ".".join(_namespaces(stack))
+
+
+def open_scopes(tokens: list[Token]) -> list[tuple[str, str]] | None:
+    """The (kind, name) of the ``namespace``/``section``/``mutual`` blocks still open at the end of
+    ``tokens``, innermost last; None when an ``end`` closes more than was opened."""
+    stack: list[tuple[str, str]] = []
+    overclosed = False
+    for _, _, stack, overclosed in _walk_scopes(tokens):  # noqa: B007 - the last one is the answer
+        pass
+    return None if overclosed else list(stack)
 
 
 def declared_theorems(tokens: list[Token]) -> list[str]:
     """Full names of the theorems a file declares (namespaces followed; ``_root_.`` honoured)."""
     names = []
-    for i, t, stack in _walk_scopes(tokens):
+    for i, t, stack, _ in _walk_scopes(tokens):
         if t.is_keyword("theorem", "lemma") and (name := declared_name(tokens, i)) is not None:
             if name.name.startswith("_root_."):
                 names.append(name.name.removeprefix("_root_."))
             else:
-                names.append(".".join([*stack, name.name]))
+                names.append(".".join([*_namespaces(stack), name.name]))
     return names
