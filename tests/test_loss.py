@@ -15,8 +15,11 @@ from prover.train.loss import (
     dco_loss,
     dco_step_loss,
     dco_weights,
+    group_logprob,
     log_coverage_weight,
+    objective,
     sequence_stats,
+    token_logprobs,
 )
 
 mpmath.mp.dps = 60
@@ -237,3 +240,102 @@ def test_coverage_weight_on_random_points_matches_reference():
         assert abs(g - ref) <= 1e-9 * max(1.0, abs(ref)), (logp, n)
         if ref > -660:  # F itself is a normal float64 there
             assert abs(math.exp(g) - math.exp(ref)) <= 1e-9 * math.exp(ref), (logp, n)
+
+
+# --------------------------------------------------------------------------- what mutation testing found untested
+
+
+@pytest.mark.parametrize("n", [2, 3, 16, 4096])
+def test_series_regions_are_exact_to_the_last_bits(n):
+    """Below p = 1e-5 and N q = 1e-5 the series are exact in float64: every term they keep matters there."""
+    edge = math.log(1e-5)
+    logps = [edge - d for d in (1e-3, 0.01, 0.1, 0.5, 2.0, 8.0)] + [math.log(1e-5 / n) - d for d in (1e-3, 0.01, 0.1, 0.7, 3.0)]
+    got = log_coverage_weight(torch.tensor(logps, dtype=torch.float64), n).tolist()
+    for logp, g in zip(logps, got):
+        ref = float(reference_log_f(logp, n))
+        assert abs(g - ref) <= 4e-15 * max(1.0, abs(ref)), (logp, n, g, ref)  # a few float64 ulps of 1
+        if n * math.exp(logp) < 1e-5:  # both series: exact relative to F's own size
+            assert abs(g - ref) <= 1e-14 * abs(ref), (logp, n, g, ref)
+
+
+def test_log_p_above_zero_is_certainty():
+    """A log p rounded just above 0 (a sum of float log-probabilities) is p = 1, not p > 1."""
+    assert coverage_weight(torch.tensor([1e-9, 0.5], dtype=torch.float64), 16).tolist() == [0.0, 0.0]
+
+
+def test_float32_log_probabilities_are_weighted_in_float64():
+    logp32 = torch.tensor([-12.0, -3.0, -1e-3], dtype=torch.float32)
+    logp64 = logp32.to(torch.float64)
+    for n in (16, torch.tensor([16.0, 16.0, 16.0])):
+        got = log_coverage_weight(logp32, n)
+        assert got.dtype == torch.float64 and torch.equal(got, log_coverage_weight(logp64, n))
+    exact = dco_exact(logp32, 16)
+    assert exact.dtype == torch.float64 and torch.equal(exact, dco_exact(logp64, 16))
+
+
+def test_dco_exact_at_certainty_is_zero_loss():
+    assert dco_exact(torch.tensor([0.0], dtype=torch.float64), 16).item() == 0.0
+
+
+def test_low_precision_logits_are_scored_in_float32():
+    logits, labels = _batch(7)
+    low = logits.to(torch.bfloat16)
+    got, mask = token_logprobs(low, labels)
+    want, _ = token_logprobs(low.float(), labels)
+    assert got.dtype == torch.float32 and torch.equal(got[mask], want[mask])
+
+
+def test_one_target_token_is_its_own_mean():
+    logits, labels = _batch(8, batch=2)
+    labels[0, 3:] = -100  # one target: label at position 2
+    ce, logp, counts = sequence_stats(logits, labels)  # reduction: mean by default
+    assert counts[0].item() == 1 and ce[0].item() == -logp[0].item()
+    assert ce[1].item() == pytest.approx(-logp[1].item() / counts[1].item(), rel=1e-12)
+
+
+def test_sum_reduction_is_each_examples_summed_token_ce():
+    logits, labels = _batch(9)
+    ce, logp, _ = sequence_stats(logits, labels, "sum")
+    assert torch.equal(ce, -logp)
+    assert ce_loss(logits, labels, "sum").item() == pytest.approx((-logp).mean().item(), rel=1e-12)
+    assert ce_loss(logits, labels, "sum").item() != pytest.approx(ce_loss(logits, labels).item(), rel=1e-3)
+
+
+@pytest.mark.parametrize("call", [lambda: sequence_stats(*_batch(), "median"), lambda: ce_loss(*_batch(), "max")])
+def test_unknown_reduction_is_named(call):
+    with pytest.raises(ValueError, match="reduction must be 'mean' or 'sum', got '(median|max)'"):
+        call()
+
+
+def test_unknown_loss_is_named_with_the_choices():
+    with pytest.raises(ValueError, match=r"loss must be one of ce, dco, dco_step, got 'cee'"):
+        objective(*_batch(), "cee")
+
+
+def test_empty_batch_of_trace_steps():
+    assert group_logprob(torch.zeros(0, dtype=torch.float64), torch.zeros(0, dtype=torch.long)).numel() == 0
+
+
+def test_objective_defaults_and_parts():
+    logits, labels = _batch(10)
+    logits = logits.float()
+    ce, logp, _ = sequence_stats(logits, labels)
+    for loss in ("ce", "dco", "dco_step"):
+        out = objective(logits, labels, loss)  # N = 1, mean over tokens: plain CE whatever the loss
+        assert out.loss.dtype == torch.float32 and out.loss.item() == pytest.approx(ce.mean().item(), rel=1e-6)
+        assert torch.equal(out.ce, ce) and torch.equal(out.logp, logp)
+        assert out.weights.dtype == torch.float64 and torch.equal(out.weights, torch.ones(3, dtype=torch.float64))
+    # CE ignores a budget and trace groups; the step loss ignores trace groups
+    groups = torch.tensor([0, 0, 1])
+    assert objective(logits, labels, "ce", 16, group_ids=groups).loss.item() == ce_loss(logits, labels).item()
+    step = objective(logits, labels, "dco_step", 16, group_ids=groups)
+    assert torch.equal(step.weights, coverage_weight(logp, 16))
+
+
+def test_every_loss_honours_num_items_in_batch():
+    logits, labels = _batch(11, batch=4)
+    for loss in (ce_loss, lambda *a, **k: dco_loss(*a[:2], 8, *a[2:], **k), lambda *a, **k: dco_step_loss(*a[:2], 8, *a[2:], **k)):
+        whole = loss(logits, labels, "sum")
+        halves = loss(logits[:2], labels[:2], "sum", num_items_in_batch=4) + loss(logits[2:], labels[2:], "sum", num_items_in_batch=4)
+        assert halves.item() == pytest.approx(whole.item(), rel=1e-12)
+        assert loss(logits[:2], labels[:2], "sum", num_items_in_batch=4).item() != pytest.approx(loss(logits[:2], labels[:2], "sum").item())

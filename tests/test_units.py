@@ -91,3 +91,141 @@ def test_sampler_state_round_trips():
     again = UnitSampler(_stream(7), epsilon=0.1, score=sampler.score)
     again.load_state_dict(json.loads(json.dumps(sampler.state_dict())))
     assert again.draw_step([2, 2]) == sampler.draw_step([2, 2])
+
+
+# --------------------------------------------------------------------------- what mutation testing found untested
+
+
+class Recorder:
+    """A scorer that records each call: which units, and how far the stream had got."""
+
+    def __init__(self, stream: UnitStream, unconfident: set[int], score: float = 0.01):
+        self.stream, self.unconfident, self.score, self.calls = stream, unconfident, score, []
+
+    def __call__(self, units):
+        self.calls.append((self.stream.epoch * self.stream.n_units + self.stream.position, list(units)))
+        return [0.9 if u in self.unconfident else self.score for u in units]
+
+
+def test_the_order_is_the_seeded_permutation_a_checkpoint_resumes_with():
+    import torch
+
+    stream = UnitStream(9, seed=5)
+    for epoch in range(3):
+        expected = torch.randperm(9, generator=torch.Generator().manual_seed(5 * 100_003 + epoch)).tolist()
+        assert [stream.next() for _ in range(9)] == expected
+
+
+def test_as_many_units_as_processes_is_enough_and_fewer_is_named():
+    assert sorted(UnitStream(2, 0, rank=r, world=2).next() for r in range(2)) == [0, 1]
+    with pytest.raises(ValueError, match="^1 training units cannot feed 2 processes$"):
+        UnitStream(1, 0, rank=0, world=2)
+    with pytest.raises(ValueError, match="^checkpoint was written by 2 processes, this run has 1$"):
+        _stream(4).load_state_dict({"epoch": 0, "position": 0, "rank": 0, "world": 2})
+
+
+def test_without_a_scorer_the_step_is_the_stream_in_order():
+    stream, replay = _stream(6), _stream(6)
+    sampler = UnitSampler(stream, epsilon=0.0)
+    batches, drawn, dropped = sampler.draw_step([1, 2, 3])
+    order = [replay.next() for _ in range(6)]
+    assert batches == [order[:1], order[1:3], order[3:6]] and (drawn, dropped) == (6, 0)
+
+
+def test_the_first_step_scores_no_more_than_it_needs_and_refills_what_it_dropped():
+    stream = _stream(10)
+    order = _stream(10)._current()
+    recorder = Recorder(stream, unconfident=set(order[2:]))  # the first two are confident
+    sampler = UnitSampler(stream, epsilon=0.1, score=recorder)
+    (kept,), drawn, dropped = sampler.draw_step([4])
+    assert [units for _, units in recorder.calls] == [order[:4], order[4:6]]
+    assert kept == order[2:6] and (drawn, dropped) == (6, 2)
+    assert sampler.state_dict()["drop_rate"] == 2 / 6
+
+
+def test_a_high_drop_rate_scores_more_candidates_up_to_the_batch_cap():
+    for score_batch, need, drop_rate, expected in [(None, 2, 1.0, 32), (None, 8, 1.0, 64), (4, 2, 0.5, 4), (99, 3, 0.5, 6)]:
+        stream = _stream(200)
+        recorder = Recorder(stream, unconfident=set(range(200)))
+        kwargs = {} if score_batch is None else {"score_batch": score_batch}
+        sampler = UnitSampler(stream, epsilon=0.1, score=recorder, **kwargs)  # default cap: 64
+        sampler.load_state_dict({**sampler.state_dict(), "drop_rate": drop_rate})
+        sampler.draw_step([need])
+        assert len(recorder.calls[0][1]) == expected, (score_batch, need, drop_rate)  # 1/16 of a unit's chance at most
+        assert sampler.pending == recorder.calls[0][1][need:]
+
+
+def test_pending_units_come_first_and_take_takes_exactly_count():
+    sampler = UnitSampler(_stream(10), epsilon=0.1)
+    sampler.pending = [7, 8]
+    taken = sampler.take(3)
+    assert taken[:2] == [7, 8] and len(taken) == 3 and sampler.pending == []
+    assert sampler.take(0) == []
+
+
+def test_the_state_carries_pending_units_and_the_drop_rate_and_old_states_load():
+    stream = _stream(8)
+    sampler = UnitSampler(stream, epsilon=0.1, score=Recorder(stream, unconfident=set(range(8))))
+    sampler.pending, sampler.drop_rate = [3, 1], 0.25
+    state = json.loads(json.dumps(sampler.state_dict()))
+    assert state["pending"] == [3, 1] and state["drop_rate"] == 0.25
+    again = UnitSampler(_stream(8), epsilon=0.1)
+    again.load_state_dict(state)
+    assert again.pending == [3, 1] and again.drop_rate == 0.25
+    older = UnitSampler(_stream(8), epsilon=0.1)  # a checkpoint from before the filter kept its state
+    older.pending, older.drop_rate = [5], 0.5
+    older.load_state_dict({"epoch": 1, "position": 2, "rank": 0, "world": 1})
+    assert older.pending == [] and older.drop_rate == 0.0 and older.stream.epoch == 1
+
+
+def test_an_empty_step_has_no_drop_rate():
+    sampler = UnitSampler(_stream(4), epsilon=0.1, score=lambda units: [0.9] * len(units))
+    sampler.drop_rate = 0.5
+    assert sampler.draw_step([0]) == ([[]], 0, 0) and sampler.drop_rate == 0.0
+
+
+def test_f_equal_to_epsilon_is_confident_everywhere():
+    sampler = UnitSampler(_stream(5), epsilon=0.25, score=lambda units: [0.25] * len(units))
+    with pytest.raises(AllConfident, match=r"^every training unit has F\(N, p\) <= epsilon=0.25$"):
+        sampler.draw_step([1])
+
+
+def test_the_scan_comes_after_exactly_an_epochs_share_of_drops_in_a_row_once_per_step():
+    """Two unconfident units among 10, two wanted per step: a full scan of the units not yet scored comes
+    right after the 10th drop in a row of a step (a kept unit starts the count again), and at most once."""
+    scans = 0
+    for seed, _ in ((seed, step) for seed in range(12) for step in range(6)):
+        if _ == 0:
+            stream = UnitStream(10, seed=seed)
+            recorder = Recorder(stream, unconfident={seed % 10, (seed * 7 + 3) % 10})
+            sampler = UnitSampler(stream, epsilon=0.1, score=recorder, score_batch=1)
+        start, first_call = stream.epoch * 10 + stream.position, len(recorder.calls)
+        draws = []
+        original = stream.next
+        stream.next = lambda: draws.append(original()) or draws[-1]
+        try:
+            sampler.draw_step([2])
+        finally:
+            del stream.next
+        calls = recorder.calls[first_call:]
+        scored = set()
+        scanned = False
+        for at, units in calls:
+            done = draws[: at - start]
+            is_scan = len(units) > 1 or (units and units[0] not in done)
+            if is_scan:
+                streak = 0
+                for unit in done:  # the drops in a row up to the scan
+                    streak = 0 if unit in recorder.unconfident else streak + 1
+                assert streak >= 10 and not scanned  # an epoch's share of drops in a row, once
+                assert sorted(units) == sorted(set(range(10)) - scored)  # exactly the units not yet scored
+                scanned, scans = True, scans + 1
+            scored.update(units)
+        # and no epoch's share of drops in a row went without a scan (kept units reset the count)
+        streak, longest = 0, 0
+        for unit in draws:
+            streak = 0 if unit in recorder.unconfident else streak + 1
+            longest = max(longest, streak)
+        if longest >= 10:
+            assert scanned
+    assert scans >= 5  # the scenario does reach scans

@@ -21,7 +21,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "benchmarks"))
-from measured_on import environment  # noqa: E402
+from measured_on import environment, pin_kernels  # noqa: E402
 
 DATA = ROOT / "data" / "lean_arith"
 PROMPT = "{formal_statement}"
@@ -106,7 +106,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--n", type=int, default=16, help="proofs sampled per theorem")
     parser.add_argument("--split", default="test", choices=["valid", "test"])
     parser.add_argument("--theorems", type=int, default=100, help="the first this many of the split")
+    parser.add_argument("--native_kernels", action="store_true", help="the processor's own kernels: faster, other numbers per machine")
     args = parser.parse_args(argv)
+    if not args.native_kernels:
+        pin_kernels()  # the same numbers on every x86-64 machine (benchmarks/measured_on.py)
     out = Path(args.out)
     started = time.perf_counter()
     runs = []

@@ -269,7 +269,7 @@ def plots(runs: list[dict], out: str, split: str) -> None:
 
 def main() -> int:
     sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    from measured_on import environment
+    from measured_on import environment, pin_kernels
 
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -306,7 +306,12 @@ def main() -> int:
     parser.add_argument(
         "--quick", action="store_true", help="a reduced run: 1 seed, CE and DCO N'=256, 2 epochs"
     )
+    parser.add_argument(
+        "--native_kernels", action="store_true", help="the processor's own kernels: faster, other numbers per machine"
+    )
     args = parser.parse_args()
+    if not args.native_kernels:
+        pin_kernels()  # the same numbers on every x86-64 machine (benchmarks/measured_on.py)
     if args.quick:
         args.seeds, args.methods, args.epochs = [0], ["ce", "dco:256"], 2
         args.modulus, args.valid_problems, args.test_problems = 11, 10, 20

@@ -49,11 +49,11 @@ def log_coverage_weight(logp: torch.Tensor, n: int | float | torch.Tensor) -> to
     if bool((n < 1).any()):
         raise ValueError(f"coverage budget N must be >= 1, got {n.min().item()}")
     p = torch.exp(logp)
-    # log(p / q) with q = -log(1 - p) = p (1 + p/2 + p^2/3 + ...); the series is exact in float64 for p < 1e-5,
+    # log(p / q) with q = -log(1 - p) = p (1 + p/2 + p^2/3 + p^3/4 + ...); the series is exact in float64 for p < 1e-5,
     # and keeps the large terms log p and log q from cancelling (which would cost monotonicity near F = 1).
     tiny_p = logp < math.log(1e-5)
     q_direct = -_log1mexp(torch.where(tiny_p, torch.full_like(logp, -1.0), logp))
-    log_p_over_q = torch.where(tiny_p, -torch.log1p(p / 2 + p * p / 3), logp - torch.log(q_direct))
+    log_p_over_q = torch.where(tiny_p, -torch.log1p(p / 2 + p * p / 3 + p * p * p / 4), logp - torch.log(q_direct))
     log_q = logp - log_p_over_q
     q = torch.exp(log_q)  # inf at p = 1
     log_y = torch.log(n) + log_q
@@ -178,10 +178,8 @@ def objective(
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     ce, logp, _ = sequence_stats(logits, labels, reduction)
-    if loss == "ce":
-        weights = torch.ones_like(logp, dtype=torch.float64).detach()
-    else:
-        weights = dco_weights(logp, n, group_ids if loss == "dco" else None)
+    # CE is DCO with N = 1, whose weight is exactly 1 (F(1, p) = 1 is tested to the bit)
+    weights = dco_weights(logp, 1 if loss == "ce" else n, group_ids if loss == "dco" else None)
     weighted = weights.to(ce.dtype) * ce
     total = weighted.mean() if num_items_in_batch is None else weighted.sum() / num_items_in_batch
     return LossOutput(total, ce, logp, weights)
@@ -194,7 +192,7 @@ def ce_loss(
     num_items_in_batch: int | float | None = None,
 ) -> torch.Tensor:
     """Cross-entropy: each example's token CE (mean or sum over its tokens), averaged over examples."""
-    return objective(logits, labels, "ce", 1, reduction, None, num_items_in_batch).loss
+    return objective(logits, labels, "ce", reduction=reduction, num_items_in_batch=num_items_in_batch).loss
 
 
 def dco_loss(
@@ -206,7 +204,7 @@ def dco_loss(
     num_items_in_batch: int | float | None = None,
 ) -> torch.Tensor:
     """Sequence-level DCO: per example F(N, p).detach() times its CE (``group_ids``: over whole traces)."""
-    return objective(logits, labels, "dco", n, reduction, group_ids, num_items_in_batch).loss
+    return objective(logits, labels, "dco", n, reduction, group_ids=group_ids, num_items_in_batch=num_items_in_batch).loss
 
 
 def dco_step_loss(
@@ -217,4 +215,4 @@ def dco_step_loss(
     num_items_in_batch: int | float | None = None,
 ) -> torch.Tensor:
     """Step-level DCO: each (state, tactic) example weighted by F(N_eff, p(tactic | state))."""
-    return objective(logits, labels, "dco_step", n_eff, reduction, None, num_items_in_batch).loss
+    return objective(logits, labels, "dco_step", n_eff, reduction, num_items_in_batch=num_items_in_batch).loss
