@@ -11,7 +11,16 @@ import pytest
 from prover.config import SearchConfig
 from prover.search import merge as merge_module
 from prover.search.merge import merge_runs
-from prover.search.records import Attempt, Greedy, Summary, Timing, Usage, read_attempts, read_greedy, read_summary
+from prover.search.records import (
+    Attempt,
+    Greedy,
+    Summary,
+    Timing,
+    Usage,
+    read_attempts,
+    read_greedy,
+    read_summary,
+)
 from prover.search.store import RunStore, read_run_config
 
 STATEMENTS = {"a": "ha", "b": "hb", "c": "hc"}

@@ -1,9 +1,25 @@
-"""The run fingerprint: what a resume or a merge must find unchanged, and how a difference is named."""
+"""The run directory (prover/search/store.py): what a new run writes, when a resume is refused or recorded,
+and the run fingerprint: what a resume or a merge must find unchanged, and how a difference is named."""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import os
+
+import pytest
+
 from prover.config import SearchConfig
-from prover.search.store import fingerprint_changes, run_fingerprint
+from prover.search.records import Attempt, Greedy, Summary, Timing, Usage, read_summary
+from prover.search.store import (
+    RunStore,
+    done_and_solved,
+    fingerprint_changes,
+    model_fingerprint,
+    read_run_config,
+    run_fingerprint,
+)
 
 
 def fingerprint(tmp_path, engine="hf", statements=None, **settings):
@@ -80,3 +96,147 @@ def test_pass_at_k_is_given_only_where_it_is_estimable():
     table, note = estimate({"a": [True], "b": [False, False]}, None, None, False)  # no config to tell
     assert table is None and "different numbers of attempts" in note
     assert estimate({"a": [True]}, ["a"], 2, True)[0] is None
+
+
+# --------------------------------------------------------------------------- the run directory
+
+
+def store(tmp_path, statements=None, engine="hf", lean="", **settings):
+    cfg = SearchConfig(**{"model": "some/model", "benchmark": str(tmp_path / "b.jsonl"),
+                          "output_dir": str(tmp_path / "run"), "n": 2, **settings})  # fmt: skip
+    return RunStore(cfg, statements or {"a": "1", "b": "2"}, engine, lean)
+
+
+def attempt(theorem, index, status="rejected"):
+    return Attempt(theorem, "h", index, "whole", "p", [], [], status, "", "", 1, 0.0)
+
+
+def test_a_new_run_writes_what_it_was_sampled_with(tmp_path):
+    (tmp_path / "b.jsonl").write_text('{"name": "a"}\n')
+    run = store(tmp_path, lean="Lean 4.35.0 (embedded)")
+    assert run.open(2) == []
+    config = read_run_config(run.dir)
+    assert config["config"]["n"] == 2 and config["theorems"] == 2 and "overrides" not in config
+    assert config["fingerprint"] == run.fingerprint and config["fingerprint"]["lean"] == "Lean 4.35.0 (embedded)"
+    assert config["benchmark_sha256"] == hashlib.sha256(b'{"name": "a"}\n').hexdigest()
+    assert set(config["versions"]) == {"dco-prover", "torch", "transformers", "vllm"}
+    assert config["versions"]["torch"] and config["versions"]["vllm"] is None  # not installed here
+    other = store(tmp_path, output_dir=str(tmp_path / "other"), benchmark=str(tmp_path / "none.jsonl"))
+    other.open(1)
+    assert read_run_config(other.dir)["benchmark_sha256"] is None
+
+
+def test_records_usage_and_summary_go_to_the_run(tmp_path):
+    run = store(tmp_path)
+    run.open(2)
+    for record in (attempt("a", 0), attempt("a", 1, "proved"), attempt("b", 0)):
+        run.append(record)
+    run.append_greedy(Greedy("a", confidence=0.5))
+    assert [r.attempt for r in run.attempts()] == [0, 1, 0] and run.greedy() == [Greedy("a", confidence=0.5)]
+    assert run.usage() == Usage()
+    run.save_usage(Usage(Timing(wall=2.0), tokens=3))
+    assert run.usage() == Usage(Timing(wall=2.0), tokens=3)
+    summary = Summary.of(run.attempts(), ["a", "b"], run.cfg, run.usage())
+    run.write_summary(summary)
+    assert read_summary(run.dir) == summary
+    assert done_and_solved(run.attempts()) == ({"a": {0, 1}, "b": {0}}, {"a"})
+
+
+def test_attempts_need_resume_and_a_resume_keeps_them(tmp_path):
+    run = store(tmp_path)
+    run.open(2)
+    run.append(attempt("a", 0))
+    with pytest.raises(ValueError, match=r"run already holds attempts: pass --resume to continue it$"):
+        store(tmp_path)
+    again = store(tmp_path, resume="latest")
+    assert again.overrides == {} and [r.attempt for r in again.open(2)] == [0]
+
+
+def test_open_cuts_the_torn_lines_a_kill_left(tmp_path):
+    run = store(tmp_path)
+    run.open(2)
+    run.append(attempt("a", 0))
+    run.append_greedy(Greedy("a"))
+    for name in ("attempts.jsonl", "greedy.jsonl"):
+        with open(os.path.join(run.dir, name), "a") as handle:
+            handle.write('{"theorem": "a", "att')
+    assert [r.attempt for r in store(tmp_path, resume="latest").open(2)] == [0]
+    for name in ("attempts.jsonl", "greedy.jsonl"):
+        assert open(os.path.join(run.dir, name)).read().endswith("}\n")
+
+
+def test_resume_of_a_run_that_never_started(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        assert store(tmp_path, resume="latest").overrides == {}
+    assert "--resume: no run in" in caplog.text and "starting one" in caplog.text
+    with pytest.raises(ValueError, match=r"^--resume .*/x: not a search run directory \(no config.json\)$"):
+        store(tmp_path, resume=str(tmp_path / "x"))
+
+
+def test_attempts_without_a_config_need_override(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "attempts.jsonl").write_text(json.dumps(attempt("a", 0).to_json()) + "\n")
+    with pytest.raises(ValueError, match="holds attempts but no config.json, so what they were sampled with is unknown"):
+        store(tmp_path, resume="latest")
+    assert store(tmp_path, resume="latest", override_settings=True).overrides == {}
+
+
+def test_a_changed_resume_is_refused_or_recorded(tmp_path):
+    run = store(tmp_path)
+    run.open(2)
+    run.append(attempt("a", 0))
+    with pytest.raises(ValueError) as error:
+        store(tmp_path, resume="latest", temperature=0.5)
+    assert str(error.value).startswith(f"--resume: {run.dir} was run with other settings: --temperature 1.0 -> 0.5 (pass")
+    first = store(tmp_path, resume="latest", temperature=0.5, override_settings=True)
+    assert first.overrides == {"changes": ["--temperature 1.0 -> 0.5"], "before": []}
+    first.open(2)
+    second = store(tmp_path, resume="latest", temperature=0.25, override_settings=True)
+    second.open(2)
+    assert read_run_config(run.dir)["overrides"] == [{"changes": ["--temperature 1.0 -> 0.5"]},
+                                                     {"changes": ["--temperature 0.5 -> 0.25"]}]  # fmt: skip
+
+
+def test_a_run_config_without_a_fingerprint_is_compared_by_its_settings(tmp_path):
+    run = store(tmp_path)
+    run.open(2)
+    run.append(attempt("a", 0))
+    config = read_run_config(run.dir)
+    del config["fingerprint"]
+    (tmp_path / "run" / "config.json").write_text(json.dumps(config))
+    assert store(tmp_path, resume="latest", engine="vllm").overrides == {}  # only settings are known
+    with pytest.raises(ValueError, match="--n 2 -> 3"):
+        store(tmp_path, resume="latest", n=3)
+
+
+@pytest.mark.parametrize("text, message", [("[1]", 'expected an object with a "config" object'),
+                                           ('{"config": 1}', 'expected an object with a "config" object'),
+                                           ("{", "not a run's config.json")])  # fmt: skip
+def test_a_broken_run_config_is_named(tmp_path, text, message):
+    (tmp_path / "config.json").write_text(text)
+    with pytest.raises(ValueError, match=f"config.json: {message}"):
+        read_run_config(str(tmp_path))
+
+
+def test_model_and_sampler_in_the_fingerprint(tmp_path):
+    model = tmp_path / "m"
+    model.mkdir()
+    (model / "config.json").write_text("{}")
+    (model / "sub").mkdir()
+    found = model_fingerprint(str(model))
+    assert found["path"] == str(model) and list(found["files"]) == ["config.json"] and found["files"]["config.json"][0] == 2
+    assert model_fingerprint("org/name") == {"name": "org/name"}
+    assert fingerprint(tmp_path, engine="hf")["sampler"] == {"engine": "hf"}
+    assert fingerprint(tmp_path, engine="vllm")["sampler"] == {"engine": "vllm", "tensor_parallel_size": 1}
+
+
+def test_lean_and_many_statements_are_named(tmp_path):
+    before = run_fingerprint(SearchConfig(model="m", benchmark="b", output_dir=str(tmp_path)), {"a": "1"}, "hf", "Lean 4.35.0")
+    now = run_fingerprint(SearchConfig(model="m", benchmark="b", output_dir=str(tmp_path)),
+                          {"a": "1", **{f"t{i}": "x" for i in range(7)}}, "hf", "Lean 4.36.0")  # fmt: skip
+    assert fingerprint_changes(before, now) == [
+        "theorem added: t0, t1, t2, t3, t4 ...",
+        "the Lean that checks proofs (Lean 4.35.0 -> Lean 4.36.0)",
+    ]
+    assert fingerprint_changes({**before, "lean": ""}, now)[1:] == []  # an older run did not record its Lean
+    assert fingerprint_changes({"settings": before["settings"]}, now) == []  # nor its model, statements, ...

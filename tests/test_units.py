@@ -202,7 +202,7 @@ def test_the_scan_comes_after_exactly_an_epochs_share_of_drops_in_a_row_once_per
         start, first_call = stream.epoch * 10 + stream.position, len(recorder.calls)
         draws = []
         original = stream.next
-        stream.next = lambda: draws.append(original()) or draws[-1]
+        stream.next = lambda draws=draws, original=original: draws.append(original()) or draws[-1]
         try:
             sampler.draw_step([2])
         finally:

@@ -3,7 +3,9 @@ trained by `prover train`, N whole proofs per theorem sampled at temperature 1 b
 checked by the embedded Lean through the verifier. Each (method, seed) trains once; its checkpoints at
 `--steps` are searched, so pass@k is read over training.
 
-    python benchmarks/lean_effect/run.py --out benchmarks/lean_effect      # the committed results
+    python benchmarks/lean_effect/run.py --split valid --seeds 0 --n_prime 16 64 256 \
+        --out benchmarks/lean_effect/valid                                 # N' chosen on valid (one seed)
+    python benchmarks/lean_effect/run.py --n_prime 64 --out benchmarks/lean_effect   # test, once: committed
 
 Writes results.json (every run, and what it was measured on), results.md (mean ± standard error over
 seeds) and pass_at_k.png. The default --out runs/lean_effect leaves the committed results alone.
@@ -102,7 +104,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(ROOT / "runs" / "lean_effect"))
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--steps", type=int, nargs="+", default=[300, 1200])
-    parser.add_argument("--n_prime", type=int, default=64, help="DCO's budget N'")
+    parser.add_argument("--n_prime", type=int, nargs="+", default=[64],
+                        help="DCO's budget N' (several: one DCO run each; chosen on --split valid)")
     parser.add_argument("--n", type=int, default=16, help="proofs sampled per theorem")
     parser.add_argument("--split", default="test", choices=["valid", "test"])
     parser.add_argument("--theorems", type=int, default=100, help="the first this many of the split")
@@ -114,11 +117,11 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     runs = []
     for seed in args.seeds:
-        for method in ("ce", "dco"):
-            label = "CE" if method == "ce" else f"DCO N'={args.n_prime}"
-            run_dir = out / "runs" / f"{method}-seed{seed}"
+        for method, n_prime in [("ce", 1)] + [("dco", n) for n in args.n_prime]:
+            label = "CE" if method == "ce" else f"DCO N'={n_prime}"
+            run_dir = out / "runs" / (f"ce-seed{seed}" if method == "ce" else f"dco{n_prime}-seed{seed}")
             if not (run_dir / "train" / "final").exists():
-                train(method, args.n_prime, seed, args.steps, run_dir / "train")
+                train(method, n_prime, seed, args.steps, run_dir / "train")
             for step in args.steps:
                 model = run_dir / "train" / f"checkpoint-{step}"
                 summary_dir = run_dir / f"search-{step}"
@@ -139,7 +142,13 @@ def main(argv: list[str] | None = None) -> int:
              "accepted among the N attempts, mean over seeds; Lean checks / attempts: the share of attempts whose "
              "proof Lean had to check (the rest drew a proof already checked).",
              f"Measured in {results['seconds']} s on {results['environment']['processor']} "
-             f"({results['environment']['cpu_count']} cores, {results['environment']['torch_threads']} torch threads)."]  # fmt: skip
+             f"({results['environment']['cpu_count']} cores, {results['environment']['torch_threads']} torch threads, "
+             f"kernels {'pinned' if results['environment']['blas']['pinned'] else 'native'})."]  # fmt: skip
+    if args.split == "valid" and len(args.n_prime) > 1:
+        last, k = max(args.steps), max(ks, key=int)
+        best = max(args.n_prime, key=lambda n: statistics.mean(
+            r["pass_at_k"][k]["pass_at_k"] for r in runs if r["method"] == f"DCO N'={n}" and r["step"] == last))
+        lines.append(f"Chosen for test: N'={best}, the highest pass@{k} after {last} steps.")
     (out / "results.md").write_text("\n".join(lines) + "\n")
     plot(runs, ks, out / "pass_at_k.png", title)
     print("\n".join(lines))
