@@ -39,6 +39,12 @@ MODULES = {
 }
 COPIED = ("prover", "tests", "data", "benchmarks", "scripts", "configs", "lean_project", "README.md")
 KILLED = {"killed", "timeout", "segfault"}  # a mutant that hangs or crashes the tests is caught
+EQUIVALENT = ROOT / "tests" / "mutation" / "EQUIVALENT.md"
+
+
+def equivalent() -> set[str]:
+    """The mutants read and found equivalent: their names in EQUIVALENT.md (each with why, there)."""
+    return set(re.findall(r"`(prover\.\S+?__mutmut_\d+)`", EQUIVALENT.read_text()))
 
 
 def workdir(module: str, tests: str) -> Path:
@@ -72,13 +78,15 @@ def mutmut(work: Path, *args: str, capture: bool = False) -> str:
     return done.stdout or ""
 
 
-def score(module: str, tests: str) -> tuple[Counter, str]:
-    work = workdir(module, tests)
-    mutmut(work, "run", "--max-children", "2")
+def score(module: str, tests: str, run: bool = True) -> tuple[Counter, str]:
+    work = workdir(module, tests) if run else ROOT / "runs" / "mutation" / module.replace("/", ".").removesuffix(".py")
+    if run:
+        mutmut(work, "run", "--max-children", "2")
     listing = mutmut(work, "results", "--all", "true", capture=True)
     statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", listing, re.M))
-    counts = Counter(statuses.values())
-    survivors = [name for name, status in sorted(statuses.items()) if status not in KILLED]
+    listed = equivalent()
+    counts = Counter("equivalent" if s not in KILLED and n in listed else s for n, s in statuses.items())
+    survivors = [name for name, status in sorted(statuses.items()) if status not in KILLED and name not in listed]
     diffs = [mutmut(work, "show", name, capture=True) for name in survivors]
     report = f"{module}: {summary(counts)}\n\n" + "\n".join(diffs)
     (work.parent / f"{work.name}.txt").write_text(report)
@@ -86,19 +94,22 @@ def score(module: str, tests: str) -> tuple[Counter, str]:
 
 
 def summary(counts: Counter) -> str:
-    total, killed = sum(counts.values()), sum(counts[s] for s in KILLED)
-    rest = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()) if status not in KILLED)
-    return f"{killed} / {total} mutants killed ({100 * killed / max(total, 1):.1f}%); not killed: {rest or 'none'}"
+    """The score over the mutants that can be killed (all but the listed equivalent ones), and the raw one."""
+    total, killed, same = sum(counts.values()), sum(counts[s] for s in KILLED), counts["equivalent"]
+    rest = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()) if status not in KILLED | {"equivalent"})
+    return (f"{killed} / {total - same} killable mutants killed ({100 * killed / max(total - same, 1):.1f}%; "
+            f"{same} equivalent, listed; raw {killed} / {total}); not killed: {rest or 'none'}")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", default=list(MODULES), choices=list(MODULES), metavar="MODULE")
+    parser.add_argument("--report", action="store_true", help="score the last run again (after EQUIVALENT.md changed)")
     args = parser.parse_args(argv)
     lines = []
     for module in args.modules:
         try:
-            counts, _ = score(module, MODULES[module])
+            counts, _ = score(module, MODULES[module], run=not args.report)
         except subprocess.CalledProcessError as error:  # mutmut says why above; go on with the next module
             lines.append(f"{module}: mutmut failed ({error.returncode})")
         else:
