@@ -156,3 +156,96 @@ def test_a_merge_killed_while_writing_leaves_nothing_behind(tmp_path, monkeypatc
     with pytest.raises(KeyboardInterrupt):
         merge_runs(shards, str(tmp_path / "merged"))
     assert sorted(os.listdir(tmp_path)) == ["s0", "s1"]
+
+
+def test_shards_checked_by_different_leans_are_refused(tmp_path):
+    shards = two_shards(tmp_path)
+    config = read_run_config(shards[1])
+    config["fingerprint"]["lean"] = "Lean 4.36.0 (/opt/lean)"
+    (tmp_path / "s1" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="other settings than .*: the Lean that checks proofs$"):
+        merge_runs(shards, str(tmp_path / "merged"))
+
+
+@pytest.mark.parametrize(
+    "shards, message",
+    [
+        (["0/3"], "the 3 shards of this search are not all here: missing 1/3, 2/3"),
+        (["0/2", "0/2", "1/2"], "the 2 shards of this search are not all here: missing none; a shard is given twice"),
+        (["0/2", ""], "merge needs the shards of one search (--shard i/n), got ['', '0/2']"),
+    ],
+)
+def test_the_set_of_shards_is_named_exactly(tmp_path, shards, message):
+    directories = []
+    for i, shard_id in enumerate(shards):
+        directory = shard(tmp_path, 0, 2, {"a": [True, False]}, name=f"d{i}")
+        config = read_run_config(directory)
+        if shard_id:
+            config["config"]["shard"] = shard_id
+        else:
+            del config["config"]["shard"]  # an unsharded run
+        (tmp_path / f"d{i}" / "config.json").write_text(json.dumps(config))
+        directories.append(directory)
+    with pytest.raises(ValueError) as error:
+        merge_runs(directories, str(tmp_path / "merged"))
+    assert str(error.value) == message
+
+
+def test_shards_of_an_older_version_merge(tmp_path):
+    """config.json without a fingerprint, without statements in it, or without the theorem count."""
+    shards = two_shards(tmp_path)
+    for i, drop in ((0, ["fingerprint"]), (1, ["fingerprint", "theorems"])):
+        config = read_run_config(shards[i])
+        for key in drop:
+            del config[key]
+        (tmp_path / f"s{i}" / "config.json").write_text(json.dumps(config))
+    assert merge_runs(shards, str(tmp_path / "m1")).attempts == 6
+    merged = read_run_config(str(tmp_path / "m1"))
+    assert merged["fingerprint"] is None and merged["shards"] == ["0/2", "1/2"]
+    shards = two_shards(tmp_path / "again")
+    for i in (0, 1):
+        config = read_run_config(shards[i])
+        del config["fingerprint"]["statements"]
+        (tmp_path / "again" / f"s{i}" / "config.json").write_text(json.dumps(config))
+    merge_runs(shards, str(tmp_path / "m2"))
+    assert read_run_config(str(tmp_path / "m2"))["fingerprint"]["statements"] == {}
+
+
+def test_a_setting_only_one_shard_has_is_a_difference(tmp_path):
+    shards = two_shards(tmp_path)
+    config = read_run_config(shards[1])
+    del config["config"]["top_p"]
+    (tmp_path / "s1" / "config.json").write_text(json.dumps(config))
+    with pytest.raises(ValueError, match="other settings than .*: top_p$"):
+        merge_runs(shards, str(tmp_path / "merged"))
+
+
+def test_the_merged_config_is_the_first_shards_and_laid_out_as_a_runs(tmp_path):
+    shards = [shard(tmp_path, 0, 2, {"a": [True, False]}, workers=3), shard(tmp_path, 1, 2, {"b": [False, False]}, workers=5)]
+    out = tmp_path / "merged"
+    merge_runs(shards, str(out))
+    text = (out / "config.json").read_text()
+    assert json.loads(text)["config"]["workers"] == 3 and text == json.dumps(json.loads(text), indent=1)
+
+
+def test_the_merge_is_staged_beside_its_output_with_a_run_directorys_mode(tmp_path, monkeypatch):
+    shards = two_shards(tmp_path)
+    staged = []
+    write_records = merge_module.write_records
+    monkeypatch.setattr(merge_module, "write_records", lambda path, records: staged.append(path) or write_records(path, records))
+    out = tmp_path / "out" / "merged"
+    merge_runs(shards, str(out))
+    assert {os.path.dirname(os.path.dirname(p)) for p in staged} == {str(tmp_path / "out")}
+    assert all(os.path.basename(os.path.dirname(p)).startswith(".merge-") for p in staged)
+    umask = os.umask(0)
+    os.umask(umask)
+    assert os.stat(out).st_mode & 0o777 == 0o777 & ~umask
+
+
+def test_a_stop_on_first_merge_says_both_notes(tmp_path):
+    shards = [shard(tmp_path, 0, 2, {"a": [True]}, stop_on_first=True),
+              shard(tmp_path, 1, 2, {"b": [False, False]}, stop_on_first=True)]  # fmt: skip
+    assert merge_runs(shards, str(tmp_path / "merged")).note == (
+        "stop_on_first: attempts stopped at the first proof, so only solved / theorems is estimable; "
+        "seconds and tokens summed over the 2 shards"
+    )

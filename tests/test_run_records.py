@@ -199,3 +199,50 @@ def test_summary_of_a_run():
     # a theorem of the run without attempts yet: not estimable, and counted as a theorem
     short = Summary.of(records, ["a", "b", "c", "d"], cfg, usage)
     assert short.pass_at_k is None and short.theorems == 3 and short.note.startswith("unfinished: 4 of 6")
+
+
+def test_what_a_summary_or_usage_field_must_be_is_named_with_its_file(tmp_path):
+    summary = Summary("whole", 2, 1, [], 0, 2, None, "", Timing(), 0, 0).to_json()
+    with pytest.raises(ValueError) as error:
+        Summary.from_json({**summary, "pass_at_k": [1]}, "s.json")
+    assert str(error.value) == 's.json: field "pass_at_k" must be an object or null, got [1]'
+    with pytest.raises(ValueError) as error:
+        Summary.from_json({**summary, "seconds": 3}, "s.json")
+    assert str(error.value) == 's.json: field "seconds" must be an object, got 3'
+    with pytest.raises(ValueError) as error:
+        Summary.from_json({**summary, "seconds": {"wall": None}}, "s.json")
+    assert str(error.value) == 's.json: seconds: field "wall" must be a number, got None'
+    with pytest.raises(ValueError) as error:
+        Usage.from_json({"tokens": "1"}, "u.json")
+    assert str(error.value) == 'u.json: field "tokens" must be an integer, got \'1\''
+    assert Usage.from_json({"tokens": 4}, "u.json") == Usage(tokens=4)  # an older usage.json: no seconds
+
+
+def test_a_bad_line_in_a_run_is_named_by_file_and_line(tmp_path):
+    run = write_run(tmp_path / "run", [attempt("a", 0), {**attempt("a", 1).to_json(), "tokens": "3"}])
+    with pytest.raises(ValueError) as error:
+        read_attempts(run)
+    assert str(error.value) == f'{run}/attempts.jsonl:2: field "tokens" must be an integer, got \'3\''
+    (tmp_path / "run" / "summary.json").write_text("{")
+    with pytest.raises(ValueError, match=r"summary.json: not a run's summary.json"):
+        read_summary(run)
+
+
+def test_a_run_that_is_not_a_directory_is_named(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError) as error:
+        read_attempts(str(tmp_path / "file"))
+    assert str(error.value) == f"run {tmp_path / 'file'}: is a file, expected a directory"
+
+
+def test_greedy_round_trips():
+    greedy = Greedy("a", proof="p", tactics=["t"], logprob=-1.0, confidence=0.37, correct=True, verdict="ok")
+    assert Greedy.from_json(json.loads(json.dumps(greedy.to_json())), "x") == greedy
+
+
+def test_a_stop_on_first_run_is_finished_at_its_proofs():
+    records = [attempt("a", 0, "proved"), attempt("b", 0), attempt("b", 1)]
+    cfg = SimpleNamespace(n=2, stop_on_first=True, strategy="whole")
+    summary = Summary.of(records, ["a", "b"], cfg, Usage())
+    assert summary.pass_at_k is None and summary.note.startswith("stop_on_first:") and summary.solved == 1
+    assert estimate({"a": [True], "b": [False, False]}, ["a", "b"], 2, True)[1].startswith("stop_on_first:")

@@ -33,7 +33,7 @@ def merge_runs(shards: list[str], output: str) -> Summary:
     summary.note = "; ".join(
         filter(None, [summary.note, f"seconds and tokens summed over the {count} shards"])
     )
-    _write(output, records, greedy, _merged_config(shards, configs, cfg), summary, usage)
+    _write(output, records, greedy, _merged_config(shards, configs, cfg, records), summary, usage)
     return summary
 
 
@@ -80,8 +80,9 @@ def _records(shards: list[str], configs: list[dict]) -> tuple[list, list]:
     return records, greedy
 
 
-def _merged_config(shards: list[str], configs: list[dict], cfg: SearchConfig) -> dict:
-    """config.json of the merged run, with the fingerprint of one unsharded run (all statements)."""
+def _merged_config(shards: list[str], configs: list[dict], cfg: SearchConfig, records: list) -> dict:
+    """config.json of the merged run: the first shard's, with the fingerprint of one unsharded run (all
+    statements)."""
     fingerprint = configs[0].get("fingerprint")
     if fingerprint is not None:
         statements = {name: h for c in configs for name, h in c["fingerprint"].get("statements", {}).items()}
@@ -92,7 +93,7 @@ def _merged_config(shards: list[str], configs: list[dict], cfg: SearchConfig) ->
         "fingerprint": fingerprint,
         "merged_from": shards,
         "shards": sorted(c["config"].get("shard", "") for c in configs),
-        "theorems": sum(c["theorems"] for c in configs),
+        "theorems": len({r.theorem for r in records}),  # each shard's count was checked against its records
     }
 
 
@@ -120,11 +121,12 @@ def _write(output: str, records, greedy, config: dict, summary: Summary, usage: 
 
 def _differences(first: dict, other: dict) -> list[str]:
     """The settings in which two shards' config.json differ, and the parts of their fingerprints that must
-    agree (the model's files, the sampler, the acceptance rules; the statements differ by shard)."""
+    agree (the model's files, the sampler, the acceptance rules, the Lean that checked; the statements
+    differ by shard)."""
     a, b = ({k: v for k, v in c["config"].items() if k not in _PER_SHARD} for c in (first, other))
     changed = sorted(k for k in a.keys() | b.keys() if a.get(k) != b.get(k))
     for part, what in (("model", "the model's files"), ("sampler", "the sampler"),
-                       ("policy_version", "the acceptance rules")):  # fmt: skip
+                       ("policy_version", "the acceptance rules"), ("lean", "the Lean that checks proofs")):  # fmt: skip
         if first.get("fingerprint", {}).get(part) != other.get("fingerprint", {}).get(part):
             changed.append(what)
     return changed
