@@ -240,3 +240,62 @@ def test_lean_and_many_statements_are_named(tmp_path):
     ]
     assert fingerprint_changes({**before, "lean": ""}, now)[1:] == []  # an older run did not record its Lean
     assert fingerprint_changes({"settings": before["settings"]}, now) == []  # nor its model, statements, ...
+
+
+def test_what_differs_is_named_in_full(tmp_path):
+    now = fingerprint(tmp_path, model="org/b", statements={f"t{i}": "x" for i in range(5)})
+    before = {"model": {"name": "org/a"}, "sampler": {}, "statements": {}}  # no settings recorded
+    assert fingerprint_changes(before, now) == [
+        "the model (org/b is not the one the run used)",
+        "the sampler (? -> hf)",
+        "theorem added: t0, t1, t2, t3, t4",  # five: all named, no "..."
+    ]
+
+
+def test_a_resume_compares_the_whole_fingerprint_and_names_every_change(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        store(tmp_path, resume="latest")
+    assert f"--resume: no run in {tmp_path / 'run'} yet; starting one" in caplog.text
+    run = store(tmp_path, statements={"a": "1"})
+    assert run.fingerprint["statements"] == {"a": "1"} and run.fingerprint["lean"] == ""
+    run.open(1)
+    run.append(attempt("a", 0))
+    with pytest.raises(ValueError, match=r"other settings: the sampler \(hf -> vllm --tensor_parallel_size 1\) \(pass"):
+        store(tmp_path, statements={"a": "1"}, resume="latest", engine="vllm")
+    with pytest.raises(ValueError, match=r"other settings: --n 2 -> 3; --temperature 1.0 -> 0.5 \(pass"):
+        store(tmp_path, statements={"a": "1"}, resume="latest", n=3, temperature=0.5)
+
+
+def test_an_empty_attempts_file_is_no_attempts(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "run" / "attempts.jsonl").write_text("")
+    assert store(tmp_path).open(2) == []
+
+
+def test_the_files_a_person_reads_are_laid_out_alike(tmp_path):
+    run = store(tmp_path)
+    run.open(2)
+    run.save_usage(Usage(tokens=1))
+    run.write_summary(Summary.of([attempt("a", 0), attempt("a", 1)], ["a"], run.cfg, Usage()))
+    for name in ("config.json", "usage.json", "summary.json"):
+        text = (tmp_path / "run" / name).read_text()
+        assert text == json.dumps(json.loads(text), indent=1), name
+
+
+def test_a_whole_file_of_records_keeps_text_as_written(tmp_path):
+    from prover.search.records import read_attempts
+    from prover.search.store import write_records
+
+    records = [attempt("α", 0), attempt("b", 1)]
+    write_records(str(tmp_path / "attempts.jsonl"), records)
+    text = (tmp_path / "attempts.jsonl").read_text(encoding="utf-8")
+    assert text.count("\n") == 2 and text.endswith("}\n") and '"theorem": "α"' in text
+    assert read_attempts(str(tmp_path)) == records
+
+
+def test_model_files_are_listed_by_name(tmp_path):
+    model = tmp_path / "m"
+    model.mkdir()
+    for name in ("tokenizer.json", "config.json", "model.safetensors"):
+        (model / name).write_text(name)
+    assert list(model_fingerprint(str(model))["files"]) == ["config.json", "model.safetensors", "tokenizer.json"]

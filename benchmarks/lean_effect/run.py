@@ -3,12 +3,14 @@ trained by `prover train`, N whole proofs per theorem sampled at temperature 1 b
 checked by the embedded Lean through the verifier. Each (method, seed) trains once; its checkpoints at
 `--steps` are searched, so pass@k is read over training.
 
-    python benchmarks/lean_effect/run.py --split valid --seeds 0 --n_prime 16 64 256 \
-        --out benchmarks/lean_effect/valid                                 # N' chosen on valid (one seed)
-    python benchmarks/lean_effect/run.py --n_prime 64 --out benchmarks/lean_effect   # test, once: committed
+    python benchmarks/lean_effect/run.py --split valid --seeds 0 --n_prime 16 64 256   # choose N' on valid
+    python benchmarks/lean_effect/run.py --n_prime N                                      # then test, once
+
+Both write into --out (default runs/lean_effect; the models trained for valid serve the test run too);
+the committed results are copies: benchmarks/lean_effect/ (test) and benchmarks/lean_effect/valid/.
 
 Writes results.json (every run, and what it was measured on), results.md (mean ± standard error over
-seeds) and pass_at_k.png. The default --out runs/lean_effect leaves the committed results alone.
+seeds) and pass_at_k.png.
 """
 
 from __future__ import annotations
@@ -124,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
                 train(method, n_prime, seed, args.steps, run_dir / "train")
             for step in args.steps:
                 model = run_dir / "train" / f"checkpoint-{step}"
-                summary_dir = run_dir / f"search-{step}"
+                summary_dir = run_dir / f"search-{args.split}-{step}"  # the trained models serve both splits
                 summary = (json.loads((summary_dir / "summary.json").read_text()) if (summary_dir / "summary.json").exists()
                            else search(model, args, seed, summary_dir))  # fmt: skip
                 runs.append({"method": label, "seed": seed, "step": step, **{k: summary[k] for k in (
