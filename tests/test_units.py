@@ -122,6 +122,10 @@ def test_as_many_units_as_processes_is_enough_and_fewer_is_named():
         UnitStream(1, 0, rank=0, world=2)
     with pytest.raises(ValueError, match="^checkpoint was written by 2 processes, this run has 1$"):
         _stream(4).load_state_dict({"epoch": 0, "position": 0, "rank": 0, "world": 2})
+    state = UnitStream(4, 0, rank=1, world=2).state_dict()
+    assert state == {"epoch": 0, "position": 0, "rank": 1, "world": 2}
+    with pytest.raises(ValueError, match="^this is rank 1's place in the unit order; this process is rank 0$"):
+        UnitStream(4, 0, rank=0, world=2).load_state_dict(state)
 
 
 def test_without_a_scorer_the_step_is_the_stream_in_order():
@@ -190,42 +194,68 @@ def test_f_equal_to_epsilon_is_confident_everywhere():
         sampler.draw_step([1])
 
 
-def test_the_scan_comes_after_exactly_an_epochs_share_of_drops_in_a_row_once_per_step():
-    """Two unconfident units among 10, two wanted per step: a full scan of the units not yet scored comes
-    right after the 10th drop in a row of a step (a kept unit starts the count again), and at most once."""
+SCAN_CASES = [  # (seeds, start position, unconfident units, micro-batch sizes, last drop rate, score batch)
+    (range(12), 0, "two", [2], 0.0, 1),
+    (range(12), 0, "one", [2], 0.0, 1),
+    ([5], 1, {0}, [2], 0.0, 64),  # a kept unit starts the count of drops again
+    ([0], 1, {3}, [1], 1.0, 64),  # a batch that runs on past a full step
+]
+
+
+@pytest.mark.parametrize("seeds, position, unconfident, sizes, drop_rate, score_batch", SCAN_CASES)
+def test_a_scan_comes_only_after_an_epochs_share_of_drops_in_a_row_while_the_step_is_not_full(
+    seeds, position, unconfident, sizes, drop_rate, score_batch
+):
+    """A scan (scoring the units not yet scored this step) is made only after 10 drops in a row of the step
+    (10 units a rank), while the step still needs units, at most once a step; with one candidate per
+    scoring batch it is made as soon as that happens."""
     scans = 0
-    for seed, _ in ((seed, step) for seed in range(12) for step in range(6)):
-        if _ == 0:
-            stream = UnitStream(10, seed=seed)
-            recorder = Recorder(stream, unconfident={seed % 10, (seed * 7 + 3) % 10})
-            sampler = UnitSampler(stream, epsilon=0.1, score=recorder, score_batch=1)
-        start, first_call = stream.epoch * 10 + stream.position, len(recorder.calls)
-        draws = []
-        original = stream.next
-        stream.next = lambda draws=draws, original=original: draws.append(original()) or draws[-1]
-        try:
-            sampler.draw_step([2])
-        finally:
-            del stream.next
-        calls = recorder.calls[first_call:]
-        scored = set()
-        scanned = False
-        for at, units in calls:
-            done = draws[: at - start]
-            is_scan = len(units) > 1 or (units and units[0] not in done)
-            if is_scan:
+    for seed in seeds:
+        stream = UnitStream(10, seed=seed)
+        stream.position = position
+        wanted = {"two": {seed % 10, (seed * 7 + 3) % 10}, "one": {seed % 10}}[unconfident] if isinstance(unconfident, str) else unconfident
+        recorder = Recorder(stream, unconfident=wanted)
+        sampler = UnitSampler(stream, epsilon=0.1, score=recorder, score_batch=score_batch)
+        sampler.drop_rate = drop_rate
+        for _ in range(6):
+            start, first_call = stream.epoch * 10 + stream.position, len(recorder.calls)
+            waiting, draws = list(sampler.pending), []  # last step's surplus is served first
+            original = stream.next
+            stream.next = lambda draws=draws, original=original: draws.append(original()) or draws[-1]
+            try:
+                sampler.draw_step(sizes)
+            finally:
+                del stream.next
+            scored, scanned = set(), False
+            for at, units in recorder.calls[first_call:]:
+                done = waiting + draws[: at - start]
+                if units[0] not in done:  # a scan: every drawn unit was scored when drawn
+                    streak = 0
+                    for unit in done:
+                        streak = 0 if unit in wanted else streak + 1
+                    assert streak >= 10 and not scanned, (seed, done, units)
+                    assert sum(u in wanted for u in done) < sum(sizes), (seed, done, units)  # the step needs units
+                    assert sorted(units) == sorted(set(range(10)) - scored)  # exactly the units not yet scored
+                    scanned, scans = True, scans + 1
+                scored.update(units)
+            if score_batch == 1:  # no epoch's share of drops in a row without a scan, where one can score
                 streak = 0
-                for unit in done:  # the drops in a row up to the scan
-                    streak = 0 if unit in recorder.unconfident else streak + 1
-                assert streak >= 10 and not scanned  # an epoch's share of drops in a row, once
-                assert sorted(units) == sorted(set(range(10)) - scored)  # exactly the units not yet scored
-                scanned, scans = True, scans + 1
-            scored.update(units)
-        # and no epoch's share of drops in a row went without a scan (kept units reset the count)
-        streak, longest = 0, 0
-        for unit in draws:
-            streak = 0 if unit in recorder.unconfident else streak + 1
-            longest = max(longest, streak)
-        if longest >= 10:
-            assert scanned
-    assert scans >= 5  # the scenario does reach scans
+                for i, unit in enumerate(draws):  # (one candidate a batch: nothing is ever waiting)
+                    streak = 0 if unit in wanted else streak + 1
+                    if streak == 10 and len(set(draws[: i + 1])) < 10:
+                        assert scanned
+                        break
+    if score_batch == 1:
+        assert scans >= 3  # the scenario does reach scans
+
+
+def test_no_scan_once_the_step_is_full():
+    """The scoring batch can run on past the last unit the step needs: drops after that are no reason to
+    scan (the step is full), however many."""
+    stream = UnitStream(10, seed=0)  # its first unit comes again 10 + 9 draws later: past the batch
+    first = UnitStream(10, seed=0)._current()[0]
+    recorder = Recorder(stream, unconfident={first})
+    sampler = UnitSampler(stream, epsilon=0.1, score=recorder)
+    sampler.load_state_dict({**sampler.state_dict(), "drop_rate": 1.0})  # score 16 candidates per unit needed
+    (kept,), drawn, dropped = sampler.draw_step([1])
+    assert kept == [first] and (drawn, dropped) == (16, 15) and len(recorder.calls) == 1

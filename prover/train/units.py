@@ -55,6 +55,8 @@ class UnitStream:
             raise ValueError(
                 f"checkpoint was written by {state['world']} processes, this run has {self.world}"
             )
+        if state.get("rank", self.rank) != self.rank:  # each rank resumes its own share of the order
+            raise ValueError(f"this is rank {state['rank']}'s place in the unit order; this process is rank {self.rank}")
         self.epoch, self.position, self._order = state["epoch"], state["position"], None
 
 
