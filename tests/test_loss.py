@@ -339,3 +339,22 @@ def test_every_loss_honours_num_items_in_batch():
         halves = loss(logits[:2], labels[:2], "sum", num_items_in_batch=4) + loss(logits[2:], labels[2:], "sum", num_items_in_batch=4)
         assert halves.item() == pytest.approx(whole.item(), rel=1e-12)
         assert loss(logits[:2], labels[:2], "sum", num_items_in_batch=4).item() != pytest.approx(loss(logits[:2], labels[:2], "sum").item())
+
+
+def test_dco_exact_has_a_finite_gradient_at_certainty():
+    x = torch.tensor([0.0, -1e-320], dtype=torch.float64, requires_grad=True)
+    (grad,) = torch.autograd.grad(dco_exact(x, 16).sum(), x)
+    assert torch.isfinite(grad).all()
+
+
+def test_a_budget_given_as_a_python_float_keeps_float64():
+    x = torch.tensor([-3.0, -20.0], dtype=torch.float64)
+    budget = 16_777_217.0  # 2^24 + 1: float32 would round it
+    assert torch.equal(dco_exact(x, budget), dco_exact(x, torch.tensor(budget, dtype=torch.float64)))
+
+
+def test_the_step_loss_honours_its_reduction():
+    logits, labels = _batch(12)
+    summed = dco_step_loss(logits, labels, 8, "sum")
+    assert summed.item() == dco_loss(logits, labels, 8, "sum").item()
+    assert summed.item() != pytest.approx(dco_step_loss(logits, labels, 8).item(), rel=1e-3)
