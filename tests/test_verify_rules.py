@@ -471,3 +471,66 @@ def test_control_and_space_characters_between_tokens_are_refused(char):
     with pytest.raises(LexError):
         tokenize(f"theorem t : True :={char} trivial")
     assert tokenize(f"-- {char}\n/- {char} -/ trivial")[-1].text == "trivial"  # in comments they are text
+
+
+# --------------------------------------------------------------------------- what mutation testing found untested
+
+
+def test_attribute_lists_are_read_name_by_name_at_the_top_level():
+    from prover.verify.rules import _attribute_names
+
+    flat = list(walk(tokenize("@[simp (a, b), instance 100, -simp, local csimp, scoped ext [x, [y]], norm_cast] def")))
+    assert [t.text for t in _attribute_names(flat, 0)] == ["simp", "instance", "simp", "csimp", "ext", "norm_cast"]
+    assert [t.text for t in _attribute_names(list(walk(tokenize("@[csimp"))), 0)] == ["csimp"]  # never closed
+
+
+@pytest.mark.parametrize(
+    "text, what",
+    [
+        ("@[simp (x := [1, 2]), csimp] theorem t : True := trivial", "attribute csimp"),
+        ("@[simp [a, [b]], csimp] theorem t : True := trivial", "attribute csimp"),
+        ("attribute [csimp] foo", "attribute csimp"),
+        ("attribute [scoped csimp] foo", "attribute csimp"),
+        ("attribute [«csimp»] foo", "attribute csimp"),
+        ("@[! simp] theorem t : True := trivial", "attribute !"),  # what is no name is refused, not skipped
+        ("@[csimp", "attribute csimp"),
+        ("attribute [csimp", "attribute csimp"),
+    ],
+)
+def test_every_attribute_of_a_list_is_checked(text, what):
+    assert f"{what} (not an attribute a proof may use)" in rules(text)
+
+
+def test_a_nested_comma_starts_no_attribute():
+    assert rules("@[simp (a, csimp)] theorem t : True := trivial") == []
+
+
+def test_a_forbidden_name_is_its_last_part_however_long():
+    assert "implemented_by" in rules("@[Lean.Compiler.implemented_by f] def g := 1")
+    assert "extern" in rules("@[A.B.C.extern] def g := 1")
+
+
+def test_the_references_own_names_may_be_written_from_the_root():
+    tokens = tokenize("theorem t : _root_.unsafeThing = 0 := rfl")
+    assert rule_violations(tokens) == ["_root_.unsafeThing (unsafe code)"]
+    assert rule_violations(tokens, frozenset({"unsafeThing"})) == []
+
+
+def test_eval_is_only_refused_as_eval_percent():
+    assert rules("theorem t (eval : Nat) : eval = eval := rfl") == []
+    assert rules("def x := eval %y") == []  # apart: not the eval% term
+    assert "eval% (code run at elaboration time)" in rules("def x := eval% y")
+
+
+@pytest.mark.parametrize(
+    "text, what",
+    [
+        ("theorem t : True := (trivial) #s", "a # where a command could start (an unknown # command)"),
+        ("# x (", "a # where a command could start (an unknown # command)"),
+        ("set_option trace.Meta.debug", "set_option trace.Meta.debug (not an option a proof may set)"),
+        ("set_option", "set_option  (not an option a proof may set)"),
+        ("set_option 1 in", "set_option 1 (not an option a proof may set)"),
+    ],
+)
+def test_the_last_and_first_tokens_are_read_as_the_others(text, what):
+    assert what in rules(text)
