@@ -534,3 +534,60 @@ def test_eval_is_only_refused_as_eval_percent():
 )
 def test_the_last_and_first_tokens_are_read_as_the_others(text, what):
     assert what in rules(text)
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("def x := 1\ntheorem", "the statement must declare a theorem: 'theorem NAME ... : TYPE :='"),
+        ("theorem (x : Nat) : x = x :=", "the statement must declare a theorem: 'theorem NAME ... : TYPE :='"),
+        ("theorem foo", "foo: the statement has no ': TYPE'"),
+        ("theorem foo (a : Nat) :=", "foo: the statement has no ': TYPE'"),
+        ("theorem foo : :=", "foo: the statement has no ': TYPE'"),
+        ("theorem foo.{", "the statement's universe list is not closed"),
+        ("theorem foo.{u v : True :=", "the statement's universe list is not closed"),
+        ('theorem foo : "unclosed :=', "the statement cannot be read as Lean text: "),
+    ],
+)
+def test_a_statement_that_cannot_be_read_is_named_exactly(text, message):
+    with pytest.raises(ValueError) as error:
+        parse_statement(text)
+    assert str(error.value).startswith(message) and (message.endswith(": ") or str(error.value) == message)
+
+
+@pytest.mark.parametrize(
+    "text, universes, binders, type_",
+    [
+        ("lemma foo : True :=", "", "", "True"),
+        ("def a : Nat := 1\ntheorem foo (b : Nat) : b = b :=", "", "(b : Nat)", "b = b"),
+        ("variable {α : Type}\ntheorem foo.{u} (a : Sort u) : a = a :=", ".{u}", "(a : Sort u)", "a = a"),
+        ("theorem foo x {y : Nat} : x = y :=", "", "x {y : Nat}", "x = y"),
+        ("theorem foo : (fun x => (let y := x; y)) = id", "", "", "(fun x => (let y := x; y)) = id"),
+    ],
+)
+def test_a_statement_is_split_where_lean_splits_it(text, universes, binders, type_):
+    statement = parse_statement(text)
+    assert (statement.name, statement.universes, statement.binders, statement.type) == ("foo", universes, binders, type_)
+
+
+def test_a_signature_has_one_space_before_its_colon():
+    assert parse_statement("theorem foo : True :=").signature() == " :\n    True"
+    assert parse_statement("theorem foo (a : Nat) : a = a :=").signature() == " (a : Nat) :\n    a = a"
+    assert parse_statement("theorem foo.{u} : True :=").axiom("r") == "axiom r.{u} :\n    True\n"
+
+
+@pytest.mark.parametrize(
+    "text, end, imported",
+    [
+        ("prelude\ninductive X", 1, []),
+        ("prelude\nimport Init.Prelude\ntheorem t", 3, ["Init.Prelude"]),
+        ("module\nimport A\ntheorem t", 3, ["A"]),
+        ("module\nprelude\nimport A", 4, ["A"]),
+        ("module\npublic import A\nmeta import B\nprivate import C\npublic meta import all D\ndef x", 15, ["A", "B", "C", "D"]),
+        ("module\npublic", 1, []),
+        ("import", 0, []),
+        ("theorem t : True := trivial", 0, []),
+    ],
+)
+def test_the_module_header_is_read_as_lean_reads_it(text, end, imported):
+    assert module_header(code_tokens(tokenize(text))) == (end, imported)
