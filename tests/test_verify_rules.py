@@ -586,6 +586,8 @@ def test_a_signature_has_one_space_before_its_colon():
         ("module\npublic import A\nmeta import B\nprivate import C\npublic meta import all D\ndef x", 15, ["A", "B", "C", "D"]),
         ("module\npublic", 1, []),
         ("import", 0, []),
+        ("import all", 0, []),
+        ("import all A", 3, ["A"]),
         ("theorem t : True := trivial", 0, []),
     ],
 )
