@@ -593,3 +593,57 @@ def test_a_signature_has_one_space_before_its_colon():
 )
 def test_the_module_header_is_read_as_lean_reads_it(text, end, imported):
     assert module_header(code_tokens(tokenize(text))) == (end, imported)
+
+
+def test_a_verdict_is_written_as_the_verdict_files_show_it():
+    result = VerifyResult(Reason.AXIOMS, "non-standard axioms: foo", [Message("error", 2, 0, 2, 5, "x")], ["foo"], 1.23456)
+    assert result.to_json() == {
+        "accepted": False, "reason": "axioms", "detail": "non-standard axioms: foo", "axioms": ["foo"],
+        "seconds": 1.235, "messages": [{"severity": "error", "line": 2, "column": 0, "end_line": 2, "end_column": 5, "data": "x"}],
+    }  # fmt: skip
+    assert VerifyResult(Reason.OK).to_json()["accepted"] is True
+    again = VerifyResult.from_json(json.loads(json.dumps(result.to_json())))
+    assert (again.reason, again.detail, again.messages, again.axioms, again.seconds) == (
+        Reason.AXIOMS, "non-standard axioms: foo", result.messages, ["foo"], 1.235,
+    )  # fmt: skip
+
+
+def test_a_failed_lean_process_is_named_and_never_a_judgement():
+    from prover.lean.filecheck import FileRun
+    from prover.verify.policy import infrastructure_failure
+
+    long = "x" * 600 + "the end"
+    assert infrastructure_failure(FileRun(seconds=2.0)) is None
+    timeout = infrastructure_failure(FileRun(timed_out=True, seconds=9.0))
+    assert (timeout.reason, timeout.detail, timeout.seconds) == (Reason.TIMEOUT, "Lean was killed at the time limit", 9.0)
+    oom = infrastructure_failure(FileRun(out_of_memory=True, crashed=True, stderr=long, seconds=1.0))
+    assert (oom.reason, oom.detail, oom.seconds) == (Reason.OOM, long[-500:], 1.0)
+    crash = infrastructure_failure(FileRun(crashed=True, returncode=-11, stderr=long, seconds=3.0))
+    assert (crash.reason, crash.detail, crash.seconds) == (Reason.CRASH, f"exit code -11: {long[-500:]}", 3.0)
+    assert all(r.reason.is_infrastructure for r in (timeout, oom, crash))
+
+
+@pytest.mark.parametrize(
+    "text, axioms",
+    [
+        ("'t' depends on axioms: [propext, Classical.choice, Quot.sound]", ["propext", "Classical.choice", "Quot.sound"]),
+        ("'t' depends on axioms: [propext,\n Quot.sound]", ["propext", "Quot.sound"]),
+        ("'t' does not depend on any axioms", []),
+        ("'t' depends on axioms: []", []),
+        ("unknown constant 't'", None),
+    ],
+)
+def test_axioms_are_read_from_leans_own_words(text, axioms):
+    assert parse_axioms(text) == axioms
+
+
+def test_only_axioms_the_environment_declared_are_allowed():
+    from prover.verify.policy import _axioms_verdict
+
+    assert _axioms_verdict(["propext", "Quot.sound"], False) is None
+    refused = _axioms_verdict(["propext", "Foo.propext", "sorryAx"], False)
+    assert (refused.reason, refused.detail, refused.axioms) == (
+        Reason.AXIOMS, "non-standard axioms: Foo.propext, sorryAx", ["propext", "Foo.propext", "sorryAx"],
+    )  # fmt: skip
+    assert _axioms_verdict(["propext"], False, declared=frozenset({"Quot.sound"})).detail == "non-standard axioms: propext"
+    assert _axioms_verdict(["Lean.ofReduceBool"], True) is None and _axioms_verdict(["Lean.ofReduceBool"], False) is not None
