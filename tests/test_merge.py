@@ -249,3 +249,12 @@ def test_a_stop_on_first_merge_says_both_notes(tmp_path):
         "stop_on_first: attempts stopped at the first proof, so only solved / theorems is estimable; "
         "seconds and tokens summed over the 2 shards"
     )
+
+
+def test_what_shards_may_differ_in_beyond_settings_is_the_first_shards_in_the_merged_config(tmp_path):
+    shards = two_shards(tmp_path)
+    config = read_run_config(shards[1])
+    config["versions"] = {**config["versions"], "torch": "0.0-other"}
+    (tmp_path / "s1" / "config.json").write_text(json.dumps(config))
+    merge_runs(shards, str(tmp_path / "merged"))
+    assert read_run_config(str(tmp_path / "merged"))["versions"] == read_run_config(shards[0])["versions"]
