@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[2]
 # The module's own tests: the fast pure ones first, Lean's where only real Lean reaches the code.
 MODULES = {
     "prover/verify/policy.py": "tests/test_verify_rules.py tests/test_verdict_cache.py tests/lean/test_verify_prelude.py "
-    "tests/lean/test_verify_reading.py tests/lean/test_verify_cli.py tests/lean/test_interactive.py",
+    "tests/lean/test_verify_reading.py tests/lean/test_verify_cli.py tests/lean/test_interactive.py tests/lean/test_check_file.py",
     "prover/verify/rules.py": "tests/test_verify_rules.py",
     "prover/verify/statement.py": "tests/test_verify_rules.py tests/lean/test_verify_reading.py",
     "prover/lean/lexer.py": "tests/test_verify_rules.py tests/lean/test_lexer_fuzz.py",
