@@ -299,3 +299,13 @@ def test_model_files_are_listed_by_name(tmp_path):
     for name in ("tokenizer.json", "config.json", "model.safetensors"):
         (model / name).write_text(name)
     assert list(model_fingerprint(str(model))["files"]) == ["config.json", "model.safetensors", "tokenizer.json"]
+
+
+def test_defaults_and_exact_words(tmp_path, caplog):
+    cfg = SearchConfig(model="m", benchmark="b", output_dir=str(tmp_path / "run"), resume="latest")
+    assert run_fingerprint(cfg, {}, "hf")["lean"] == "" and RunStore(cfg, {}, "hf").fingerprint["lean"] == ""
+    assert [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING] == [
+        f"--resume: no run in {tmp_path / 'run'} yet; starting one"
+    ]
+    six = run_fingerprint(cfg, {f"t{i}": "x" for i in range(6)}, "hf")
+    assert fingerprint_changes({**six, "statements": {}}, six) == ["theorem added: t0, t1, t2, t3, t4 ..."]
