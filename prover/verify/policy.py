@@ -296,7 +296,7 @@ def parse_axioms(text: str) -> list[str] | None:
     match = _AXIOMS.search(text)
     if match is None:
         return None
-    return [a.strip() for a in match.group(1).replace("\n", " ").split(",") if a.strip()]
+    return [a.strip() for a in match.group(1).split(",") if a.strip()]  # strip: Lean wraps long lists
 
 
 def _axioms_verdict(
