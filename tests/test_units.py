@@ -259,3 +259,9 @@ def test_no_scan_once_the_step_is_full():
     sampler.load_state_dict({**sampler.state_dict(), "drop_rate": 1.0})  # score 16 candidates per unit needed
     (kept,), drawn, dropped = sampler.draw_step([1])
     assert kept == [first] and (drawn, dropped) == (16, 15) and len(recorder.calls) == 1
+
+
+def test_a_saved_place_without_a_rank_loads():
+    stream = UnitStream(4, 0, rank=1, world=2)
+    stream.load_state_dict({"epoch": 2, "position": 1, "world": 2})
+    assert (stream.epoch, stream.position) == (2, 1)
