@@ -647,3 +647,19 @@ def test_only_axioms_the_environment_declared_are_allowed():
     )  # fmt: skip
     assert _axioms_verdict(["propext"], False, declared=frozenset({"Quot.sound"})).detail == "non-standard axioms: propext"
     assert _axioms_verdict(["Lean.ofReduceBool"], True) is None and _axioms_verdict(["Lean.ofReduceBool"], False) is not None
+
+
+@pytest.mark.parametrize(
+    "output, dropped",
+    [
+        ("import Mathlib\ntheorem foo (a : Nat) : a + 0 = a := by simp", 2),
+        ("public import Mathlib\ntheorem foo (a : Nat) : a + 0 = a := by simp", 3),
+        ("meta import all Mathlib\ntheorem foo (a : Nat) : a + 0 = a := by simp", 4),
+        ("private import Mathlib\ntheorem foo (a : Nat) : a + 0 = a := by simp", 3),
+        ("import Other\ntheorem foo (a : Nat) : a + 0 = a := by simp", 0),  # stays, and is refused
+        ("import Mathlib\nimport Other\ntheorem foo (a : Nat) : a + 0 = a := by simp", 2),
+    ],
+)
+def test_imports_the_header_makes_may_be_repeated_in_any_spelling(output, dropped):
+    got, restates = locate(REF, tokenize(output))
+    assert restates and got == dropped

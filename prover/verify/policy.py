@@ -24,6 +24,7 @@ from prover.verify.rules import SORRY_WORDS, rule_violations
 from prover.verify.statement import (
     Statement,
     declared_theorems,
+    import_command,
     module_header,
     module_header_end,
     namespace_of,
@@ -209,16 +210,9 @@ def _drop_reference_header(ref: tuple[Token, ...], tokens: list[Token]) -> int:
 
 def _drop_imports(tokens: list[Token], k: int, imported: set[str]) -> int:
     """Past the import commands at ``tokens[k]`` that import only what the header imports."""
-    while True:
-        m = k
-        while m < len(tokens) and tokens[m].is_keyword("public", "meta", "private"):
-            m += 1
-        if not (m < len(tokens) and tokens[m].is_keyword("import")):
-            return k
-        m += 1 + (m + 1 < len(tokens) and tokens[m + 1].is_keyword("all"))
-        if m >= len(tokens) or tokens[m].name not in imported:
-            return k
-        k = m + 1
+    while (found := import_command(tokens, k)) is not None and found[1] in imported:
+        k = found[0]
+    return k
 
 
 def locate(reference: Reference, tokens: list[Token]) -> tuple[int, bool]:

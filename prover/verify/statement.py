@@ -74,21 +74,28 @@ def parse_statement(text: str) -> Statement:
 
 def module_header(tokens: list[Token]) -> tuple[int, list[str]]:
     """(index of the first code token after the module header, the modules it imports). The header is
-    ``module``? ``prelude``? then imports, each ``public``? ``meta``? ``import`` ``all``? NAME."""
+    ``module``? ``prelude``? then import commands (``import_command``)."""
     k = 1 if tokens[:1] and tokens[0].is_keyword("module") else 0
     k += 1 if tokens[k : k + 1] and tokens[k].is_keyword("prelude") else 0
     imported = []
-    while True:
-        m = k
-        while m < len(tokens) and tokens[m].is_keyword("public", "meta", "private"):
-            m += 1
-        if not (m < len(tokens) and tokens[m].is_keyword("import")):
-            return k, imported
-        m += 1 + (m + 1 < len(tokens) and tokens[m + 1].is_keyword("all"))
-        if m >= len(tokens) or tokens[m].kind != "word":
-            return k, imported
-        imported.append(tokens[m].name)
-        k = m + 1
+    while (found := import_command(tokens, k)) is not None:
+        k, name = found
+        imported.append(name)
+    return k, imported
+
+
+def import_command(tokens: list[Token], k: int) -> tuple[int, str] | None:
+    """The import command at ``tokens[k]``, ``public``? ``meta``? ``private``? ``import`` ``all``? NAME, as
+    (index after it, NAME); None when there is none."""
+    m = k
+    while m < len(tokens) and tokens[m].is_keyword("public", "meta", "private"):
+        m += 1
+    if not (m < len(tokens) and tokens[m].is_keyword("import")):
+        return None
+    m += 1 + (m + 1 < len(tokens) and tokens[m + 1].is_keyword("all"))
+    if m >= len(tokens) or tokens[m].kind != "word":
+        return None
+    return m + 1, tokens[m].name
 
 
 def module_header_end(tokens: list[Token]) -> int:
