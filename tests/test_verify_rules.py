@@ -663,3 +663,18 @@ def test_only_axioms_the_environment_declared_are_allowed():
 def test_imports_the_header_makes_may_be_repeated_in_any_spelling(output, dropped):
     got, restates = locate(REF, tokenize(output))
     assert restates and got == dropped
+
+
+@pytest.mark.parametrize(
+    "output, declared",
+    [
+        ("theorem a : True := trivial\ntheorem b : True := trivial", "a, b"),
+        ("def x := 1", "another name"),
+    ],
+)
+def test_declarations_without_the_theorem_are_refused_before_lean(output, declared):
+    def no_lean(header, body):
+        raise AssertionError("Lean is not needed to refuse this")
+
+    verdict = check_proof(REF, output, no_lean)
+    assert (verdict.reason, verdict.detail) == (Reason.ERROR, f"the output does not declare theorem foo (it declares {declared})")
