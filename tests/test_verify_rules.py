@@ -678,3 +678,13 @@ def test_declarations_without_the_theorem_are_refused_before_lean(output, declar
 
     verdict = check_proof(REF, output, no_lean)
     assert (verdict.reason, verdict.detail) == (Reason.ERROR, f"the output does not declare theorem foo (it declares {declared})")
+
+
+def test_namespaces_and_lemmas_are_read_as_lean_reads_them():
+    from prover.verify.statement import namespace_of
+
+    assert namespace_of(code_tokens(tokenize(""))) == ""
+    assert namespace_of(code_tokens(tokenize("namespace A\nnamespace B.C\n"))) == "A.B.C"
+    assert declared_theorems(code_tokens(tokenize("namespace N\nlemma l : True := trivial\nend N"))) == ["N.l"]
+    with pytest.raises(ValueError, match="^foo: the statement has no ': TYPE'$"):
+        parse_statement("theorem foo .")
