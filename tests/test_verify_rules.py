@@ -688,3 +688,15 @@ def test_namespaces_and_lemmas_are_read_as_lean_reads_them():
     assert declared_theorems(code_tokens(tokenize("namespace N\nlemma l : True := trivial\nend N"))) == ["N.l"]
     with pytest.raises(ValueError, match="^foo: the statement has no ': TYPE'$"):
         parse_statement("theorem foo .")
+
+
+def test_open_blocks_are_named_as_written():
+    from prover.verify.statement import namespace_of, open_scopes
+
+    def scopes(text):
+        return open_scopes(code_tokens(tokenize(text)))
+
+    assert scopes("") == [] and scopes("end") is None
+    assert scopes("namespace A\nsection S\nmutual\n") == [("namespace", "A"), ("section", "S"), ("mutual", "")]
+    assert scopes("section\ntheorem t : True := trivial") == [("section", "")]
+    assert namespace_of(code_tokens(tokenize("namespace A\nnamespace"))) == "A"  # no name: none invented
