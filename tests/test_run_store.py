@@ -73,31 +73,6 @@ def test_a_local_model_is_known_by_its_files(tmp_path):
     ]
 
 
-def test_a_run_is_finished_when_every_theorem_has_its_attempts():
-    from prover.search.records import unfinished
-
-    assert unfinished({"a": [True, False], "b": [False, False]}, ["a", "b"], 2, False) is None
-    why = unfinished({"a": [True, False], "b": []}, ["a", "b"], 2, False)
-    assert why.startswith("unfinished: 2 of 4 attempts, 1 of 2 theorems done")
-    assert unfinished({"a": [False]}, ["a"], 2, False) is not None  # killed mid-theorem
-    # stop_on_first: a proved theorem is done whatever its count; an unproved one needs all n
-    assert unfinished({"a": [False, True], "b": [False, False]}, ["a", "b"], 3, True) is not None
-    assert unfinished({"a": [False, True], "b": [False] * 3}, ["a", "b"], 3, True) is None
-
-
-def test_pass_at_k_is_given_only_where_it_is_estimable():
-    from prover.search.records import estimate
-
-    table, note = estimate({"a": [True, False], "b": [False, False]}, ["a", "b"], 2, False)
-    assert table["2"]["pass_at_k"] == 0.5 and note == ""
-    # more attempts for one theorem than another (n lowered with --override_settings, or an old run): none
-    table, note = estimate({"a": [True, False, False], "b": [False, False]}, ["a", "b"], 2, False)
-    assert table is None and "different numbers of attempts" in note
-    table, note = estimate({"a": [True], "b": [False, False]}, None, None, False)  # no config to tell
-    assert table is None and "different numbers of attempts" in note
-    assert estimate({"a": [True]}, ["a"], 2, True)[0] is None
-
-
 # --------------------------------------------------------------------------- the run directory
 
 
