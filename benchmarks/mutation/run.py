@@ -48,9 +48,13 @@ def equivalent() -> set[str]:
     return set(re.findall(r"`(prover\.\S+?__mutmut_\d+)`", EQUIVALENT.read_text()))
 
 
+def work_path(module: str) -> Path:
+    return ROOT / "runs" / "mutation" / module.replace("/", ".").removesuffix(".py")
+
+
 def workdir(module: str, tests: str) -> Path:
     """A copy of the project whose pyproject.toml tells mutmut what to mutate and which tests to run."""
-    work = ROOT / "runs" / "mutation" / module.replace("/", ".").removesuffix(".py")
+    work = work_path(module)
     work.mkdir(parents=True, exist_ok=True)
     for name in COPIED:
         source = ROOT / name
@@ -80,7 +84,7 @@ def mutmut(work: Path, *args: str, capture: bool = False) -> str:
 
 
 def score(module: str, tests: str, run: bool = True) -> tuple[Counter, str]:
-    work = workdir(module, tests) if run else ROOT / "runs" / "mutation" / module.replace("/", ".").removesuffix(".py")
+    work = workdir(module, tests) if run else work_path(module)
     if run:
         mutmut(work, "run", "--max-children", "2")
     listing = mutmut(work, "results", "--all", "true", capture=True)
