@@ -21,6 +21,7 @@ and prints the counts; the tests run a fixed seed range and remove each token cl
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import re
@@ -28,7 +29,8 @@ import sys
 import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from prover.lean import embedded
 from prover.lean.filecheck import LeanCommand, run_lean_file
@@ -210,13 +212,23 @@ def compare(case: Case, messages: list[Message]) -> str:
     return "agree" if ran in seen else "disagree"
 
 
-def lean_messages(cases: list[Case], lean: LeanCommand, workers: int) -> list[list[Message]]:
+def lean_messages(cases: list[Case], lean: LeanCommand, workers: int, cache: Path | None = None) -> list[list[Message]]:
+    """Lean's messages on each text. ``cache`` (a JSON file) keeps them by Lean command and text: they do not
+    depend on the lexer, so a mutation run asks Lean once, not once per mutant of the lexer."""
+    key = lambda c: hashlib.sha256(json.dumps([lean.argv, lean.cwd, c.text]).encode()).hexdigest()  # noqa: E731
+    known = json.loads(cache.read_text()) if cache is not None and cache.exists() else {}
+    todo = [c for c in cases if key(c) not in known]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(lambda c: run_lean_file(c.text, lean, timeout=120), cases))
-    for case, run in zip(cases, runs):
+        runs = list(pool.map(lambda c: run_lean_file(c.text, lean, timeout=120), todo))
+    for case, run in zip(todo, runs):
         if run.timed_out or run.crashed:
             raise RuntimeError(f"seed {case.seed}: Lean did not finish ({run.stderr[-300:]})")
-    return [run.messages for run in runs]
+        known[key(case)] = [asdict(m) for m in run.messages]
+    if cache is not None and todo:
+        partial = cache.with_name(cache.name + ".partial")
+        partial.write_text(json.dumps(known))
+        partial.replace(cache)
+    return [[Message(**m) for m in known[key(c)]] for c in cases]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -4,6 +4,9 @@ and removing any one token class from the lexer makes the comparison fail (the t
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from conftest import ROOT, load_script
 
@@ -17,10 +20,12 @@ SEEDS = range(0, 400)
 
 @pytest.fixture(scope="module")
 def fuzz(prelude_lean):
-    """The generator, and Lean's messages on the fixed texts (Lean's verdict does not depend on the lexer)."""
+    """The generator, and Lean's messages on the fixed texts (Lean's verdict does not depend on the lexer, so
+    the mutation runner keeps them in a file named by PROVER_LEXER_FUZZ_CACHE for all the lexer's mutants)."""
     module = load_script(ROOT / "benchmarks" / "lexer_fuzz.py", "lexer_fuzz")
     cases = [module.generate(seed) for seed in SEEDS]
-    return module, cases, module.lean_messages(cases, prelude_lean, workers=2)
+    cache = os.environ.get("PROVER_LEXER_FUZZ_CACHE")
+    return module, cases, module.lean_messages(cases, prelude_lean, workers=2, cache=Path(cache) if cache else None)
 
 
 def test_the_lexer_agrees_with_lean_on_what_is_code(fuzz):
