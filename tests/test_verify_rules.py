@@ -75,6 +75,14 @@ def test_literals_hide_nothing():
     assert tokenize(text)[-1].is_keyword("unsafe")  # `2unsafe` is 2 then the keyword, as in Lean
 
 
+def test_a_raw_string_ends_at_its_own_closing_quote():
+    # no escapes in a raw string: `r"#\"` is the string `#\`, and `axiom` after it is code
+    assert [(t.kind, t.text) for t in tokenize('r"#\\" axiom r#"x"#')] == [
+        ("string", 'r"#\\"'), ("word", "axiom"), ("string", 'r#"x"#')]
+    assert [(t.kind, t.text) for t in tokenize("x := r#")] == [  # no quote after the hashes: not a string
+        ("word", "x"), ("symbol", ":="), ("word", "r"), ("symbol", "#")]
+
+
 def test_interpolated_strings_hold_code():
     (_, string) = tokenize('s!"a{f \'c\' /- x -/}b"')
     assert string.kind == "string" and [t.text for t in code_tokens(list(string.inner))] == ["f", "'c'"]

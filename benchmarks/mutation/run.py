@@ -86,10 +86,10 @@ def mutmut(work: Path, *args: str, capture: bool = False) -> str:
     return done.stdout or ""
 
 
-def score(module: str, tests: str, run: bool = True) -> tuple[Counter, str]:
+def score(module: str, tests: str, run: bool = True, children: int = 2) -> tuple[Counter, str]:
     work = workdir(module, tests) if run else work_path(module)
     if run:
-        mutmut(work, "run", "--max-children", "2")
+        mutmut(work, "run", "--max-children", str(children))
     listing = mutmut(work, "results", "--all", "true", capture=True)
     statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", listing, re.M))
     listed = equivalent()
@@ -113,11 +113,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("modules", nargs="*", default=list(MODULES), choices=list(MODULES), metavar="MODULE")
     parser.add_argument("--report", action="store_true", help="score the last run again (after EQUIVALENT.md changed)")
+    parser.add_argument("--children", type=int, default=2, help="mutants tested at once")
     args = parser.parse_args(argv)
     lines = []
     for module in args.modules:
         try:
-            counts, _ = score(module, MODULES[module], run=not args.report)
+            counts, _ = score(module, MODULES[module], run=not args.report, children=args.children)
         except subprocess.CalledProcessError as error:  # mutmut says why above; go on with the next module
             lines.append(f"{module}: mutmut failed ({error.returncode})")
         else:

@@ -502,8 +502,3 @@ def walk(tokens: list[Token]) -> Iterator[Token]:
         if token.is_code:
             yield token
             yield from walk(list(token.inner))
-
-
-def line_of(text: str, offset: int) -> int:
-    """1-based line of ``offset`` in ``text``."""
-    return text.count("\n", 0, offset) + 1
