@@ -79,6 +79,8 @@ def test_a_raw_string_ends_at_its_own_closing_quote():
     # no escapes in a raw string: `r"#\"` is the string `#\`, and `axiom` after it is code
     assert [(t.kind, t.text) for t in tokenize('r"#\\" axiom r#"x"#')] == [
         ("string", 'r"#\\"'), ("word", "axiom"), ("string", 'r#"x"#')]
+    assert [t.kind for t in tokenize('"a" r"b" axiom r"" axiom "c"')] == [  # each from its own opening
+        "string", "string", "word", "string", "word", "string"]
     assert [(t.kind, t.text) for t in tokenize("x := r#")] == [  # no quote after the hashes: not a string
         ("word", "x"), ("symbol", ":="), ("word", "r"), ("symbol", "#")]
 
@@ -90,13 +92,24 @@ def test_interpolated_strings_hold_code():
     assert [t.text for t in walk(tokenize('x "{y}"'))] == ["x", '"{y}"', "y"]
 
 
-@pytest.mark.parametrize(
-    "text",
-    ["/- open", "/- /- -/", '"open', "'a", "«open", 'f "{g "}"', "x \x00 y", 'r#"a"'],
-)
-def test_what_cannot_be_read_as_lean_is_refused(text):
-    with pytest.raises(LexError):
+UNREADABLE = {  # text: (what the lexer says, the offset it names)
+    "/- open": ("line 1: unterminated comment", 0),
+    "/- /- -/": ("line 1: unterminated comment", 0),
+    '"open': ("line 1: unterminated string literal", 0),
+    "'a": ("line 1: unterminated character literal", 0),
+    "«open": ("line 1: unterminated «» name", 0),
+    'f "{g "}"': ("line 1: unterminated string literal", 8),
+    "x \x00 y": ("line 1: a character Lean does not read between tokens (U+0000)", 2),
+    'r#"a"': ("line 1: unterminated raw string literal", 0),
+    'x\n  r#"abc" y': ("line 2: unterminated raw string literal", 4),
+}
+
+
+@pytest.mark.parametrize("text", list(UNREADABLE))
+def test_what_cannot_be_read_as_lean_is_refused_saying_where(text):
+    with pytest.raises(LexError) as error:
         tokenize(text)
+    assert (str(error.value), error.value.offset) == UNREADABLE[text]
     assert lex(text).reason is Reason.FORBIDDEN
 
 
