@@ -85,6 +85,31 @@ def test_a_raw_string_ends_at_its_own_closing_quote():
         ("word", "x"), ("symbol", ":="), ("word", "r"), ("symbol", "#")]
 
 
+# Escapes in string and character literals: does Lean read the literal (True) or refuse it? Lean's answers,
+# checked against the embedded Lean by tests/lean/test_lexer_fuzz.py. Not here: `"\\{"`, an escape of interpolated
+# strings only; whether a string is one depends on what the imports make of the token before it, so the
+# lexer keeps that reading (test_interpolated_strings_hold_code) and Lean refuses the plain one itself.
+ESCAPES = {
+    **{f'"{e}"': ok for e, ok in [("\\x41", True), ("\\xfF", True), ("\\x4", False), ("\\xZZ", False),
+                                   ("\\u0041", True), ("\\u00E9z", True), ("\\u004", False), ("\\U0041", False),
+                                   ("\\n", True), ("\\t", True), ("\\r", True), ("\\\\", True), ('\\"', True),
+                                   ("\\'", True), ("\\a", False), ("\\0", False), ("\\\n  x", True)]},
+    **{f"'{e}'": ok for e, ok in [("\\x41", True), ("\\x4", False), ("\\u0041", True), ("\\u00E9z", False),
+                                   ("\\u004", False), ("\\n", True), ("\\t", True), ("\\r", True), ("\\\\", True),
+                                   ('\\"', True), ("\\'", True), ("\\a", False), ("\\{", False), ("\\\n  x", False)]},
+}
+
+
+@pytest.mark.parametrize("literal", list(ESCAPES))
+def test_escapes_are_read_as_lean_reads_them(literal):
+    text = f"def s := {literal} axiom"
+    if ESCAPES[literal]:
+        assert [t.kind for t in tokenize(text)][-2:] == ["string" if literal[0] == '"' else "char", "word"]
+    else:
+        with pytest.raises(LexError):
+            tokenize(text)
+
+
 def test_interpolated_strings_hold_code():
     (_, string) = tokenize('s!"a{f \'c\' /- x -/}b"')
     assert string.kind == "string" and [t.text for t in code_tokens(list(string.inner))] == ["f", "'c'"]

