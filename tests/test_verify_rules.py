@@ -65,6 +65,11 @@ def test_a_doc_comment_body_starts_after_leans_whitespace():
     tokens = tokenize('/-- -- -/ "\n-/\naxiom cheat : False\n-- "')
     assert [t.kind for t in tokens] == ["doc", "word", "word", "symbol", "word", "comment"]
     assert "axiom declaration" in rule_violations(tokens)
+    # ...and only whitespace and comments: right after `/--` the body has begun (Lean checked: `axiom` is code)
+    tokens = tokenize("/--X-- -/\naxiom cheat : Sort 0\n-- -/")
+    assert [t.kind for t in tokens] == ["doc", "word", "word", "symbol", "word", "number", "comment"]
+    with pytest.raises(LexError, match="line 1: unterminated comment"):
+        tokenize("/-- \n")
 
 
 def test_literals_hide_nothing():
