@@ -105,6 +105,36 @@ ESCAPES = {
 }
 
 
+# Numeric literals: the tokens the lexer reads, or its refusal; checked against the embedded Lean by
+# tests/lean/test_lexer_fuzz.py (a refusal is Lean's error too, and a second token is where Lean stops).
+NO_DIGIT, NO_EXPONENT = "a numeric literal that ends without its digit", "a scientific literal without exponent digits"
+NUMBERS = {
+    **{lit: [lit] for lit in ["12", "0x1F", "0X1f", "0b101", "0B11", "0o17", "0O7", "0x1_F", "0x_1", "1_000", "1__0",
+                              "1_0.5", "1.5", "1.", "1e3", "1E+3", "1e-3", "1.e3", "2.5e10", "1.5E-2"]},
+    "1x5": ["1", "x5"], "0b12": ["0b1", "2"], "0o78": ["0o7", "8"], "00x1": ["00", "x1"],
+    **{lit: NO_DIGIT for lit in ["0b", "0x", "0o8", "0xG", "1_", "0b1_"]},
+    **{lit: NO_EXPONENT for lit in ["1e", "1e+", "1.5e"]},
+}
+
+
+@pytest.mark.parametrize("literal", list(NUMBERS))
+def test_numbers_are_read_as_lean_reads_them(literal):
+    text = f"def n :=\n  {literal}\n-- end\n"
+    if isinstance(NUMBERS[literal], str):
+        with pytest.raises(LexError) as error:
+            tokenize(text)
+        assert (str(error.value), error.value.offset) == (f"line 2: {NUMBERS[literal]}", text.index(literal))
+    else:
+        tokens = tokenize(text)[3:-1]
+        assert [t.text for t in tokens] == NUMBERS[literal] and tokens[0].kind == "number"
+        assert tokens[0].start == text.index(literal) and tokens[-1].end == text.index(literal) + len(literal)
+
+
+def test_nested_comments_open_and_close_as_in_lean():
+    # the inner `/-` is followed at once by `-/`: they nest and close, and `axiom` is code
+    assert [t.kind for t in tokenize("/- /--/ -/ axiom")] == ["comment", "word"]
+
+
 @pytest.mark.parametrize("literal", list(ESCAPES))
 def test_escapes_are_read_as_lean_reads_them(literal):
     text = f"def s := {literal} axiom"

@@ -56,3 +56,21 @@ def test_the_escapes_table_is_leans(prelude_lean):
         messages = run_lean_file(f"prelude\ndef s := {literal}\n", prelude_lean).messages
         parsed = bool(messages) and all(m.data.startswith("Unknown constant") for m in messages)
         assert parsed == reads, (literal, [m.data for m in messages])
+
+
+def test_the_numbers_table_is_leans(prelude_lean):
+    """tests/test_verify_rules.py's NUMBERS, asked of Lean: one token leaves only the prelude's missing
+    OfNat/OfScientific to complain about; a second token is where Lean's parse stops; a refusal is a parse
+    error of Lean's."""
+    from test_verify_rules import NUMBERS
+
+    for literal, read in NUMBERS.items():
+        messages = run_lean_file(f"prelude\ndef n := {literal}\n", prelude_lean).messages
+        missing = [m for m in messages if m.data.startswith("Unknown constant")]
+        others = [m for m in messages if m not in missing]
+        if isinstance(read, str):
+            assert not missing and others, (literal, [m.data for m in messages])
+        elif len(read) == 1:
+            assert missing and not others, (literal, [m.data for m in messages])
+        else:
+            assert [(m.line, m.column) for m in others] == [(2, len("def n := ") + len(read[0]))], literal
