@@ -72,6 +72,23 @@ def test_a_doc_comment_body_starts_after_leans_whitespace():
         tokenize("/-- \n")
 
 
+# After `/--` Lean skips whitespace and comments before the body: is the `axiom` after each of these code?
+# Checked against the embedded Lean by tests/lean/test_lexer_fuzz.py.
+DOC_OPENINGS = {"/-- -- c\n-/": True, "/-- /-/- -/ -/": True, "/-- /--/ -/": True, "/-- /-!/ -/": False,
+                "/-- /- -/ -/": True, "/-- /- a -/": False, "/-- -- -/ x\n-/": True, "/-- /-! a -/ -- -/": True,
+                "/-- /-- a -/ -- -/": True, "/-- /- a -/ -- -/": False}
+
+
+def doc_opening_file(doc: str) -> str:
+    return f"prelude\n{doc}\naxiom cheat : Sort 0\n-- -/\n#print axioms cheat\n"
+
+
+@pytest.mark.parametrize("doc", list(DOC_OPENINGS))
+def test_where_a_doc_comments_body_begins(doc):
+    code = [t.text for t in code_tokens(tokenize(doc_opening_file(doc)))]
+    assert ("axiom" in code) is DOC_OPENINGS[doc]
+
+
 def test_literals_hide_nothing():
     text = '\'"\' r#"a"b"# "x\\"y" \'\\\'\' `«/-».b 0x1F 1.5e-3 2unsafe'
     assert [t.kind for t in tokenize(text)] == [
@@ -162,6 +179,8 @@ UNREADABLE = {  # text: (what the lexer says, the offset it names)
     "x \x00 y": ("line 1: a character Lean does not read between tokens (U+0000)", 2),
     'r#"a"': ("line 1: unterminated raw string literal", 0),
     'x\n  r#"abc" y': ("line 2: unterminated raw string literal", 4),
+    "x -/ y\n/-- -- c": ("line 2: unterminated comment", 7),  # the doc comment's, however its body is sought
+    "x\n/-- /- open\n\n": ("line 2: unterminated comment", 6),  # the plain comment's inside it
 }
 
 

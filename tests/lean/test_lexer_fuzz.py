@@ -74,3 +74,12 @@ def test_the_numbers_table_is_leans(prelude_lean):
             assert missing and not others, (literal, [m.data for m in messages])
         else:
             assert [(m.line, m.column) for m in others] == [(2, len("def n := ") + len(read[0]))], literal
+
+
+def test_the_doc_openings_table_is_leans(prelude_lean):
+    """tests/test_verify_rules.py's DOC_OPENINGS, asked of Lean: does it declare the axiom after the doc comment?"""
+    from test_verify_rules import DOC_OPENINGS, doc_opening_file
+
+    for doc, code in DOC_OPENINGS.items():
+        messages = run_lean_file(doc_opening_file(doc), prelude_lean).messages
+        assert any(m.data == "'cheat' depends on axioms: [cheat]" for m in messages) is code, doc
