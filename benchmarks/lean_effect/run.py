@@ -58,12 +58,13 @@ def table(runs: list[dict], ks: list[str]) -> list[str]:
     groups: dict[tuple, list[dict]] = {}
     for r in runs:
         groups.setdefault((r["method"], r["step"]), []).append(r)
-    for (method, step), group in sorted(groups.items(), key=lambda g: (g[0][0] != "CE", g[0])):
+    order = list(dict.fromkeys(r["method"] for r in runs))  # CE, then each N' as given
+    for (method, step), group in sorted(groups.items(), key=lambda g: (order.index(g[0][0]), g[0][1])):
         cells = []
         for k in ks:
             values = [100 * r["pass_at_k"][k]["pass_at_k"] for r in group]
-            se = statistics.stdev(values) / len(values) ** 0.5 if len(values) > 1 else 0.0
-            cells.append(f"{statistics.mean(values):.1f} ± {se:.1f}")
+            se = f" ± {statistics.stdev(values) / len(values) ** 0.5:.1f}" if len(values) > 1 else ""  # one seed: no spread
+            cells.append(f"{statistics.mean(values):.1f}{se}")
         solved = statistics.mean(r["solved"] for r in group)
         checks = sum(r["proof_checks"] for r in group) / sum(r["attempts"] for r in group)
         lines.append(f"| {method} | {step} | {solved:.1f} | " + " | ".join(cells) + f" | {checks:.2f} |")
@@ -79,7 +80,7 @@ def plot(runs: list[dict], ks: list[str], path: Path, title: str) -> None:
     steps = sorted({r["step"] for r in runs})
     fig, axes = plt.subplots(1, len(steps), figsize=(4.5 * len(steps), 3.6), squeeze=False, sharey=True)
     for ax, step in zip(axes[0], steps):
-        methods = sorted({r["method"] for r in runs}, key=lambda m: (m != "CE", m))
+        methods = list(dict.fromkeys(r["method"] for r in runs))
         for i, method in enumerate(methods):
             group = [r for r in runs if r["method"] == method and r["step"] == step]
             means = [statistics.mean(100 * r["pass_at_k"][k]["pass_at_k"] for r in group) for k in ks]
@@ -96,7 +97,9 @@ def plot(runs: list[dict], ks: list[str], path: Path, title: str) -> None:
     axes[0][0].set_ylabel("pass@k (%), Lean-checked")
     axes[0][0].legend(fontsize=8)
     fig.suptitle(title, fontsize=9)
-    fig.text(0.01, 0.01, "mean over seeds; error bars: ± 1 standard error over seeds", fontsize=7)
+    seeds = len({r["seed"] for r in runs})
+    fig.text(0.01, 0.01, f"mean over {seeds} seeds; error bars: ± 1 standard error over seeds" if seeds > 1
+             else "one seed: no error bars", fontsize=7)  # fmt: skip
     fig.tight_layout(rect=(0, 0.05, 1, 1))
     fig.savefig(path, dpi=120)
 
@@ -112,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="test", choices=["valid", "test"])
     parser.add_argument("--theorems", type=int, default=100, help="the first this many of the split")
     parser.add_argument("--native_kernels", action="store_true", help="the processor's own kernels: faster, other numbers per machine")
+    parser.add_argument("--report", action="store_true", help="rewrite results.md and the plot from --out's results.json")
     args = parser.parse_args(argv)
+    if args.report:
+        print(report(json.loads((Path(args.out) / "results.json").read_text()), Path(args.out)))
+        return 0
     if not args.native_kernels:
         pin_kernels()  # the same numbers on every x86-64 machine (benchmarks/measured_on.py)
     out = Path(args.out)
@@ -132,15 +139,23 @@ def main(argv: list[str] | None = None) -> int:
                 runs.append({"method": label, "seed": seed, "step": step, **{k: summary[k] for k in (
                     "solved", "theorems", "attempts", "pass_at_k", "proof_checks", "checks_reused")}})  # fmt: skip
                 print(json.dumps(runs[-1]), flush=True)
-    ks = sorted({k for r in runs for k in r["pass_at_k"]}, key=int)
-    title = (f"Lean-checked pass@k on data/lean_arith ({args.split}, first {args.theorems}), N = {args.n}, "
-             f"seeds {args.seeds}")  # fmt: skip
     results = {"settings": vars(args), "environment": environment(), "runs": runs,
                "seconds": round(time.perf_counter() - started)}  # fmt: skip
     out.mkdir(parents=True, exist_ok=True)
     (out / "results.json").write_text(json.dumps(results, indent=1))
+    print(report(results, out))
+    return 0
+
+
+def report(results: dict, out: Path) -> str:
+    """results.md and pass_at_k.png beside results.json, from what it holds."""
+    args, runs = argparse.Namespace(**results["settings"]), results["runs"]
+    ks = sorted({k for r in runs for k in r["pass_at_k"]}, key=int)
+    title = (f"Lean-checked pass@k on data/lean_arith ({args.split}, first {args.theorems}), N = {args.n}, "
+             f"seeds {args.seeds}")  # fmt: skip
+    spread = "mean ± standard error over seeds" if len(args.seeds) > 1 else "one seed"
     lines = [f"# {title}", "", "![pass@k](pass_at_k.png)", "", *table(runs, ks), "",
-             "pass@k in % of the theorems, mean ± standard error over seeds; solved: theorems with a proof Lean "
+             f"pass@k in % of the theorems, {spread}; solved: theorems with a proof Lean "
              "accepted among the N attempts, mean over seeds; Lean checks / attempts: the share of attempts whose "
              "proof Lean had to check (the rest drew a proof already checked).",
              f"Measured in {results['seconds']} s on {results['environment']['processor']} "
@@ -153,8 +168,7 @@ def main(argv: list[str] | None = None) -> int:
         lines.append(f"Chosen for test: N'={best}, the highest pass@{k} after {last} steps.")
     (out / "results.md").write_text("\n".join(lines) + "\n")
     plot(runs, ks, out / "pass_at_k.png", title)
-    print("\n".join(lines))
-    return 0
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":
