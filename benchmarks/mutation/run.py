@@ -6,7 +6,7 @@
 Each module is mutated (operators, comparisons, constants, arguments, branches) and, for each mutant, the
 tests of its own test files that reach the mutated function run; a mutant they do not fail survives.
 mutmut works on a copy (runs/mutation/<module>/mutants/), never on the working tree, and keeps its
-results there: a killed run resumes, and a rerun after an edit retests only what changed. The score per
+results there: a killed run resumes, and a rerun tests what changed and the last survivors again. The score per
 module and every survivor's diff are printed and written to runs/mutation/<module>.txt. Survivors that
 cannot change behaviour (equivalent mutants) are listed, with why, in tests/mutation/EQUIVALENT.md; the
 scores measured are in docs/benchmarks.md.
@@ -87,16 +87,25 @@ def mutmut(work: Path, *args: str, capture: bool = False) -> str:
     return done.stdout or ""
 
 
+def statuses(work: Path) -> dict[str, str]:
+    listing = mutmut(work, "results", "--all", "true", capture=True)
+    return dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", listing, re.M))
+
+
 def score(module: str, tests: str, run: bool = True, children: int = 2) -> tuple[Counter, str]:
     work = workdir(module, tests) if run else work_path(module)
     if run:
         (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)  # which tests reach what: ask again
-        mutmut(work, "run", "--max-children", str(children))
-    listing = mutmut(work, "results", "--all", "true", capture=True)
-    statuses = dict(re.findall(r"^\s*(\S+__mutmut_\d+): (.+?)\s*$", listing, re.M))
+        known = statuses(work) if (work / "mutants").exists() else {}
+        mutmut(work, "run", "--max-children", str(children))  # the mutants not yet tested
+        listed = equivalent()
+        again = [n for n in statuses(work) if known.get(n, "killed") not in KILLED | {"not checked"} and n not in listed]
+        if again:  # earlier runs' survivors that still exist, against the tests as they are now
+            mutmut(work, "run", "--max-children", str(children), *again)
+    statuses_now = statuses(work)
     listed = equivalent()
-    counts = Counter("equivalent" if s not in KILLED and n in listed else s for n, s in statuses.items())
-    survivors = [name for name, status in sorted(statuses.items()) if status not in KILLED and name not in listed]
+    counts = Counter("equivalent" if s not in KILLED and n in listed else s for n, s in statuses_now.items())
+    survivors = [name for name, status in sorted(statuses_now.items()) if status not in KILLED and name not in listed]
     diffs = [mutmut(work, "show", name, capture=True) for name in survivors]
     report = f"{module}: {summary(counts)}\n\n" + "\n".join(diffs)
     (work.parent / f"{work.name}.txt").write_text(report)
