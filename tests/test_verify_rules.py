@@ -7,7 +7,7 @@ import json
 import pytest
 from conftest import MINIF2F, requires_minif2f
 
-from prover.lean.lexer import LexError, code_tokens, readings, tokenize, walk
+from prover.lean.lexer import LexError, code_tokens, id_first, id_rest, readings, tokenize, walk
 from prover.lean.messages import Message, parse_json_lines
 from prover.verify.policy import (
     STANDARD_AXIOMS,
@@ -87,6 +87,19 @@ def doc_opening_file(doc: str) -> str:
 def test_where_a_doc_comments_body_begins(doc):
     code = [t.text for t in code_tokens(tokenize(doc_opening_file(doc)))]
     assert ("axiom" in code) is DOC_OPENINGS[doc]
+
+
+# Identifier characters at each edge of the ranges the lexer knows (and the exceptions inside them): which
+# may start a name, which may only continue one, which neither. Lean's answers, checked against the embedded
+# Lean by tests/lean/test_lexer_fuzz.py.
+NAME_FIRST = [0x5f, 0xc0, 0xff, 0x100, 0x17f, 0x391, 0x3a9, 0x3b1, 0x3c9, 0x3ca, 0x3fb, 0x1f00, 0x1ffe, 0x2100, 0x214f, 0x1d49c, 0x1d59f]
+NAME_REST_ONLY = [0x21, 0x27, 0x30, 0x39, 0x3f, 0x1d62, 0x1d6a, 0x2080, 0x2089, 0x2090, 0x209c, 0x2c7c]
+NAME_NEITHER = [0xbf, 0xd7, 0xf7, 0x180, 0x390, 0x3a0, 0x3a3, 0x3aa, 0x3b0, 0x3bb, 0x3fc, 0x1d61, 0x1d6b, 0x1eff, 0x1fff, 0x207f, 0x208a, 0x208f, 0x209d, 0x20ff, 0x2150, 0x2c7b, 0x2c7d, 0x1d49b, 0x1d5a0]
+
+
+def test_identifier_characters_are_leans():
+    for v in NAME_FIRST + NAME_REST_ONLY + NAME_NEITHER:
+        assert (id_first(chr(v)), id_rest(chr(v))) == (v in NAME_FIRST, v not in NAME_NEITHER), hex(v)
 
 
 def test_literals_hide_nothing():

@@ -83,3 +83,16 @@ def test_the_doc_openings_table_is_leans(prelude_lean):
     for doc, code in DOC_OPENINGS.items():
         messages = run_lean_file(doc_opening_file(doc), prelude_lean).messages
         assert any(m.data == "'cheat' depends on axioms: [cheat]" for m in messages) is code, doc
+
+
+def test_the_identifier_characters_are_leans(prelude_lean):
+    """tests/test_verify_rules.py's NAME_* tables, asked of Lean: can the character start a declared name,
+    or continue one?"""
+    from test_verify_rules import NAME_FIRST, NAME_NEITHER, NAME_REST_ONLY
+
+    def declares(name: str) -> bool:
+        messages = run_lean_file(f"prelude\ndef {name} : Sort 1 := Sort 0\n#print axioms {name}\n", prelude_lean).messages
+        return any(m.data.endswith("does not depend on any axioms") for m in messages)
+
+    for v in NAME_FIRST + NAME_REST_ONLY + NAME_NEITHER:
+        assert (declares(f"{chr(v)}b"), declares(f"a{chr(v)}b")) == (v in NAME_FIRST, v not in NAME_NEITHER), hex(v)
