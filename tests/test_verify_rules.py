@@ -175,6 +175,37 @@ def test_escapes_are_read_as_lean_reads_them(literal):
             tokenize(text)
 
 
+KINDS = {"word", "symbol", "number", "string", "char", "name_literal", "comment", "doc"}
+AMBIGUOUS = ["[x]'a' y", "(x)' y", "f ⁻¹' s", 's!"a{x}\\\n  b"', 's!"\\{ {y}"', 'f "a\\\n {" x "}"', '"{"', '"a" r"b"',
+             "#eval x #check_failure y", "`n.«m k» «a».b x'", "/-! m -/ -- c\n/-- d -/ def", "0x1F 1.5e-3 'a' '\\n'"]
+
+
+@pytest.mark.parametrize("text", AMBIGUOUS + [doc_opening_file(d) for d in DOC_OPENINGS]
+                         + [f"def n := {lit} x" for lit, read in NUMBERS.items() if not isinstance(read, str)])  # fmt: skip
+def test_every_token_is_where_it_says(text):
+    """In every reading, inside strings too: a known kind, its own text at its place, in order."""
+
+    def check(tokens, lo, hi):
+        for token, following in zip(tokens, [*tokens[1:], None]):
+            assert token.kind in KINDS and text[token.start : token.end] == token.text != ""
+            assert lo <= token.start and token.end <= (following.start if following else hi)
+            if token.kind == "word" or token.text.startswith("#"):
+                assert token.name == token.text.replace("«", "").replace("»", "")
+            check(list(token.inner), token.start + 1, token.end - 1)
+
+    for reading in readings(text):
+        check(reading, 0, len(text))
+
+
+def test_the_first_reading_is_the_plain_one_and_interpolations_keep_their_code():
+    first, other = readings("[x]'a' y")  # the prime ends a notation first, a character literal second
+    assert [t.text for t in first][3:5] == ["'", "a'"] and [t.kind for t in other][3] == "char"
+    plain, interpolated = readings('f "a\\\n {" x "}"')  # a gap in both readings
+    assert len(plain) == 4 and [t.text for t in interpolated[1].inner] == ['" x "']
+    assert [t.text for t in tokenize('s!"a{x}\\\n  b"')[1].inner] == ["x"]  # a gap after the code
+    assert [t.text for t in tokenize('s!"\\{ {y}"')[1].inner] == ["y"]  # `\{` only escapes in interpolation
+
+
 def test_interpolated_strings_hold_code():
     (_, string) = tokenize('s!"a{f \'c\' /- x -/}b"')
     assert string.kind == "string" and [t.text for t in code_tokens(list(string.inner))] == ["f", "'c'"]
@@ -194,6 +225,10 @@ UNREADABLE = {  # text: (what the lexer says, the offset it names)
     'x\n  r#"abc" y': ("line 2: unterminated raw string literal", 4),
     "x -/ y\n/-- -- c": ("line 2: unterminated comment", 7),  # the doc comment's, however its body is sought
     "x\n/-- /- open\n\n": ("line 2: unterminated comment", 6),  # the plain comment's inside it
+    "\n/- open": ("line 2: unterminated comment", 1),
+    "x '": ("line 1: unterminated character literal", 2),
+    "x\n'\\a'": ("line 2: an escape sequence Lean does not accept", 2),
+    'x\n"\\a"': ("line 2: an escape sequence Lean does not accept", 2),
 }
 
 
