@@ -92,9 +92,9 @@ def test_where_a_doc_comments_body_begins(doc):
 # Identifier characters at each edge of the ranges the lexer knows (and the exceptions inside them): which
 # may start a name, which may only continue one, which neither. Lean's answers, checked against the embedded
 # Lean by tests/lean/test_lexer_fuzz.py.
-NAME_FIRST = [0x5f, 0xc0, 0xff, 0x100, 0x17f, 0x391, 0x3a9, 0x3b1, 0x3c9, 0x3ca, 0x3fb, 0x1f00, 0x1ffe, 0x2100, 0x214f, 0x1d49c, 0x1d59f]
+NAME_FIRST = [0x41, 0x5a, 0x61, 0x7a, 0x5f, 0xc0, 0xff, 0x100, 0x17f, 0x391, 0x3a9, 0x3b1, 0x3c9, 0x3ca, 0x3fb, 0x1f00, 0x1ffe, 0x2100, 0x214f, 0x1d49c, 0x1d59f]
 NAME_REST_ONLY = [0x21, 0x27, 0x30, 0x39, 0x3f, 0x1d62, 0x1d6a, 0x2080, 0x2089, 0x2090, 0x209c, 0x2c7c]
-NAME_NEITHER = [0xbf, 0xd7, 0xf7, 0x180, 0x390, 0x3a0, 0x3a3, 0x3aa, 0x3b0, 0x3bb, 0x3fc, 0x1d61, 0x1d6b, 0x1eff, 0x1fff, 0x207f, 0x208a, 0x208f, 0x209d, 0x20ff, 0x2150, 0x2c7b, 0x2c7d, 0x1d49b, 0x1d5a0]
+NAME_NEITHER = [0x40, 0x5b, 0x60, 0x7b, 0xbf, 0xd7, 0xf7, 0x180, 0x390, 0x3a0, 0x3a3, 0x3aa, 0x3b0, 0x3bb, 0x3fc, 0x1d61, 0x1d6b, 0x1eff, 0x1fff, 0x207f, 0x208a, 0x208f, 0x209d, 0x20ff, 0x2150, 0x2c7b, 0x2c7d, 0x1d49b, 0x1d5a0]
 
 
 def test_identifier_characters_are_leans():
@@ -128,10 +128,12 @@ ESCAPES = {
     **{f'"{e}"': ok for e, ok in [("\\x41", True), ("\\xfF", True), ("\\x4", False), ("\\xZZ", False),
                                    ("\\u0041", True), ("\\u00E9z", True), ("\\u004", False), ("\\U0041", False),
                                    ("\\n", True), ("\\t", True), ("\\r", True), ("\\\\", True), ('\\"', True),
-                                   ("\\'", True), ("\\a", False), ("\\0", False), ("\\\n  x", True)]},
+                                   ("\\'", True), ("\\a", False), ("\\0", False), ("\\\n  x", True),
+                                   ("\\xG1", False), ("\\X", False)]},
     **{f"'{e}'": ok for e, ok in [("\\x41", True), ("\\x4", False), ("\\u0041", True), ("\\u00E9z", False),
                                    ("\\u004", False), ("\\n", True), ("\\t", True), ("\\r", True), ("\\\\", True),
-                                   ('\\"', True), ("\\'", True), ("\\a", False), ("\\{", False), ("\\\n  x", False)]},
+                                   ('\\"', True), ("\\'", True), ("\\a", False), ("\\{", False), ("\\\n  x", False),
+                                   ("\\\n", False)]},
 }
 
 
@@ -141,8 +143,9 @@ NO_DIGIT, NO_EXPONENT = "a numeric literal that ends without its digit", "a scie
 NUMBERS = {
     **{lit: [lit] for lit in ["12", "0x1F", "0X1f", "0b101", "0B11", "0o17", "0O7", "0x1_F", "0x_1", "1_000", "1__0",
                               "1_0.5", "1.5", "1.", "1e3", "1E+3", "1e-3", "1.e3", "2.5e10", "1.5E-2"]},
-    "1x5": ["1", "x5"], "0b12": ["0b1", "2"], "0o78": ["0o7", "8"], "00x1": ["00", "x1"],
-    **{lit: NO_DIGIT for lit in ["0b", "0x", "0o8", "0xG", "1_", "0b1_"]},
+    "1x5": ["1", "x5"], "0b12": ["0b1", "2"], "0o78": ["0o7", "8"], "00x1": ["00", "x1"], "98": ["98"],
+    "0b1X": ["0b1", "X"], "0o7X": ["0o7", "X"],
+    **{lit: NO_DIGIT for lit in ["0b", "0x", "0o8", "0xG", "1_", "0b1_", "1.5_", "1e5_"]},
     **{lit: NO_EXPONENT for lit in ["1e", "1e+", "1.5e"]},
 }
 
@@ -158,6 +161,15 @@ def test_numbers_are_read_as_lean_reads_them(literal):
         tokens = tokenize(text)[3:-1]
         assert [t.text for t in tokens] == NUMBERS[literal] and tokens[0].kind == "number"
         assert tokens[0].start == text.index(literal) and tokens[-1].end == text.index(literal) + len(literal)
+
+
+@pytest.mark.parametrize("literal", list(NUMBERS))
+def test_a_number_at_the_end_of_the_text_is_read_the_same(literal):
+    if isinstance(NUMBERS[literal], str):
+        with pytest.raises(LexError, match=NUMBERS[literal]):
+            tokenize(literal)
+    else:
+        assert [t.text for t in tokenize(literal)] == NUMBERS[literal]
 
 
 def test_nested_comments_open_and_close_as_in_lean():
@@ -177,7 +189,8 @@ def test_escapes_are_read_as_lean_reads_them(literal):
 
 KINDS = {"word", "symbol", "number", "string", "char", "name_literal", "comment", "doc"}
 AMBIGUOUS = ["[x]'a' y", "(x)' y", "f ⁻¹' s", 's!"a{x}\\\n  b"', 's!"\\{ {y}"', 'f "a\\\n {" x "}"', '"{"', '"a" r"b"',
-             "#eval x #check_failure y", "`n.«m k» «a».b x'", "/-! m -/ -- c\n/-- d -/ def", "0x1F 1.5e-3 'a' '\\n'"]
+             "#eval x #check_failure y", "`n.«m k» «a».b x'", "/-! m -/ -- c\n/-- d -/ def", "0x1F 1.5e-3 'a' '\\n'",
+             "/- b -/ x", "f '' x", "a.b.", "«» «a»", "X Z z"]
 
 
 @pytest.mark.parametrize("text", AMBIGUOUS + [doc_opening_file(d) for d in DOC_OPENINGS]
@@ -204,6 +217,25 @@ def test_the_first_reading_is_the_plain_one_and_interpolations_keep_their_code()
     assert len(plain) == 4 and [t.text for t in interpolated[1].inner] == ['" x "']
     assert [t.text for t in tokenize('s!"a{x}\\\n  b"')[1].inner] == ["x"]  # a gap after the code
     assert [t.text for t in tokenize('s!"\\{ {y}"')[1].inner] == ["y"]  # `\{` only escapes in interpolation
+    assert [t.text for t in tokenize('s!"a{ {x} }b"')[1].inner] == ["{", "x", "}"]  # braces nest inside
+
+
+def test_token_kinds_names_and_line_ends():
+    kinds = lambda text: [(t.kind, t.text, t.name) for t in tokenize(text)]  # noqa: E731
+    assert kinds("/-! m -/ /- b -/ f '' x") == [("doc", "/-! m -/", ""), ("comment", "/- b -/", ""),
+                                               ("word", "f", "f"), ("symbol", "''", ""), ("word", "x", "x")]
+    assert kinds("`n.«m k» x `a") == [("name_literal", "`n.«m k»", "n.m k"), ("word", "x", "x"),
+                                      ("name_literal", "`a", "a")]
+    assert kinds("x `") == [("word", "x", "x"), ("symbol", "`", "")]
+    assert kinds("«» «a» X") == [("word", "«»", ""), ("word", "«a»", "a"), ("word", "X", "X")]
+    assert kinds("\r\nx\r\ny") == [("word", "x", "x"), ("word", "y", "y")]  # CRLF is a line end
+
+
+def test_the_number_of_readings_is_bounded_at_64():
+    assert len(readings("[x]'a' " * 6)) == 64  # each prime after `]` read two ways
+    with pytest.raises(LexError) as error:
+        readings("\n" + "[x]'a' " * 7)
+    assert (str(error.value), error.value.offset) == ("line 1: more than 64 readings (strings and primes the imports decide)", 0)
 
 
 def test_interpolated_strings_hold_code():
@@ -229,6 +261,8 @@ UNREADABLE = {  # text: (what the lexer says, the offset it names)
     "x '": ("line 1: unterminated character literal", 2),
     "x\n'\\a'": ("line 2: an escape sequence Lean does not accept", 2),
     'x\n"\\a"': ("line 2: an escape sequence Lean does not accept", 2),
+    **{f"x {c} y": (f"line 1: a character Lean does not read between tokens (U+{ord(c):04X})", 2)
+       for c in ["\u2028", "\u2029", "\ue000", "\u0378", "\ud800"]},  # Zl, Zp, Co, Cn, Cs
 }
 
 
