@@ -309,7 +309,7 @@ class _Lexer:
         """A numeric literal as Lean's ``numberFnAux`` reads it: ``0x``/``0b``/``0o`` (either case) with at
         least one digit, decimal digits, ``_`` separators (each followed by a digit), and a scientific
         tail (``.`` with optional digits, ``e``/``E`` with an optional sign and digits). Where Lean reports
-        an error (``1_``, ``0x``, ``1e``) the text is refused: read on, a keyword could hide after it."""
+        an error (``1_``, ``0x``, ``1e``, ``1.x``) the text is refused: read on, a keyword could hide after it."""
         text = self.text
         base = text[i + 1 : i + 2].lower() if text[i] == "0" else ""
         if base in ("x", "b", "o"):
@@ -320,6 +320,8 @@ class _Lexer:
             j += 1
             if text[j : j + 1] in _DIGITS and j < self.n:
                 j = self.digits(j, _DIGITS, False, i)
+            elif j < self.n and text[j] not in "eE" and (id_first(text[j]) or text[j] == "«"):
+                self.fail("a decimal point followed by a name (Lean: parenthesize the number)", i)
         if text[j : j + 1] in ("e", "E") and j < self.n:
             j += 1 + (text[j + 1 : j + 2] in ("+", "-"))
             if not (j < self.n and text[j] in _DIGITS):
