@@ -119,6 +119,11 @@ def test_the_reasons_say_what_happened(checker):
     assert checker(FALSE, ATTACKS["sorry"]).reason is Reason.SORRY
     incomplete = checker(TWO, ATTACKS["attribute_at_the_end"])
     assert incomplete.reason is Reason.ERROR and "ends in the middle of a command" in incomplete.detail
+    open_paren = checker(TWO, "MyEq.refl (")  # Lean's own words on what it expected, and its message shown
+    assert open_paren.detail == (
+        "the output ends in the middle of a command (Lean expected token 'end'; expected ')' or term)"
+    )
+    assert [(m.line, m.data) for m in open_paren.messages] == [(1, "unexpected token 'end'; expected ')' or term")]
     hidden = checker(
         TWO,
         "namespace Hidden\ntheorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\nend Hidden\n",
