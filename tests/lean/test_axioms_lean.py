@@ -62,6 +62,8 @@ def test_leans_sorry_warning_is_a_sorry_verdict(run, check):
     else:
         verdict = check_proof(REF, proof, run)
     assert (verdict.reason, verdict.detail) == (Reason.SORRY, "declaration uses sorry")
+    line = 3 if check == "standalone" else 1  # the file's line, or the output's own
+    assert [(m.line, m.severity, m.data) for m in verdict.messages] == [(line, "warning", "declaration uses `sorry`")]
 
 
 def test_a_lemma_proved_by_sorry_elsewhere_shows_in_the_axioms(run):
