@@ -78,7 +78,8 @@ def test_a_lean_that_prints_no_axioms_is_no_acceptance():
     verdict, axioms = check_standalone(HEADER + "theorem t : MyProp := MyProp.intro\n", silent)
     assert (verdict.reason, verdict.detail, axioms) == (
         Reason.ERROR, "the axioms check did not run for every theorem", {"t": None})
-    assert check_proof(REF, "MyProp.intro", silent).reason is Reason.ERROR
+    verdict = check_proof(REF, "MyProp.intro", silent)
+    assert (verdict.reason, verdict.detail, verdict.messages) == (Reason.ERROR, "the appended checks did not run", [])
 
 
 def test_the_file_is_checked_as_written_to_its_last_character(run):
