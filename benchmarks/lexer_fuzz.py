@@ -215,20 +215,20 @@ def compare(case: Case, messages: list[Message]) -> str:
 def lean_messages(cases: list[Case], lean: LeanCommand, workers: int, cache: Path | None = None) -> list[list[Message]]:
     """Lean's messages on each text. ``cache`` (a JSON file) keeps them by Lean command and text: they do not
     depend on the lexer, so a mutation run asks Lean once, not once per mutant of the lexer."""
-    key = lambda c: hashlib.sha256(json.dumps([lean.argv, lean.cwd, c.text]).encode()).hexdigest()  # noqa: E731
+    keys = [hashlib.sha256(json.dumps([lean.argv, lean.cwd, c.text]).encode()).hexdigest() for c in cases]
     known = json.loads(cache.read_text()) if cache is not None and cache.exists() else {}
-    todo = [c for c in cases if key(c) not in known]
+    todo = [(k, c) for k, c in zip(keys, cases) if k not in known]
     with ThreadPoolExecutor(max_workers=workers) as pool:
-        runs = list(pool.map(lambda c: run_lean_file(c.text, lean, timeout=120), todo))
-    for case, run in zip(todo, runs):
+        runs = list(pool.map(lambda kc: run_lean_file(kc[1].text, lean, timeout=120), todo))
+    for (k, case), run in zip(todo, runs):
         if run.timed_out or run.crashed:
             raise RuntimeError(f"seed {case.seed}: Lean did not finish ({run.stderr[-300:]})")
-        known[key(case)] = [asdict(m) for m in run.messages]
+        known[k] = [asdict(m) for m in run.messages]
     if cache is not None and todo:
         partial = cache.with_name(cache.name + ".partial")
         partial.write_text(json.dumps(known))
         partial.replace(cache)
-    return [[Message(**m) for m in known[key(c)]] for c in cases]
+    return [[Message(**m) for m in known[k]] for k in keys]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -66,6 +66,10 @@ def workdir(module: str, tests: str) -> Path:
             shutil.copytree(source, work / name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", ".lake"))
         else:
             shutil.copy2(source, work / name)
+    if (work / "mutants" / "prover").exists():  # mutmut copies the sources once: keep the unmutated ones current
+        for source in (ROOT / "prover").rglob("*.py"):
+            if (relative := source.relative_to(ROOT)).as_posix() != module:
+                shutil.copy2(source, work / "mutants" / relative)
     selection = ", ".join(f'"{t}"' for t in tests.split())
     also = ", ".join(f'"{name}"' for name in COPIED if name != "prover")  # the tests as they are now
     (work / "pyproject.toml").write_text(
