@@ -66,6 +66,9 @@ def workdir(module: str, tests: str) -> Path:
             shutil.copytree(source, work / name, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__", ".lake"))
         else:
             shutil.copy2(source, work / name)
+    shared = work / "shared"  # the tests read MiniF2F and the REPL's transcripts beside their checkout (mutants/)
+    if (ROOT.parent / "shared").is_dir() and not shared.exists():
+        shared.symlink_to(ROOT.parent / "shared")
     if (work / "mutants" / "prover").exists():  # mutmut copies the sources once: keep the unmutated ones current
         for source in (ROOT / "prover").rglob("*.py"):
             if (relative := source.relative_to(ROOT)).as_posix() != module:

@@ -9,6 +9,7 @@ assembled proof passes the same acceptance rules as ``prover verify``.
 from __future__ import annotations
 
 import math
+import signal
 import sys
 import threading
 from collections.abc import Callable
@@ -295,12 +296,24 @@ def _tactic(session: ProofSession, command: Command, out) -> bool:
 
 def interact(session: ProofSession, prompt_in: Callable[[str], str] = input, out=print) -> int:
     """The read-eval-print loop; returns 0 when the proof was accepted, 1 otherwise."""
-    from prover.lean.repl import ReplError
-
     try:
         import readline  # noqa: F401 - line editing and history for input()
     except ImportError:
         pass
+    # Ctrl-C interrupts a tactic even when the launcher ignored SIGINT (a shell's background job does)
+    restore = None
+    if threading.current_thread() is threading.main_thread():
+        restore = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _loop(session, prompt_in, out)
+    finally:
+        if restore is not None:
+            signal.signal(signal.SIGINT, restore)
+
+
+def _loop(session: ProofSession, prompt_in: Callable[[str], str], out) -> int:
+    from prover.lean.repl import ReplError
+
     out(f"Proving {session.reference.name}. Type a tactic, or 'help'.\n")
     out(render_goals(session.start()))
     accepted = False

