@@ -534,6 +534,29 @@ def _messages(a, axioms="'c' does not depend on any axioms", extra=(), declared=
     return [*probes, *extra, Message("information", a.axioms_line, 0, None, None, axioms)]
 
 
+def test_the_checkers_fresh_names_are_said_in_words():
+    """They are random (no output can know them), so a verdict that showed them would differ each run."""
+    a = assemble(REF, "\n  simp", tokenize("\n  simp"))
+    ref, section, check = a.reference_name, f"prover_output_{a.tag}", f"prover_check_{a.tag}"
+    assert all(re.search(rf"\b{name}\b", a.code) for name in (ref, section, check))  # the names it uses
+
+    def marked(name, mark):  # how Lean's hints strike a name out or underline it
+        return " " + mark + "".join(c + mark for c in name)
+
+    strike, underline = "\u0335", "\u0332"
+    text = f"`{ref}`, `{section}`, `{check}`:\n  end{marked(section, strike)}\n  end{marked(check, underline)}"
+    assert a.plain(text) == (
+        "`the reference statement`, `the output's section`, `the check`:\n  end the output's section\n  end the check"
+    )
+
+
+def test_the_models_text_ends_at_its_last_character():
+    """Where an error counts as the output ending mid-command: after the text, not after trailing blanks."""
+    a = assemble(REF, "\n  simp\n\n  ", tokenize("\n  simp\n\n  "))
+    assert a.model_end == (a.user_offset + 2, 6)
+    assert a.code.split("\n")[a.user_offset + 1] == "  simp"
+
+
 def test_judge_orders_its_rules():
     a = assemble(REF, "\n  simp", tokenize("\n  simp"))
     assert judge(a, _messages(a)).reason is Reason.OK
@@ -544,11 +567,15 @@ def test_judge_orders_its_rules():
     assert judge(a, _messages(a, extra=[sorry])).reason is Reason.SORRY
     mismatch = Message("error", a.check_line, 8, None, None, f"Type mismatch ... {a.reference_name}")
     result = judge(a, _messages(a, extra=[mismatch]))
-    assert result.reason is Reason.STATEMENT_MISMATCH and a.reference_name not in result.detail
+    assert (result.reason, result.detail) == (
+        Reason.STATEMENT_MISMATCH, "foo does not have the reference statement's type: Type mismatch ... the reference statement"
+    )  # fmt: skip
     unknown = Message("error", a.check_line, 8, None, None, "Unknown identifier `_root_.foo`")
     assert "does not declare theorem foo" in judge(a, _messages(a, extra=[unknown])).detail
-    truncated = Message("error", *a.model_end, None, None, "unexpected token 'end'; expected term")
-    assert "ends in the middle of a command" in judge(a, _messages(a, extra=[truncated])).detail
+    truncated = Message("error", *a.model_end, None, None, "unexpected token 'end'; expected term\nor tactic")
+    assert judge(a, _messages(a, extra=[truncated])).detail == (
+        "the output ends in the middle of a command (Lean expected term\nor tactic)"
+    )
     native = "'c' depends on axioms: [propext, Lean.ofReduceBool]"
     assert judge(a, _messages(a, native)).reason is Reason.AXIOMS
     assert judge(a, _messages(a, native), allow_native_decide=True).reason is Reason.OK
@@ -628,6 +655,24 @@ def test_a_module_header_is_read_and_its_copy_dropped():
     only_imports = "module\npublic import Mathlib\ntheorem foo (a : Nat) : a + 0 = a := by simp"
     assert locate(reference, tokenize(only_imports)) == (4, True)  # the header's imports, not others
     assert locate(reference, tokenize("public import Evil\n" + copy))[0] == 0
+
+
+@pytest.mark.parametrize(
+    "copied, dropped",
+    [("module\nprelude\nimport Init.Core\nimport Init.Data\nopen Nat\n", 8),
+     ("prelude\nopen Nat\n", 3), ("module\nprelude\nimport Init.Data\nopen Nat\n", 6), ("module\nopen Nat\n", 3),
+     ("module\nprelude\n", 2), ("prelude\nimport Init.Core\n", 3), ("open Nat\n", 0), ("", 0)],
+)  # fmt: skip
+def test_what_an_output_copies_of_a_prelude_header_is_dropped(copied, dropped):
+    """Any part of a ``module prelude import... open...`` header, in its order: what is left of it is the model's."""
+    header = "module\nprelude\nimport Init.Core\nimport Init.Data\nopen Nat\n"
+    reference = Reference("foo", "theorem foo (a : Nat) : a + 0 = a := by", header)
+    assert locate(reference, tokenize(copied + "theorem foo (a : Nat) : a + 0 = a := by simp")) == (dropped, True)
+
+
+def test_a_prelude_the_header_does_not_have_is_the_models():
+    reference = Reference("foo", "theorem foo (a : Nat) : a + 0 = a := by", "import Init.Core\n")
+    assert locate(reference, tokenize("prelude\ntheorem foo (a : Nat) : a + 0 = a := by simp")) == (0, True)
 
 
 # --------------------------------------------------------------------------- mistakes a reviewer made on purpose

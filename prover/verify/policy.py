@@ -14,7 +14,7 @@ import functools
 import re
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from prover.lean.filecheck import FileRun
@@ -178,11 +178,30 @@ class Assembled:
     axioms_line: int  # ``#print axioms chk``
     user_offset: int  # file line - user_offset = the line in the model's own text
     model_end: tuple[int, int]  # (line, column) just after the model's last character
-    reference_name: str  # the fresh name of the reference statement, to say in messages
+    tag: str  # the fresh names' random suffix (``_fresh_names``)
 
     @property
     def code(self) -> str:
         return self.header + self.body
+
+    @property
+    def reference_name(self) -> str:
+        return _fresh_names(self.tag)[0]
+
+    def plain(self, text: str) -> str:
+        """Lean's words with the fresh names said in words: they are random, and none is the model's. Lean's
+        hints also spell a name struck through or underlined (a combining mark after each character)."""
+        for name, words in zip(_fresh_names(self.tag), ("the reference statement", "the output's section", "the check")):
+            for mark in ("\u0335", "\u0332", ""):
+                decorated = "".join(c + mark for c in name)
+                text = text.replace(f" {mark}{decorated}", f" {words}").replace(decorated, words)
+        return text
+
+
+def _fresh_names(tag: str) -> tuple[str, str, str]:
+    """The names the checked text adds (reference statement, the output's section, the check): no output
+    can know them before it is checked."""
+    return f"_prover_reference_{tag}", f"prover_output_{tag}", f"prover_check_{tag}"
 
 
 def _drop_reference_header(ref: tuple[Token, ...], tokens: list[Token]) -> int:
@@ -237,7 +256,7 @@ def assemble(
     code = code_tokens(tokens)
     dropped, restates = located or locate(reference, code)
     tag = secrets.token_hex(8)
-    ref, section, chk = f"_prover_reference_{tag}", f"prover_output_{tag}", f"prover_check_{tag}"
+    ref, section, chk = _fresh_names(tag)
     header = reference.header_text
     before = parts.statement.axiom(ref)
     axiom_lines = {}
@@ -258,7 +277,7 @@ def assemble(
     model_end = (len(last_line), len(last_line[-1]))
     body = before + model.rstrip() + "\n\n"
     for kind, name in reversed(open_scopes(code[dropped:]) or []):  # what the output left open
-        body += f"end {name}\n" if kind == "namespace" or name else "end\n"
+        body += f"end {name}\n"  # an anonymous section's or mutual's name is ""
     end_line = (header + body).count("\n") + 1
     body += f"end {section}\n\ntheorem {chk} : type_of% @{ref} := @_root_.{parts.full_name}\n\n#print axioms {chk}\n"
     return Assembled(
@@ -272,7 +291,7 @@ def assemble(
         axioms_line=end_line + 4,
         user_offset=user_offset,
         model_end=model_end,
-        reference_name=ref,
+        tag=tag,
     )
 
 
@@ -316,19 +335,21 @@ def judge(assembled: Assembled, messages: list[Message], allow_native_decide: bo
     ]
     if reference_errors:
         raise ValueError(f"{a.name}: the reference statement does not elaborate: {reference_errors[0].data}")
-    shown = [m.shifted(a.user_offset) for m in messages if a.section_line < m.line < a.end_line]
+    shown = [
+        replace(m.shifted(a.user_offset), data=a.plain(m.data)) for m in messages if a.section_line < m.line < a.end_line
+    ]
     errors = [m for m in messages if m.severity == "error" and m.line not in probes]
     own = [m for m in errors if m.line < a.end_line]
     if own and (own[0].line, own[0].column) >= a.model_end:
-        expected = re.search(r"expected .*", own[0].data, re.DOTALL)
+        expected = re.search(r"\bexpected .*", a.plain(own[0].data), re.DOTALL)  # not "unexpected"
         return VerifyResult(Reason.ERROR, "the output ends in the middle of a command"
                             + (f" (Lean {expected.group(0)})" if expected else ""), shown)  # fmt: skip
     if own:
-        return VerifyResult(Reason.ERROR, own[0].data, shown)
+        return VerifyResult(Reason.ERROR, a.plain(own[0].data), shown)
     if any(_SORRY_WARNING.search(m.data) for m in messages):
         return VerifyResult(Reason.SORRY, "declaration uses sorry", shown)
     for m in errors:
-        text = m.data.replace(a.reference_name, "the reference statement")
+        text = a.plain(m.data)
         if m.line < a.check_line:
             return VerifyResult(
                 Reason.ERROR,

@@ -121,7 +121,7 @@ def test_the_reasons_say_what_happened(checker):
     assert incomplete.reason is Reason.ERROR and "ends in the middle of a command" in incomplete.detail
     open_paren = checker(TWO, "MyEq.refl (")  # Lean's own words on what it expected, and its message shown
     assert open_paren.detail == (
-        "the output ends in the middle of a command (Lean expected token 'end'; expected ')' or term)"
+        "the output ends in the middle of a command (Lean expected ')' or term)"
     )
     assert [(m.line, m.data) for m in open_paren.messages] == [(1, "unexpected token 'end'; expected ')' or term")]
     hidden = checker(
@@ -159,6 +159,53 @@ def _kernel_only(prelude_lean, reference, output, restates=None):
     located = None if restates is None else (0, restates)
     assembled = assemble(reference, output, found[0] if isinstance(found, list) else [], located)
     return judge(assembled, run_lean_file(assembled.code, prelude_lean).messages)
+
+
+_T = "theorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl"
+_UNUSED = "def d (a b : MyNat) : MyNat := a\n"  # Lean warns that `b` is unused: a message to show
+_NOT_REFERENCED = "Variable name `b` is not explicitly referenced."
+# Each way `judge` reads Lean's messages, as real Lean reaches it (the token rules bypassed where they
+# would refuse first): (reference, output, restates, reason, detail, (severity, line, column, first line) shown)
+VERDICTS = {
+    "an error in the model's text, the checker's names in words": (
+        TWO, " MyEq.refl\nend", None, Reason.ERROR,
+        "Missing name after `end`: Expected the current scope name `the output's section`\n\nHint: To end the "
+        "current scope `the output's section`, specify its name:\n  end the output's section",
+        [("error", 2, 0, "Missing name after `end`: Expected the current scope name `the output's section`")]),
+    "a command left open at the end": (
+        TWO, f" MyEq.refl\n{_UNUSED}open MyNat in", None, Reason.ERROR,
+        "the proof text is incomplete or leaves a command open at its end (Unexpected name `the output's section` "
+        "after `end`: The current section is unnamed\n\nHint: Delete the name `the output's section` to end the "
+        "current unnamed scope; outer named scopes can then be closed using additional `end` command(s):\n"
+        "  end the output's section)",
+        [("warning", 2, 9, _NOT_REFERENCED)]),
+    "the output ends inside a block (Lean's 'unexpected end' is no 'expected')": (
+        TWO, " MyEq.refl\nmutual\n", None, Reason.ERROR, "the output ends in the middle of a command",
+        [("error", 4, 0, "unexpected end"),
+         ("error", 4, 0, "Missing name after `end`: Expected the current scope name `the output's section`")]),
+    "the theorem declared in a namespace": (
+        TWO, f"{_UNUSED}namespace Hidden\n{_T}\nend Hidden\n", True, Reason.ERROR,
+        "the output does not declare theorem two_eq (at the root namespace)", [("warning", 1, 9, _NOT_REFERENCED)]),
+    "another statement": (
+        FALSE, f"{_UNUSED}theorem two_eq_zero : MyEq two two := MyEq.refl", None, Reason.STATEMENT_MISMATCH,
+        "two_eq_zero does not have the reference statement's type: Type mismatch\n  two_eq_zero\nhas type\n"
+        "  MyEq two two\nbut is expected to have type\n  MyEq two MyNat.zero",
+        [("warning", 1, 9, _NOT_REFERENCED)]),
+    "the checks made a comment": (
+        TWO, f" MyEq.refl\n{_UNUSED}/- the checks below are a comment now", None, Reason.ERROR,
+        "unterminated comment", [("warning", 2, 9, _NOT_REFERENCED)]),
+    "the checks cut off": (
+        TWO, " MyEq.refl\n#exit", None, Reason.ERROR, "the appended checks did not run",
+        [("warning", 2, 0, "using 'exit' to interrupt Lean")]),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", VERDICTS)
+def test_each_verdict_says_what_lean_said(prelude_lean, case):
+    reference, output, restates, reason, detail, shown = VERDICTS[case]
+    verdict = _kernel_only(prelude_lean, reference, output, restates)
+    assert (verdict.reason, verdict.detail) == (reason, detail)
+    assert [(m.severity, m.line, m.column, m.data.split("\n")[0]) for m in verdict.messages] == shown
 
 
 def test_kernel_checks_catch_an_axiom_and_a_skipped_check_on_their_own(prelude_lean):
