@@ -94,6 +94,7 @@ HONEST = {
     "balanced_namespace_with_root_theorem": (TWO, "namespace Foo\ndef h : MyNat := two\ntheorem _root_.two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\nend Foo"),
     "definitionally_equal_restatement": (TWO, "theorem two_eq : MyEq two two := MyEq.refl"),
     "structured_term_proof": (TWO, " (fun (x : MyNat) => MyEq.refl) MyNat.zero"),
+    "sections_left_open": (TWO, " MyEq.refl\nsection\nnamespace A\nsection B"),
 }  # fmt: skip
 
 
