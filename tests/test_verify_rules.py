@@ -534,6 +534,27 @@ def _messages(a, axioms="'c' does not depend on any axioms", extra=(), declared=
     return [*probes, *extra, Message("information", a.axioms_line, 0, None, None, axioms)]
 
 
+@pytest.mark.parametrize(
+    "output, reason, detail",
+    [("«x", Reason.FORBIDDEN, "cannot be read as Lean text: line 1: unterminated «» name"),
+     ("-- only a comment", Reason.EMPTY, "no proof in the output"),
+     ("\n  sorry", Reason.SORRY, "the proof contains sorry"),
+     ("#eval 1\naxiom x : False", Reason.FORBIDDEN, "#eval command; axiom declaration")],
+)  # fmt: skip
+def test_what_the_token_rules_refuse_is_said_before_lean(output, reason, detail):
+    def no_lean(header, body):
+        raise AssertionError("Lean is not needed to refuse this")
+
+    verdict = check_proof(REF, output, no_lean)
+    assert (verdict.reason, verdict.detail, verdict.messages) == (reason, detail, [])
+
+
+def test_a_reference_named_from_the_root_is_restated_with_or_without_root():
+    reference = Reference("_root_.foo", "theorem _root_.foo (a : Nat) : a + 0 = a := by", "")
+    for restated in ("theorem foo", "theorem _root_.foo"):
+        assert locate(reference, tokenize(f"{restated} (a : Nat) : a + 0 = a := by simp")) == (0, True)
+
+
 def test_the_checkers_fresh_names_are_said_in_words():
     """They are random (no output can know them), so a verdict that showed them would differ each run."""
     a = assemble(REF, "\n  simp", tokenize("\n  simp"))
