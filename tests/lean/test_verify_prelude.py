@@ -209,6 +209,17 @@ def test_each_verdict_says_what_lean_said(prelude_lean, case):
     assert [(m.severity, m.line, m.column, m.data.split("\n")[0]) for m in verdict.messages] == shown
 
 
+@pytest.mark.parametrize("restates", [False, True])
+def test_only_the_models_lines_are_shown_even_when_lean_speaks_on_every_command(checker, restates):
+    """A header that traces every command: Lean then says something on the checker's own lines too."""
+    tracing = Reference("two_eq", TWO.formal_statement, HEADER + "set_option trace.Elab.command true\n")
+    output = _T if restates else " MyEq.refl"
+    verdict = checker(tracing, output)
+    assert verdict.accepted
+    assert [m.line for m in verdict.messages] == [1]
+    assert verdict.messages[0].data.startswith("[Elab.command] ✅️ theorem two_eq : MyEq two")
+
+
 def test_kernel_checks_catch_an_axiom_and_a_skipped_check_on_their_own(prelude_lean):
     axiom = _kernel_only(prelude_lean, FALSE, f"axiom cheat : {GOAL}\n{THM} := cheat")
     assert axiom.reason is Reason.AXIOMS and axiom.axioms == ["cheat"]
