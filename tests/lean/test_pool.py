@@ -33,6 +33,7 @@ def pool(mode: str, **kwargs) -> ReplPool:
     )
 
 
+@pytest.mark.slow  # waits on a deadline, a memory cap or a signal
 def test_timeout_is_a_verdict_and_the_repl_is_killed():
     with ReplPool(ReplSettings((sys.executable, str(FAKE), "hang", str(README))), timeout=0.5) as p:
         result = check(p, " trivial")
@@ -54,6 +55,7 @@ def test_a_single_crash_is_survived_by_the_retry(tmp_path, monkeypatch):
         assert result.reason is not Reason.CRASH and p._repl().starts == 2
 
 
+@pytest.mark.slow  # waits on a deadline, a memory cap or a signal
 def test_memory_flood_is_oom():
     with pool("flood", memory_mb=512) as p:
         assert check(p, " trivial").reason is Reason.OOM

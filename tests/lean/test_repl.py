@@ -53,6 +53,7 @@ def test_starts_lazily_and_speaks_the_protocol():
         assert done.completed and r.commands == 3
 
 
+@pytest.mark.slow  # waits on a deadline, a memory cap or a signal
 def test_hang_is_killed_at_the_deadline_with_its_process_group():
     r = repl("hang")
     r.start()
@@ -74,6 +75,7 @@ def test_garbage_is_a_protocol_error_with_the_raw_text():
         r.run("def f := 1", None, timeout=10)
 
 
+@pytest.mark.slow  # waits on a deadline, a memory cap or a signal
 def test_memory_flood_is_out_of_memory():
     with repl("flood", memory_mb=512) as r, pytest.raises(ReplOutOfMemory):
         r.run("def f := 1", None, timeout=30)
