@@ -101,16 +101,15 @@ def statuses(work: Path) -> dict[str, str]:
 
 def score(module: str, tests: str, run: bool = True, children: int = 2) -> tuple[Counter, str]:
     work = workdir(module, tests) if run else work_path(module)
+    listed = equivalent()
     if run:
         (work / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)  # which tests reach what: ask again
         known = statuses(work) if (work / "mutants").exists() else {}
         mutmut(work, "run", "--max-children", str(children))  # the mutants not yet tested
-        listed = equivalent()
         again = [n for n in statuses(work) if known.get(n, "killed") not in KILLED | {"not checked"} and n not in listed]
         if again:  # earlier runs' survivors that still exist, against the tests as they are now
             mutmut(work, "run", "--max-children", str(children), *again)
     statuses_now = statuses(work)
-    listed = equivalent()
     counts = Counter("equivalent" if s not in KILLED and n in listed else s for n, s in statuses_now.items())
     survivors = [name for name, status in sorted(statuses_now.items()) if status not in KILLED and name not in listed]
     diffs = [mutmut(work, "show", name, capture=True) for name in survivors]

@@ -276,7 +276,7 @@ def assemble(
     last_line = (header + before + model.rstrip()).split("\n")
     model_end = (len(last_line), len(last_line[-1]))
     body = before + model.rstrip() + "\n\n"
-    for _kind, name in reversed(open_scopes(code[dropped:]) or []):  # what the output left open
+    for _, name in reversed(open_scopes(code[dropped:]) or []):  # what the output left open
         body += f"end {name}\n"  # an anonymous section's or mutual's name is ""
     end_line = (header + body).count("\n") + 1
     body += f"end {section}\n\ntheorem {chk} : type_of% @{ref} := @_root_.{parts.full_name}\n\n#print axioms {chk}\n"
