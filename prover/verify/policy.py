@@ -16,6 +16,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from enum import Enum
+from typing import ClassVar
 
 from prover.lean.filecheck import FileRun
 from prover.lean.lexer import LexError, Token, code_tokens, readings, tokenize, walk
@@ -23,21 +24,23 @@ from prover.lean.messages import Message
 from prover.verify.rules import SORRY_WORDS, rule_violations
 from prover.verify.statement import (
     Statement,
+    declared_names,
     declared_theorems,
     import_command,
     module_header,
     module_header_end,
     namespace_of,
-    open_scopes,
     parse_statement,
 )
 
-POLICY_VERSION = 4  # bump when the acceptance rules change: cached verdicts of older rules are not reused
+POLICY_VERSION = 5  # bump when the acceptance rules change: cached verdicts of older rules are not reused
 STANDARD_AXIOMS = frozenset({"propext", "Classical.choice", "Quot.sound"})
 NATIVE_DECIDE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler"})
 
-# (header, body) -> Lean's messages (lines counted over header + body) or an infrastructure failure
-Runner = Callable[[str, str], FileRun]
+# (header, body, check) -> Lean's messages on header + body (lines counted over both) and, with a check,
+# the check's messages in a fresh scope over the environment header + body produced; or an
+# infrastructure failure (``lean/filecheck.py:file_runner``, ``lean/pool.py:ReplPool.run``)
+Runner = Callable[..., FileRun]
 
 
 class Reason(str, Enum):
@@ -152,7 +155,7 @@ def _reference_parts(reference: Reference) -> _ReferenceParts:
     used = [*header, *code_tokens(tokenize(reference.formal_statement))]
     names = frozenset(t.name.removeprefix("_root_.") for t in walk(used) if t.kind == "word")
     name = statement.name
-    namespace = namespace_of(list(header))
+    namespace = namespace_of(list(header), reference.header_text)
     full = (
         name.removeprefix("_root_.") if name.startswith("_root_.") or not namespace else f"{namespace}.{name}"
     )
@@ -166,19 +169,21 @@ def reference_names(reference: Reference) -> frozenset[str]:
 
 @dataclass(frozen=True)
 class Assembled:
-    """The Lean text to check (``header`` + ``body``) and where its regions start (1-based lines)."""
+    """What Lean runs: the module ``header + body`` (ends with the model's text), then ``check`` in a fresh
+    command scope over the environment that module produced; where the regions start (1-based lines)."""
 
     header: str
     body: str
+    check: str  # the kernel's comparison and the axioms, every name from the root
     name: str  # the theorem the model must prove (as the reference names it)
-    axiom_lines: dict[str, int]  # `#print axioms A` of each standard axiom A, before the model's text
-    section_line: int  # ``section``: the reference statement is above it, the model's region below
-    end_line: int  # the ``end`` that closes the model's section; the checks follow
-    check_line: int  # ``theorem chk : type_of% @ref := @_root_.NAME``
-    axioms_line: int  # ``#print axioms chk``
+    full_name: str  # its full name, where the check looks for it
+    region_line: int  # the model's region starts here (the reference statement, then the model's text)
     user_offset: int  # file line - user_offset = the line in the model's own text
     model_end: tuple[int, int]  # (line, column) just after the model's last character
     tag: str  # the fresh names' random suffix (``_fresh_names``)
+
+    check_line: ClassVar[int] = 1  # ``theorem chk : type_of% @ref := @NAME`` (lines of ``check``)
+    axioms_line: ClassVar[int] = 2  # ``#print axioms chk``
 
     @property
     def code(self) -> str:
@@ -191,17 +196,17 @@ class Assembled:
     def plain(self, text: str) -> str:
         """Lean's words with the fresh names said in words: they are random, and none is the model's. Lean's
         hints also spell a name struck through or underlined (a combining mark after each character)."""
-        for name, words in zip(_fresh_names(self.tag), ("the reference statement", "the output's section", "the check")):
+        for name, words in zip(_fresh_names(self.tag), ("the reference statement", "the check")):
             for mark in ("\u0335", "\u0332", ""):
                 decorated = "".join(c + mark for c in name)
                 text = text.replace(f" {mark}{decorated}", f" {words}").replace(decorated, words)
         return text
 
 
-def _fresh_names(tag: str) -> tuple[str, str, str]:
-    """The names the checked text adds (reference statement, the output's section, the check): no output
-    can know them before it is checked."""
-    return f"_prover_reference_{tag}", f"prover_output_{tag}", f"prover_check_{tag}"
+def _fresh_names(tag: str) -> tuple[str, str]:
+    """The names the checked text adds (the reference statement, the check): no output can know them
+    before it is checked."""
+    return f"_prover_reference_{tag}", f"prover_check_{tag}"
 
 
 def _drop_reference_header(ref: tuple[Token, ...], tokens: list[Token]) -> int:
@@ -235,36 +240,33 @@ def _drop_imports(tokens: list[Token], k: int, imported: set[str]) -> int:
 
 
 def locate(reference: Reference, tokens: list[Token]) -> tuple[int, bool]:
-    """(how many leading code tokens copy the reference header, whether the rest restates the theorem).
-    A restated theorem is checked on its own; otherwise the whole output is a proof body."""
+    """(how many leading code tokens copy the reference header, whether the rest restates the theorem: a
+    ``theorem``/``lemma`` whose name ends as the reference's does). A restated theorem is checked on its
+    own, otherwise the whole output is a proof body; under which full name it was declared is Lean's to
+    say (the check looks for the reference's)."""
     code = code_tokens(tokens)
     dropped = _drop_reference_header(_reference_parts(reference).header, code)
-    name = reference.name.removeprefix("_root_.")
-    restates = name in declared_theorems(code[dropped:])
+    last = _reference_parts(reference).statement.name.rsplit(".", 1)[-1]
+    restates = any(name.rsplit(".", 1)[-1] == last for name in declared_names(code[dropped:]))
     return (dropped, True) if restates else (0, False)
 
 
 def assemble(
     reference: Reference, output: str, tokens: list[Token], located: tuple[int, bool] | None = None
 ) -> Assembled:
-    """The checked text: header; the reference statement as a fresh axiom (elaborated as its theorem
-    would be) and which standard axioms the header declares; the model's text in a fresh section (after
-    the reference statement when the output is a proof body, on its own when it restates the theorem),
-    with the namespaces and sections it leaves open closed; then the kernel's check of the theorem against
-    the reference and its axioms. ``located`` is ``locate``'s answer when the caller has it already."""
+    """The checked text: header; the reference statement as a fresh root axiom (elaborated as its theorem
+    would be); the model's text (after the reference
+    statement when the output is a proof body, on its own when it restates the theorem), last. Then, in a
+    fresh scope over what that produced, the kernel's check of the theorem against the reference, and its
+    axioms by full name. ``located`` is ``locate``'s answer when the caller has it already."""
     parts = _reference_parts(reference)
     code = code_tokens(tokens)
     dropped, restates = located or locate(reference, code)
     tag = secrets.token_hex(8)
-    ref, section, chk = _fresh_names(tag)
+    ref, chk = _fresh_names(tag)
     header = reference.header_text
-    before = parts.statement.axiom(ref)
-    axiom_lines = {}
-    for name in sorted(STANDARD_AXIOMS | NATIVE_DECIDE_AXIOMS):
-        axiom_lines[name] = (header + before).count("\n") + 1
-        before += f"#print axioms {name}\n"
-    section_line = (header + before).count("\n") + 1
-    before += f"section {section}\n"
+    before = parts.statement.axiom(f"_root_.{ref}")
+    region_line = (header + before).count("\n") + 1
     if restates:
         cut = code[dropped - 1].end if dropped else 0  # the header copy is dropped
         model = output[cut:]
@@ -274,25 +276,24 @@ def assemble(
         model = output
         user_offset = (header + before).count("\n")
     last_line = (header + before + model.rstrip()).split("\n")
-    model_end = (len(last_line), len(last_line[-1]))
-    body = before + model.rstrip() + "\n\n"
-    for _, name in reversed(open_scopes(code[dropped:]) or []):  # what the output left open
-        body += f"end {name}\n"  # an anonymous section's or mutual's name is ""
-    end_line = (header + body).count("\n") + 1
-    body += f"end {section}\n\ntheorem {chk} : type_of% @{ref} := @_root_.{parts.full_name}\n\n#print axioms {chk}\n"
+    check = (
+        f"theorem _root_.{chk} : type_of% @_root_.{ref} := @_root_.{parts.full_name}\n"
+        f"{_FULL_NAMES} #print axioms _root_.{chk}\n"
+    )
     return Assembled(
         header,
-        body,
+        before + model.rstrip(),  # no newline after: Lean's end-of-input errors stand on the model's last line
+        check,
         reference.name,
-        axiom_lines,
-        section_line=section_line,
-        end_line=end_line,
-        check_line=end_line + 2,
-        axioms_line=end_line + 4,
+        parts.full_name,
+        region_line=region_line,
         user_offset=user_offset,
-        model_end=model_end,
+        model_end=(len(last_line), len(last_line[-1])),
         tag=tag,
     )
+
+
+_FULL_NAMES = "set_option pp.fullNames true in"  # axioms by full name, whatever is open
 
 
 # --------------------------------------------------------------------------- the verdict
@@ -326,20 +327,24 @@ def _axioms_verdict(
     return None
 
 
-def judge(assembled: Assembled, messages: list[Message], allow_native_decide: bool = False) -> VerifyResult:
-    """The verdict from Lean's messages on ``assembled`` (lines over header + body)."""
+def judge(
+    assembled: Assembled,
+    messages: list[Message],
+    check_messages: list[Message] | None,
+    declared: frozenset[str],
+    allow_native_decide: bool = False,
+) -> VerifyResult:
+    """The verdict from Lean's messages on ``assembled``: ``messages`` on the module (lines over header +
+    body), ``check_messages`` on the check (lines of the check; None when it did not run); ``declared``:
+    the standard axioms the header's environment declares (``declared_axioms``)."""
     a = assembled
-    probes = set(a.axiom_lines.values())
-    reference_errors = [
-        m for m in messages if m.severity == "error" and m.line < a.section_line and m.line not in probes
-    ]
+    reference_errors = [m for m in messages if m.severity == "error" and m.line < a.region_line]
     if reference_errors:
         raise ValueError(f"{a.name}: the reference statement does not elaborate: {reference_errors[0].data}")
     shown = [
-        replace(m.shifted(a.user_offset), data=a.plain(m.data)) for m in messages if a.section_line < m.line < a.end_line
+        replace(m.shifted(a.user_offset), data=a.plain(m.data)) for m in messages if m.line >= a.region_line
     ]
-    errors = [m for m in messages if m.severity == "error" and m.line not in probes]
-    own = [m for m in errors if m.line < a.end_line]
+    own = [m for m in messages if m.severity == "error" and m.line >= a.region_line]
     if own and (own[0].line, own[0].column) >= a.model_end:
         expected = re.search(r"\bexpected .*", a.plain(own[0].data), re.DOTALL)  # not "unexpected"
         return VerifyResult(Reason.ERROR, "the output ends in the middle of a command"
@@ -348,18 +353,14 @@ def judge(assembled: Assembled, messages: list[Message], allow_native_decide: bo
         return VerifyResult(Reason.ERROR, a.plain(own[0].data), shown)
     if any(_SORRY_WARNING.search(m.data) for m in messages):
         return VerifyResult(Reason.SORRY, "declaration uses sorry", shown)
-    for m in errors:
+    if check_messages is None:
+        return VerifyResult(Reason.ERROR, "the appended checks did not run", shown)
+    for m in check_messages:
+        if m.severity != "error":
+            continue
         text = a.plain(m.data)
-        if m.line < a.check_line:
-            return VerifyResult(
-                Reason.ERROR,
-                f"the proof text is incomplete or leaves a command open at its end ({text})",
-                shown,
-            )
         if m.line == a.check_line and _UNKNOWN.search(m.data):
-            return VerifyResult(
-                Reason.ERROR, f"the output does not declare theorem {a.name} (at the root namespace)", shown
-            )
+            return VerifyResult(Reason.ERROR, f"the output does not declare theorem {a.full_name}", shown)
         if m.line == a.check_line:
             return VerifyResult(
                 Reason.STATEMENT_MISMATCH,
@@ -368,16 +369,12 @@ def judge(assembled: Assembled, messages: list[Message], allow_native_decide: bo
             )
         return VerifyResult(Reason.ERROR, text, shown)
     axioms = next(
-        (x for m in messages if m.line == a.axioms_line and m.severity == "information"
+        (x for m in check_messages if m.line == a.axioms_line and m.severity == "information"
          and (x := parse_axioms(m.data)) is not None),
         None,
     )  # fmt: skip
     if axioms is None:
         return VerifyResult(Reason.ERROR, "the appended checks did not run", shown)
-    declared = frozenset(
-        name for name, line in a.axiom_lines.items()
-        if any(m.line == line and m.severity == "information" and parse_axioms(m.data) == [name] for m in messages)
-    )  # fmt: skip
     verdict = _axioms_verdict(axioms, allow_native_decide, declared) or VerifyResult(Reason.OK, axioms=axioms)
     verdict.messages = shown
     return verdict
@@ -404,15 +401,49 @@ def check_proof(
         if refused is not None:
             return refused
     if not restates and code[0].is_keyword(*_NO_PROOF_STARTS_WITH):  # declarations, not a proof body
-        declared = ", ".join(declared_theorems(code)) or "another name"
+        declared = ", ".join(declared_names(code)) or "another name"
         return VerifyResult(
             Reason.ERROR, f"the output does not declare theorem {reference.name} (it declares {declared})"
         )
+    declared = declared_axioms(reference.header_text, run)
+    if isinstance(declared, VerifyResult):
+        return declared
     assembled = assemble(reference, output, tokens, located)
-    result = run(assembled.header, assembled.body)
-    verdict = infrastructure_failure(result) or judge(assembled, result.messages, allow_native_decide)
+    result = run(assembled.header, assembled.body, assembled.check)
+    verdict = infrastructure_failure(result) or judge(
+        assembled, result.messages, result.check_messages, declared, allow_native_decide
+    )
     verdict.seconds = result.seconds
     return verdict
+
+
+_DECLARED: dict[tuple[str, object], frozenset[str]] = {}  # (header, the runner's cache_key) -> answer
+
+
+def declared_axioms(header: str, run: Runner) -> frozenset[str] | VerifyResult:
+    """The standard axioms (and native_decide's) that ``header``'s environment declares, as Lean finds them
+    by full name before any model's text (a prelude header declares its own or none; any other imports
+    them from Init): the only ones a proof may use. One Lean run per header, kept for runners that have a
+    ``cache_key`` (what identifies their Lean); an infrastructure failure is that verdict."""
+    key = (header, getattr(run, "cache_key", None))
+    if key[1] is not None and key in _DECLARED:
+        return _DECLARED[key]
+    names = sorted(STANDARD_AXIOMS | NATIVE_DECIDE_AXIOMS)
+    result = run(header, "".join(f"{_FULL_NAMES} #print axioms _root_.{name}\n" for name in names))
+    failure = infrastructure_failure(result)
+    if failure is not None:
+        return failure
+    first = header.count("\n") + 1
+    found = frozenset(
+        name for k, name in enumerate(names)
+        if any(m.line == first + k and m.severity == "information" and parse_axioms(m.data) == [name]
+               for m in result.messages)
+    )  # fmt: skip
+    if key[1] is not None:
+        if len(_DECLARED) > 1024:
+            _DECLARED.clear()
+        _DECLARED[key] = found
+    return found
 
 
 def check_statement(reference: Reference, run: Runner) -> str | None:
@@ -454,7 +485,7 @@ def check_standalone(
     if isinstance(found, VerifyResult):
         return found, {}
     code_only = code_tokens(found[0])
-    names = declared_theorems(code_only)
+    names = declared_theorems(code_only, code)
     if not names:
         return VerifyResult(Reason.EMPTY, "the file declares no theorem"), {}
     for reading in found:
@@ -462,19 +493,16 @@ def check_standalone(
         refused = screen(other[module_header_end(other) :])
         if refused is not None:
             return refused, {}
-    body = code.rstrip("\n") + "\n"
-    first_check = body.count("\n") + 2
-    result = run("", body + "".join(f"\n#print axioms _root_.{name}\n" for name in names))
+    check = "".join(f"{_FULL_NAMES} #print axioms _root_.{name}\n" for name in names)
+    result = run("", code.rstrip("\n") + "\n", check)
     failure = infrastructure_failure(result)
     if failure is not None:
         return failure, {}
-    shown = [m for m in result.messages if m.line < first_check]
+    shown = result.messages
     axioms: dict[str, list[str] | None] = dict.fromkeys(names)
-    for m in result.messages:
-        if m.line >= first_check and (listed := parse_axioms(m.data)) is not None:
-            index = (m.line - first_check) // 2
-            if 0 <= index < len(names):
-                axioms[names[index]] = listed
+    for m in result.check_messages or []:
+        if (listed := parse_axioms(m.data)) is not None and 1 <= m.line <= len(names):
+            axioms[names[m.line - 1]] = listed
     errors = [m for m in result.messages if m.severity == "error"]
     if errors:
         verdict = VerifyResult(Reason.ERROR, errors[0].data)

@@ -3,7 +3,7 @@
 They refuse what would let a text change the rules instead of proving: axioms, ``unsafe`` and ``opaque``
 code, imports, ``#`` commands, new syntax, macros, notation and elaborators, simprocs, code run at
 elaboration time, names of the runtime and metaprogramming APIs (so that what Lean evaluates while it
-elaborates has no side effects), options and attributes outside allow-lists, and blocks left open. They read tokens
+elaborates has no side effects), and options and attributes outside allow-lists. They read tokens
 (``lean/lexer.py``), never raw text, so comments and strings cannot hide or fake a keyword.
 """
 
@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 
-from prover.lean.lexer import CLOSE, HASH_COMMANDS, OPEN, Token, code_tokens, walk
-from prover.verify.statement import open_scopes
+from prover.lean.lexer import CLOSE, HASH_COMMANDS, OPEN, Token, walk
 
 _ELAB_TIME = "code run at elaboration time"
 _FORBIDDEN_KEYWORDS = {
@@ -212,9 +211,6 @@ def rule_violations(tokens: list[Token], reference_names: frozenset[str] = froze
         for a in attributes:
             if a.kind != "word" or a.name not in ALLOWED_ATTRIBUTES:
                 add(f"attribute {a.name or a.text} (not an attribute a proof may use)")
-    problem = _scope_problem(code_tokens(tokens))
-    if problem:
-        add(problem)
     return found
 
 
@@ -242,15 +238,3 @@ def _symbol_violations(t: Token, previous: Token | None, add) -> None:
         add(f"{t.text} command")
     elif t.text == "#" and not _term_expected(previous):
         add("a # where a command could start (an unknown # command)")
-
-
-def _scope_problem(tokens: list[Token]) -> str | None:
-    """Why the ``namespace``/``section``/``mutual`` blocks cannot be closed by the checker, or None: an
-    ``end`` with nothing of the output's open, or a ``mutual`` block left open. Namespaces and sections
-    left open are closed after the output (``open_scopes``), so nothing of its scope reaches the checks."""
-    scopes = open_scopes(tokens)
-    if scopes is None:
-        return "an `end` that closes nothing the output opened"
-    if "mutual" in [kind for kind, _ in scopes]:
-        return "a mutual block left open"
-    return None

@@ -103,65 +103,68 @@ def module_header_end(tokens: list[Token]) -> int:
     return module_header(tokens)[0]
 
 
+def declared_names(tokens: list[Token]) -> list[str]:
+    """The names after each ``theorem``/``lemma`` keyword, as written (no scope is worked out)."""
+    return [name.name for i, t in enumerate(tokens)
+            if t.is_keyword("theorem", "lemma") and (name := declared_name(tokens, i)) is not None]  # fmt: skip
+
+
+def _column(text: str, offset: int) -> int:
+    return offset - (text.rfind("\n", 0, offset) + 1)
+
+
+def _scope_name(tokens: list[Token], i: int, text: str) -> list[str]:
+    """The name parts after ``section``/``end`` at ``tokens[i]``: Lean reads an identifier there only at a
+    column right of the keyword's (``checkColGt``), so a command on the next line is no name."""
+    following = tokens[i + 1] if i + 1 < len(tokens) else None
+    if following is None or following.kind != "word" or following.text in _COMMAND_WORDS:
+        return []
+    if _column(text, following.start) <= _column(text, tokens[i].start):
+        return []
+    return following.name.split(".")
+
+
 _COMMAND_WORDS = frozenset(
     """theorem lemma def abbrev instance example structure class inductive namespace section end open
     variable universe set_option attribute noncomputable private protected local scoped omit include
-    mutual axiom opaque macro syntax notation""".split()
+    mutual axiom opaque macro syntax notation export nonrec partial deriving public meta""".split()
 )
 
 
-
-
-def _walk_scopes(tokens: list[Token]):
-    """(index, token, the blocks open there as (kind, name), whether an ``end`` closed more than was
-    opened) per token, ``namespace``/``section``/``mutual``/``end`` followed."""
+def _walk_scopes(tokens: list[Token], text: str):
+    """(index, token, the namespaces open there) per token: ``namespace A.B`` opens a scope per part, as
+    ``section A.B`` does; ``end A.B`` closes as many (a bare ``end`` one), ``mutual`` one."""
     stack: list[tuple[str, str]] = []
-    overclosed = False
     for i, t in enumerate(tokens):
-        following = tokens[i + 1] if i + 1 < len(tokens) else None
-        name = following.name if following is not None and following.kind == "word" else ""
-        if t.is_keyword("namespace"):
-            stack.append(("namespace", name))
-        elif t.is_keyword("section"):  # `section` takes a name when a name follows, not a command
-            stack.append(("section", "" if following is None or following.text in _COMMAND_WORDS else name))
+        if t.is_keyword("namespace") and i + 1 < len(tokens) and tokens[i + 1].kind == "word":
+            stack += [("namespace", part) for part in tokens[i + 1].name.split(".")]
+        elif t.is_keyword("section"):
+            stack += [("section", part) for part in _scope_name(tokens, i, text) or [""]]
         elif t.is_keyword("mutual"):
             stack.append(("mutual", ""))
         elif t.is_keyword("end"):
-            overclosed = overclosed or not stack
-            if stack:
-                stack.pop()
-        yield i, t, stack, overclosed
+            del stack[len(stack) - max(1, len(_scope_name(tokens, i, text))) :]
+        yield i, t, [name for kind, name in stack if kind == "namespace"]
 
 
-def _namespaces(stack: list[tuple[str, str]]) -> list[str]:
-    return [name for kind, name in stack if kind == "namespace" and name]
-
-
-def namespace_of(tokens: list[Token]) -> str:
-    """The namespace open at the end of ``tokens`` (a header that leaves ``namespace A.B`` open: ``A.B``)."""
-    stack: list[tuple[str, str]] = []
-    for _, _, stack, _ in _walk_scopes(tokens):  # noqa: B007 - the last one is the answer
+def namespace_of(tokens: list[Token], text: str) -> str:
+    """The namespace open at the end of ``tokens`` of ``text`` (a header that leaves ``namespace A.B``
+    open: ``A.B``). For the reference's header only: an output's scopes are Lean's to work out."""
+    namespaces: list[str] = []
+    for _, _, namespaces in _walk_scopes(tokens, text):  # noqa: B007 - the last one is the answer
         pass
-    return ".".join(_namespaces(stack))
+    return ".".join(namespaces)
 
 
-def open_scopes(tokens: list[Token]) -> list[tuple[str, str]] | None:
-    """The (kind, name) of the ``namespace``/``section``/``mutual`` blocks still open at the end of
-    ``tokens``, innermost last; None when an ``end`` closes more than was opened."""
-    stack: list[tuple[str, str]] = []
-    overclosed = False
-    for _, _, stack, overclosed in _walk_scopes(tokens):  # noqa: B007 - the last one is the answer
-        pass
-    return None if overclosed else list(stack)
-
-
-def declared_theorems(tokens: list[Token]) -> list[str]:
-    """Full names of the theorems a file declares (namespaces followed; ``_root_.`` honoured)."""
+def declared_theorems(tokens: list[Token], text: str) -> list[str]:
+    """Full names of the theorems a person's file (``text``) declares, namespaces followed and ``_root_.``
+    honoured: what ``prover check`` prints the axioms of (a name it gets wrong is an error, never an
+    acceptance)."""
     names = []
-    for i, t, stack, _ in _walk_scopes(tokens):
+    for i, t, namespaces in _walk_scopes(tokens, text):
         if t.is_keyword("theorem", "lemma") and (name := declared_name(tokens, i)) is not None:
             if name.name.startswith("_root_."):
                 names.append(name.name.removeprefix("_root_."))
             else:
-                names.append(".".join([*_namespaces(stack), name.name]))
+                names.append(".".join([*namespaces, name.name]))
     return names

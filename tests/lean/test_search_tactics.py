@@ -12,7 +12,7 @@ import pytest
 
 from prover.config import SearchConfig
 from prover.io import read_jsonl
-from prover.lean.filecheck import run_lean_file
+from prover.lean.filecheck import file_runner
 from prover.lean.repl import LeanRepl, ReplSettings
 from prover.prompts import tactic_body
 from prover.search.run import Search
@@ -69,7 +69,7 @@ def test_tactic_search_walks_proof_states_and_defers_to_the_verifier(tmp_path, b
 
     def verify(reference, output):
         return check_proof(
-            reference, output, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60)
+            reference, output, file_runner(prelude_lean, timeout=60)
         )
 
     def repl():  # a fresh replay per search batch: the transcript starts with the proof's command
@@ -130,7 +130,7 @@ def test_theorems_spread_over_parallel_repls(tmp_path, prelude_lean, strategy):
 
     def verify(reference, output):
         return check_proof(
-            reference, output, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60)
+            reference, output, file_runner(prelude_lean, timeout=60)
         )  # noqa: E731
 
     model = ScriptedModel()
@@ -157,7 +157,7 @@ def test_every_generation_call_gets_its_own_seed(tmp_path, bench, prelude_lean):
                        output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
 
     def verify(r, o):
-        return check_proof(r, o, lambda header, body: run_lean_file(header + body, prelude_lean, timeout=60))
+        return check_proof(r, o, file_runner(prelude_lean, timeout=60))
 
     Search(cfg, sampler=Recorder(), verify=verify).run()
     assert (

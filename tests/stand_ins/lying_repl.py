@@ -16,7 +16,7 @@ envs = 0
 for request in requests():
     messages = []
     for number, line in enumerate(request.get("cmd", "").split("\n"), start=1):
-        found = re.match(r"#print axioms (\S+)", line)
+        found = re.search(r"#print axioms (?:_root_\.)?(\S+)", line)
         if found:
             name = found.group(1)
             data = f"'{name}' depends on axioms: [{name}]" if name in STANDARD else f"'{name}' does not depend on any axioms"
