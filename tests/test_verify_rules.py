@@ -8,7 +8,16 @@ import re
 import pytest
 from conftest import MINIF2F, requires_minif2f
 
-from prover.lean.lexer import LexError, code_tokens, id_first, id_rest, readings, tokenize, walk
+from prover.lean.lexer import (
+    LexError,
+    TooManyReadings,
+    code_tokens,
+    id_first,
+    id_rest,
+    readings,
+    tokenize,
+    walk,
+)
 from prover.lean.messages import Message, parse_json_lines
 from prover.verify.policy import (
     NATIVE_DECIDE_AXIOMS,
@@ -292,8 +301,53 @@ def test_what_the_imports_decide_is_read_every_way_and_each_reading_screened():
     assert [t.text for t in symbol][:3] == ["[", "'", "a'"] and char[1].kind == "char"
     assert [t.text for t in tokenize("f ⁻¹' s")] == ["f", "⁻", "¹", "'", "s"]  # no literal can start
     assert [t.text for t in tokenize("f '' s ∘ g")] == ["f", "''", "s", "∘", "g"]
-    with pytest.raises(LexError, match="more than 64 readings"):
+    with pytest.raises(LexError, match="readings"):  # 2^7 of them: past the bound, or the budget first
         tokenize(" ".join(['s! "a{b" "}"'] * 7))
+
+
+def test_a_string_after_a_token_that_ends_no_interpolation_prefix_is_plain():
+    """Lean's and Mathlib's interpolated strings follow a word (`s!`, `m!`, `throwError`) or a closing
+    bracket (`trace[c]`); after `#print`, `:=`, `(`, an operator, Lean's term parser reads a plain string."""
+    honest = '#print "{"\n' * 7 + '#print "}"\n'
+    assert len(readings(honest)) == 1 and screen(code_tokens(tokenize(honest))) is None
+    for before in ("#print", ":=", "(", "++", ","):
+        assert len(readings(f'{before} "{{" x "}}"')) == 1, before
+    for before in ("s!", "m!", "throwError", "trace[c]", "(f x)"):
+        assert len(readings(f'{before} "{{" x "}}"')) == 2, before
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['s!"\\{{' * 200, 's!"{' * 200 + '}"' * 200, 's!"{' * 5000, ('s!"{' * 15 + '}"' * 15) * 300,
+     'x s!"{"\n#print s!"}"\n' * 2000],
+)  # fmt: skip
+def test_nesting_and_ambiguity_are_refused_in_linear_time_never_by_pythons_stack(text):
+    """Interpolations nested past MAX_NESTING are refused, and all readings of a text share a budget of work
+    linear in its length (the adversarial benchmark, benchmarks/lexer_adversarial.py, times them)."""
+    with pytest.raises(LexError, match="nested more than|too many readings|escape sequence"):
+        readings(text)
+
+
+def test_the_work_budget_is_what_stops_a_long_text_with_ambiguous_strings():
+    unit = 'x s!"{"\n#print s!"}"\n'
+    assert len(readings(unit * 4)) == 16  # short: every reading, within the allowance
+    for text in (unit * 5, unit * 2000):  # past it: the whole text is refused, no reading is dropped
+        with pytest.raises(TooManyReadings, match="too many readings to check for its length"):
+            readings(text)
+
+
+@pytest.mark.parametrize(
+    "text, field_indices",
+    [("h₀.1.le", ["1"]), ("h.2.exists", ["2"]), ("hp.1.one_lt", ["1"]), ("x.1.2", ["1", "2"]),
+     ("(f x).2.le", ["2"]), ("⟨a, b⟩.1", ["1"]), ("h.10.e5", ["10"]), ("h.1.2.3", ["1", "2", "3"])],
+)  # fmt: skip
+def test_digits_after_a_projection_dot_are_a_field_index_as_lean_reads_them(text, field_indices):
+    """Lean reads `.` right after a term, then digits, with its `fieldIdx` parser: `h.1.le` is `h`, `.`, `1`,
+    `.`, `le`, never the number `1.le` (which it would refuse), and `x.1.2` is no decimal `1.2`."""
+    tokens = tokenize(text)
+    assert [t.text for t in tokens if t.kind == "number"] == field_indices
+    assert screen(code_tokens(tokens)) is None
+    assert [t.kind for t in tokenize("a 1.5")] == ["word", "number"] and tokenize("(1.5)")[1].text == "1.5"
 
 
 def test_code_only_another_reading_shows_is_refused_before_lean_runs():

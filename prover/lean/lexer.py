@@ -12,23 +12,36 @@ raises ``LexError`` rather than guess.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class LexError(ValueError):
-    """Text the lexer cannot split as Lean would; ``line`` is 1-based."""
+    """Text the lexer cannot split as Lean would; ``line`` is 1-based (worked out when asked: the readings
+    of a text may raise and catch many of these)."""
 
     def __init__(self, what: str, text: str, offset: int):
-        self.line = text.count("\n", 0, offset) + 1
-        self.offset = offset
-        super().__init__(f"line {self.line}: {what}")
+        super().__init__(what)
+        self.what, self.text, self.offset = what, text, offset
+
+    @property
+    def line(self) -> int:
+        return self.text.count("\n", 0, self.offset) + 1
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.what}"
 
 
-@dataclass(frozen=True)
-class Token:
-    """One token. ``kind``: word (identifier or keyword), symbol, number, string, char, name_literal,
+class TooManyReadings(LexError):
+    """The text's readings are more than can be checked: the whole text is refused, never a reading
+    dropped (a reading left out would be code no rule saw)."""
+
+
+class Token(NamedTuple):
+    """One token (a named tuple: the lexer makes one per token of every reading, and a frozen dataclass
+    costs twice as much to make). ``kind``: word (identifier or keyword), symbol, number, string, char, name_literal,
     comment (``--``, ``/- -/``), doc (``/--``, ``/-!``)."""
 
     kind: str
@@ -37,7 +50,7 @@ class Token:
     end: int
     name: str = ""  # words: the name with «» removed, parts joined by "."
     escaped: bool = False  # a word with a «» part: always a name, never a keyword
-    inner: tuple[Token, ...] = field(default=(), repr=False)  # code inside a string's {...}
+    inner: tuple[Token, ...] = ()  # code inside a string's {...}
 
     @property
     def is_code(self) -> bool:
@@ -107,6 +120,7 @@ CLOSE = set(OPEN.values())
 # what opens or closes a comment, string, character, name or interpolation: never inert
 _OPENS_TEXT = frozenset("\"'\\-/{}«»`#r")
 _CLOSERS = frozenset(",)]}⟩⦄⟧")
+_CLOSING_BRACKETS = frozenset(")]}⟩⦄⟧")
 _HEX = "0123456789abcdefABCDEF"
 _DIGITS = "0123456789"
 
@@ -149,10 +163,13 @@ class _Lexer:
     lexer does not know), ``choices[offset]`` says which reading to take (True: the other one); the first
     such place without a choice is noted in ``open_choice`` and read the first way."""
 
-    def __init__(self, text: str, choices: dict[int, bool] | None = None):
+    def __init__(self, text: str, choices: dict[int, bool] | None = None, budget: list[int] | None = None):
         self.text, self.n = text, len(text)
+        self.budget = budget if budget is not None else [_budget(text)]
         self.choices = choices or {}
         self.open_choice: int | None = None
+        self.nesting = 0  # interpolated strings open around the place being read
+        self.memo: dict[tuple[int, int], tuple[list[Token], int] | LexError] = {}
 
     def choose(self, offset: int) -> bool:
         if offset in self.choices:
@@ -166,15 +183,18 @@ class _Lexer:
 
     def tokens(self, i: int, stop_at_brace: bool) -> tuple[list[Token], int]:
         """Tokens from ``i``; with ``stop_at_brace``, up to the ``}`` that closes an interpolation."""
-        text, n, out, depth = self.text, self.n, [], 0
+        text, n, out, depth, budget = self.text, self.n, [], 0, self.budget
         while i < n:
+            i = _BLANKS.match(text, i).end()  # Lean's whitespace: spaces, newlines, CRLF
+            if i >= n:
+                break
             c = text[i]
-            if c in " \n" or text.startswith("\r\n", i):
-                i += 1
-                continue
-            if _bad_char(c):  # Lean's whitespace is space and newline: a tab, a lone CR, any other space
+            if not " " < c < "\x7f" and _bad_char(c):  # a tab, a lone CR, any other space
                 self.fail(f"a character Lean does not read between tokens (U+{ord(c):04X})", i)
             token = self.token(i, out[-1] if out else None)
+            budget[0] -= token.end - i  # self.spend, inline: once per token
+            if budget[0] < 0:
+                self.spend(0)
             if stop_at_brace and token.kind == "symbol":
                 if token.text == "{":
                     depth += 1
@@ -188,13 +208,21 @@ class _Lexer:
             self.fail("unterminated {...} in an interpolated string", i)
         return out, i
 
+    def spend(self, work: int) -> None:
+        """Count ``work`` (characters read) against the budget of all readings of the text."""
+        self.budget[0] -= work
+        if self.budget[0] < 0:
+            raise TooManyReadings("too many readings to check for its length (strings and primes the imports decide)", self.text, 0)
+
     def token(self, i: int, previous: Token | None) -> Token:
-        """The token at ``i``: the first token class (``TOKEN_CLASSES``, in Lean's order) that reads one."""
-        for _, read in TOKEN_CLASSES:
+        """The token at ``i``: the first token class (``TOKEN_CLASSES``, in Lean's order) that reads one;
+        a class is asked only where it can start (``_STARTS``)."""
+        c = self.text[i]
+        for read in _classes_at(c):
             token = read(self, i, previous)
             if token is not None:
                 return token
-        for symbol in _SYMBOLS:
+        for symbol in _SYMBOLS_BY_FIRST.get(c, ()):
             if self.text.startswith(symbol, i):
                 return Token("symbol", symbol, i, i + len(symbol))
         return Token("symbol", self.text[i], i, i + 1)
@@ -218,7 +246,7 @@ class _Lexer:
         return Token("comment", text[i:end], i, end)
 
     def string_literal(self, i: int, previous: Token | None) -> Token | None:
-        return self.string(i) if self.text[i] == '"' else None
+        return self.string(i, _may_interpolate(previous)) if self.text[i] == '"' else None
 
     def char_literal(self, i: int, previous: Token | None) -> Token | None:
         text = self.text
@@ -231,7 +259,23 @@ class _Lexer:
         return self.char(i)
 
     def number_literal(self, i: int, previous: Token | None) -> Token | None:
-        return self.number(i) if "0" <= self.text[i] <= "9" else None
+        if not "0" <= self.text[i] <= "9":
+            return None
+        if self.projection_dot(previous, i):  # `h.1.le`, `x.1.2`: a field index, digits only
+            j = i
+            while j < self.n and self.text[j] in _DIGITS:
+                j += 1
+            return Token("number", self.text[i:j], i, j)
+        return self.number(i)
+
+    def projection_dot(self, previous: Token | None, i: int) -> bool:
+        """Whether ``previous`` is the ``.`` of a projection: right after a term (no space before it, as
+        Lean's ``checkNoWsBefore`` asks) and right before ``i``. Lean reads the digits after it with its
+        ``fieldIdx`` parser, never as a number."""
+        if previous is None or previous.kind != "symbol" or previous.text != "." or previous.end != i:
+            return False
+        before = self.text[previous.start - 1] if previous.start else " "
+        return not before.isspace() and before not in "([{⟨⦃,"
 
     def name_literal(self, i: int, previous: Token | None) -> Token | None:
         text = self.text
@@ -295,9 +339,9 @@ class _Lexer:
                 parts.append(text[i + 1 : end])
                 escaped, i = True, end + 1
             else:
-                j = i + 1
+                j = _ASCII_REST.match(text, i + 1).end()  # the common case at C speed, then the rest
                 while j < self.n and id_rest(text[j]):
-                    j += 1
+                    j = _ASCII_REST.match(text, j + 1).end()
                 parts.append(text[i:j])
                 i = j
             if i + 1 < self.n and text[i] == "." and (id_first(text[i + 1]) or text[i + 1] == "«"):
@@ -346,6 +390,8 @@ class _Lexer:
         otherwise both are readings."""
         try:
             literal = self.char(i)
+        except TooManyReadings:
+            raise
         except LexError:
             return Token("symbol", "'", i, i + 1)
         return literal if self.choose(i) else Token("symbol", "'", i, i + 1)
@@ -377,23 +423,32 @@ class _Lexer:
             return j + 2
         self.fail("an escape sequence Lean does not accept", start)
 
-    def string(self, i: int) -> Token:
+    def string(self, i: int, may_interpolate: bool = True) -> Token:
         """A string literal. Lean reads it plain unless syntax in scope reads it interpolated (``s!``,
-        ``m!``, ``f!``, ``throwError``..., tokens the imports decide). Where the interpolated reading
-        ends at the same place, the code in its ``{...}`` is kept (the rules see it); where it ends
-        elsewhere, both are readings; where it cannot be read at all (a ``{`` never closed), Lean cannot
-        read it that way either without an error, and the string is plain."""
+        ``m!``, ``f!``, ``throwError``..., tokens the imports decide; ``may_interpolate``: whether the
+        token before it can end such a prefix). Where the interpolated reading ends at the same place, the
+        code in its ``{...}`` is kept (the rules see it); where it ends elsewhere, both are readings; where
+        it cannot be read at all (a ``{`` never closed), Lean cannot read it that way either without an
+        error, and the string is plain."""
         text = self.text
+        if not may_interpolate:
+            return Token("string", text[i : (end := self.plain_end(i))], i, end)
         try:
             plain_end = self.plain_end(i)
+        except TooManyReadings:
+            raise
         except LexError as plain_error:  # then interpolated, or neither
             try:
                 inner, end = self.interpolated(i)
+            except TooManyReadings:
+                raise
             except LexError:
                 raise plain_error from None
             return Token("string", text[i:end], i, end, inner=tuple(inner))
         try:
             inner, end = self.interpolated(i)
+        except TooManyReadings:
+            raise
         except LexError:
             return Token("string", text[i:plain_end], i, plain_end)
         if end == plain_end or self.choose(i):  # the same end, or the interpolated reading of two
@@ -409,9 +464,30 @@ class _Lexer:
         return j + 1
 
     def interpolated(self, i: int) -> tuple[list[Token], int]:
-        """The code in the ``{...}`` of the string at ``i`` read as interpolated, and where it ends."""
+        """The code in the ``{...}`` of the string at ``i`` read as interpolated, and where it ends. Nested
+        deeper than ``MAX_NESTING`` it is refused (no Lean text needs it; Python's stack is not the limit)."""
+        key = (i, self.nesting)
+        if key not in self.memo:  # each string once per reading: nested ones would cost 2^depth
+            if self.nesting >= MAX_NESTING:
+                self.fail(f"interpolated strings nested more than {MAX_NESTING} deep", i)
+            self.nesting += 1
+            try:
+                self.memo[key] = self._interpolated(i)
+            except TooManyReadings:
+                raise
+            except LexError as error:
+                self.memo[key] = error
+            finally:
+                self.nesting -= 1
+        found = self.memo[key]
+        if isinstance(found, LexError):
+            raise found
+        return found
+
+    def _interpolated(self, i: int) -> tuple[list[Token], int]:
         text, inner, j = self.text, [], i + 1
         while j < self.n and text[j] != '"':
+            self.spend(INTERPOLATED_WORK)
             if text[j] == "\\":
                 j = self.escape_end(j, i, in_string=True, interpolated=True)
             elif text[j] == "{":
@@ -438,6 +514,43 @@ class _Lexer:
 
 
 MAX_READINGS = 64
+# what all readings of a text may read together, in characters (each character of an interpolated string
+# counts INTERPOLATED_WORK more): one pass and a little, plus a fixed allowance (a second reading of a text
+# up to about 9 KB), so that any text is read in linear time (about 0.1 s at 64 KB on a 2-core machine:
+# benchmarks/lexer_adversarial.py); a text past it is refused, as one past MAX_READINGS is
+WORK_PER_CHARACTER, WORK_MIN = 1.15, 8_000
+INTERPOLATED_WORK = 4  # a character read as an interpolated string's: each may be read at every depth
+
+
+def _budget(text: str) -> int:
+    return int(WORK_PER_CHARACTER * len(text)) + WORK_MIN
+
+
+_BLANKS = re.compile(r"(?: |\n|\r\n)*")
+_ASCII_REST = re.compile(r"[A-Za-z0-9_'!?]*")
+_SYMBOLS_BY_FIRST: dict[str, list[str]] = {}  # longest first, as _SYMBOLS
+for _symbol in _SYMBOLS:
+    _SYMBOLS_BY_FIRST.setdefault(_symbol[0], []).append(_symbol)
+_STARTS: dict[str, Callable[[str], bool]] = {  # where each token class can start
+    "line comment": lambda c: c == "-",
+    "block and doc comment": lambda c: c == "/",
+    "string": lambda c: c == '"',
+    "character": lambda c: c == "'",
+    "number": lambda c: "0" <= c <= "9",
+    "name literal": lambda c: c == "`",
+    "raw string": lambda c: c == "r",
+    "identifier": lambda c: c == "«" or id_first(c),
+    "# command": lambda c: c == "#",
+}
+MAX_NESTING = 16  # interpolated strings inside interpolated strings
+
+
+def _may_interpolate(previous: Token | None) -> bool:
+    """Whether a string after ``previous`` may be an interpolated one: Lean's and Mathlib's syntaxes that
+    take one put a word (``s!``, ``m!``, ``f!``, ``throwError``, ``dbg_trace``) or a closing bracket
+    (``trace[c]``, ``throwErrorAt (ref)``) right before it; after any other token a string is a term, and
+    Lean's term parser reads it plain."""
+    return previous is not None and (previous.kind == "word" or previous.text in _CLOSING_BRACKETS)
 
 
 def readings(text: str) -> list[list[Token]]:
@@ -448,12 +561,14 @@ def readings(text: str) -> list[list[Token]]:
     found: list[list[Token]] = []
     first_error: LexError | None = None
     pending: list[dict[int, bool]] = [{}]
-    leaves = 0
+    leaves, budget = 0, [_budget(text)]
     while pending:
         choices = pending.pop()
-        lexer = _Lexer(text, choices)
+        lexer = _Lexer(text, choices, budget)
         try:
             tokens, _ = lexer.tokens(0, stop_at_brace=False)
+        except TooManyReadings:
+            raise
         except LexError as error:
             tokens, first_error = None, first_error or error
         if lexer.open_choice is not None:  # branch there, the first way on top
@@ -461,7 +576,7 @@ def readings(text: str) -> list[list[Token]]:
             continue
         leaves += 1
         if leaves > MAX_READINGS:
-            raise LexError(
+            raise TooManyReadings(
                 f"more than {MAX_READINGS} readings (strings and primes the imports decide)", text, 0
             )
         if tokens is not None:
@@ -485,6 +600,22 @@ TOKEN_CLASSES: list[tuple[str, Callable[[_Lexer, int, Token | None], Token | Non
     ("identifier", _Lexer.word),
     ("# command", _Lexer.hash_command),
 ]
+
+
+_DISPATCH: dict[str, list] = {}
+_DISPATCH_OF: list = []
+
+
+def _classes_at(c: str) -> list:
+    """The readers of ``TOKEN_CLASSES`` that can start at character ``c``, in order (kept per character;
+    recomputed when ``TOKEN_CLASSES`` is replaced, as the differential test does)."""
+    global _DISPATCH_OF
+    if _DISPATCH_OF is not TOKEN_CLASSES:
+        _DISPATCH.clear()
+        _DISPATCH_OF = TOKEN_CLASSES
+    if c not in _DISPATCH:
+        _DISPATCH[c] = [read for name, read in TOKEN_CLASSES if name not in _STARTS or _STARTS[name](c)]
+    return _DISPATCH[c]
 
 
 def tokenize(text: str) -> list[Token]:

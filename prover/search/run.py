@@ -28,7 +28,7 @@ from prover.search.store import RunStore, done_and_solved
 from prover.search.strategies import STRATEGIES
 from prover.verify.benchmark import Theorem, load_theorems
 from prover.verify.checker import Checker, CheckSettings
-from prover.verify.policy import Reason, Reference, VerifyResult
+from prover.verify.policy import BadReference, Reason, Reference, VerifyResult
 from prover.verify.ray import RayVerifier
 
 logger = logging.getLogger(__name__)
@@ -218,7 +218,7 @@ class Search:
         started = time.perf_counter()
         try:
             result = self.verify(theorem.reference, proof)
-        except ValueError as error:  # a bare check_proof raises where the Checker answers bad_statement
+        except BadReference as error:  # a bare check_proof raises where the Checker answers bad_statement
             result = VerifyResult(Reason.BAD_STATEMENT, str(error))
         finally:
             self._count_lean(started)

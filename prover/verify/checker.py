@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass
 from prover.lean.filecheck import FileRun, file_runner
 from prover.lean.pool import ReplPool
 from prover.lean.setup import LeanSetup
-from prover.verify.policy import Reason, Reference, VerifyResult, check_proof
+from prover.verify.policy import BadReference, Reason, Reference, VerifyResult, check_proof
 
 logger = logging.getLogger(__name__)
 
@@ -71,11 +71,21 @@ class Checker:
         return check_proof(reference, output, self.run_file, self.settings.allow_native_decide)
 
     def __call__(self, reference: Reference, output: str) -> VerifyResult:
-        """The verdict; a reference that does not elaborate is ``bad_statement`` for its own items only."""
+        """The verdict, whatever happens: a reference that does not elaborate is ``bad_statement`` for its
+        own items only; the machine failing (a file it cannot write) is a crash, no judgement of the proof;
+        anything else this checker cannot handle is the output's refusal (fail closed), never a batch's
+        abort."""
         try:
             return self._check(reference, output)
-        except ValueError as error:  # the reference itself is broken: no proof of it can pass
+        except BadReference as error:  # the reference itself is broken: no proof of it can pass
             return VerifyResult(Reason.BAD_STATEMENT, str(error))
+        except OSError as error:
+            return VerifyResult(Reason.CRASH, f"the checker failed: {type(error).__name__}: {error}")
+        except Exception as error:  # noqa: BLE001 - one output's problem is that output's verdict
+            logger.exception("%s: the checker could not handle an output", reference.name)
+            return VerifyResult(
+                Reason.FORBIDDEN, f"the checker cannot read this output ({type(error).__name__}: {error})"[:500]
+            )
 
     def _check(self, reference: Reference, output: str) -> VerifyResult:
         if self.pool is None:

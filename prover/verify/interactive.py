@@ -17,7 +17,15 @@ from dataclasses import dataclass, field
 
 from prover.lean.messages import Message
 from prover.prompts import TACTIC_PROMPT, format_goals, tactic_body
-from prover.verify.policy import Reason, Reference, Runner, VerifyResult, check_proof, check_standalone
+from prover.verify.policy import (
+    BadReference,
+    Reason,
+    Reference,
+    Runner,
+    VerifyResult,
+    check_proof,
+    check_standalone,
+)
 
 PROMPT, CONTINUATION = "tactic> ", "...     "
 HELP = """commands:
@@ -179,7 +187,7 @@ class ProofSession:
         if reply.completed:
             try:
                 verdict = self.verify(self.reference, tactic_body([s.tactic for s in self.steps]))
-            except ValueError as error:  # the reference itself does not elaborate
+            except BadReference as error:  # the reference itself does not elaborate
                 verdict = VerifyResult(Reason.ERROR, str(error))
             return Outcome([], [], True, verdict)
         return Outcome(reply.goals)

@@ -43,6 +43,10 @@ NATIVE_DECIDE_AXIOMS = frozenset({"Lean.ofReduceBool", "Lean.trustCompiler"})
 Runner = Callable[..., FileRun]
 
 
+class BadReference(ValueError):
+    """The reference itself is broken (it does not parse or elaborate): no proof of it can pass."""
+
+
 class Reason(str, Enum):
     OK = "ok"
     EMPTY = "empty"
@@ -115,7 +119,13 @@ class VerifyResult:
 def lex(text: str) -> list[list[Token]] | VerifyResult:
     """Every reading of ``text`` (the first is the one to check; the others are what the imports may make
     of it: each must pass the rules too), or the ``forbidden`` verdict when it cannot be read as Lean
-    would."""
+    would (a lone surrogate, which no file can hold, included)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        line = text.count("\n", 0, error.start) + 1
+        return VerifyResult(Reason.FORBIDDEN, f"cannot be read as Lean text: line {line}: a lone surrogate "
+                            f"(U+{ord(text[error.start]):04X}), which is no UTF-8")  # fmt: skip
     try:
         return readings(text)
     except LexError as error:
@@ -150,9 +160,12 @@ class _ReferenceParts:
 
 @functools.lru_cache(maxsize=4096)
 def _reference_parts(reference: Reference) -> _ReferenceParts:
-    statement = parse_statement(reference.formal_statement)
-    header = tuple(code_tokens(tokenize(reference.header_text)))
-    used = [*header, *code_tokens(tokenize(reference.formal_statement))]
+    try:
+        statement = parse_statement(reference.formal_statement)
+        header = tuple(code_tokens(tokenize(reference.header_text)))
+        used = [*header, *code_tokens(tokenize(reference.formal_statement))]
+    except ValueError as error:  # LexError too
+        raise BadReference(f"{reference.name}: {error}") from None
     names = frozenset(t.name.removeprefix("_root_.") for t in walk(used) if t.kind == "word")
     name = statement.name
     namespace = namespace_of(list(header), reference.header_text)
@@ -340,7 +353,7 @@ def judge(
     a = assembled
     reference_errors = [m for m in messages if m.severity == "error" and m.line < a.region_line]
     if reference_errors:
-        raise ValueError(f"{a.name}: the reference statement does not elaborate: {reference_errors[0].data}")
+        raise BadReference(f"{a.name}: the reference statement does not elaborate: {reference_errors[0].data}")
     shown = [
         replace(m.shifted(a.user_offset), data=a.plain(m.data)) for m in messages if m.line >= a.region_line
     ]
@@ -388,7 +401,7 @@ _NO_PROOF_STARTS_WITH = ("theorem", "lemma", "namespace", "section", "def", "abb
 def check_proof(
     reference: Reference, output: str, run: Runner, allow_native_decide: bool = False
 ) -> VerifyResult:
-    """Check ``output`` against ``reference`` with ``run``; ``ValueError`` when the reference itself is broken."""
+    """Check ``output`` against ``reference`` with ``run``; ``BadReference`` when the reference itself is broken."""
     found = lex(output)
     if isinstance(found, VerifyResult):
         return found

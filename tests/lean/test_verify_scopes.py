@@ -68,3 +68,29 @@ def test_axioms_are_compared_by_full_name_whatever_the_header_opened(checker):
     hidden = Reference("t", "theorem t : MyTrue :=", f"prelude\n{TRUE}namespace Hidden\naxiom propext : MyTrue\nend Hidden\nopen Hidden\n")
     verdict = checker(hidden, " propext")
     assert (verdict.reason, verdict.detail) == (Reason.AXIOMS, "non-standard axioms: Hidden.propext")
+
+
+def test_an_output_the_checker_cannot_handle_is_its_own_verdict_never_a_batchs_abort(checker):
+    """A lone surrogate (no UTF-8 file can hold it) is the output's refusal, not the reference's fault; an
+    interpolation nested 200 deep is refused by the lexer, not by Python's stack."""
+    surrogate = checker(TWO, " MyEq.refl -- \ud800")
+    assert (surrogate.reason, surrogate.detail) == (
+        Reason.FORBIDDEN, "cannot be read as Lean text: line 1: a lone surrogate (U+D800), which is no UTF-8"
+    )  # fmt: skip
+    nested = checker(TWO, ' MyEq.refl\ndef s := s!"\\{{' * 200)
+    assert nested.reason is Reason.FORBIDDEN and "cannot be read as Lean text" in nested.detail
+
+
+def test_any_exception_of_the_checker_is_that_outputs_refusal(checker, monkeypatch):
+    from prover.verify import checker as module
+
+    def broken(*args, **kwargs):
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr(module, "check_proof", broken)
+    verdict = checker(TWO, " MyEq.refl")
+    assert (verdict.reason, verdict.detail) == (
+        Reason.FORBIDDEN, "the checker cannot read this output (RecursionError: maximum recursion depth exceeded)"
+    )  # fmt: skip
+    monkeypatch.setattr(module, "check_proof", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
+    assert checker(TWO, " MyEq.refl").reason is Reason.CRASH  # the machine's failure, not the output's
