@@ -1007,3 +1007,35 @@ def test_namespaces_and_lemmas_are_read_as_lean_reads_them():
         "Foo.Bar.t", "u"]  # fmt: skip
     with pytest.raises(ValueError, match="^foo: the statement has no ': TYPE'$"):
         parse_statement("theorem foo .")
+
+
+# --------------------------------------------------------------------------- what real provers write (third round)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["grind only [= Lean.Grind.toInt_fin]", "exact Lean.Omega.LinearCombo.coeffs_zero", "suffices #s = 3 by simp",
+     "simp; #{x | x < 3}", "obtain #s := h", "@[expose] public section\ntheorem t : True := trivial\nend",
+     "namespace Internal\ndef x := 1\nend Internal\nexample : Internal.x = 1 := rfl", "exact h₀.1.le",
+     "exact hp.1.one_lt", "exact (h.2.exists).elim"],
+)  # fmt: skip
+def test_what_cannot_run_code_passes(text):
+    assert rules(text) == [], text
+
+
+@pytest.mark.parametrize(
+    "text, why",
+    [("exact Lean.Elab.Command.elabCommand", "Lean.Elab.Command.elabCommand"),
+     ("exact Lean.Grind.IO.x", "Lean.Grind.IO.x"), ("exact Lean.Grind.Meta.x", "Lean.Grind.Meta.x"),
+     ("open Std in exact Internal.UV.x", "Internal.UV.x"), ("namespace Std\ndef y := Net.x", "Net.x"),
+     ("exact Std.Internal.UV.x", "Std.Internal.UV.x"), ("#eval 1", "#eval command"), ("# eval 1", "a # where"),
+     ("theorem t : True := trivial\n#check_failure x", "#check_failure command")],
+)  # fmt: skip
+def test_what_can_run_code_is_still_refused(text, why):
+    assert any(why in found for found in rules(text)), rules(text)
+
+
+def test_a_reference_that_opens_std_makes_the_short_runtime_names_refused():
+    reference = Reference("foo", "theorem foo (a : Nat) : a + 0 = a := by", "import Mathlib\nopen Std\n")
+    found = rule_violations(code_tokens(tokenize("exact Internal.UV.x")), reference_names(reference))
+    assert found and "Internal.UV.x" in found[0]

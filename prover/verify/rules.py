@@ -80,10 +80,12 @@ for (
 READ_ONLY_COMMANDS = frozenset({"#print", "#check", "#adaptation_note"})
 # after these a term must follow, so a `#` there is notation (Mathlib's cardinality `#s`), not a command
 _TERM_EXPECTED = frozenset(
-    "( [ { ⟨ ⦃ , : := = ≠ < > ≤ ≥ + - * / ^ ∣ → ↔ ∧ ∨ ¬ ∈ ∉ ⊆ ⊂ ∩ ∪ • ∘ × % | ← ≡ ⟪ ∑ ∏ <;> => @".split()
+    "( [ { ⟨ ⦃ , : := = ≠ < > ≤ ≥ + - * / ^ ∣ → ↔ ∧ ∨ ¬ ∈ ∉ ⊆ ⊂ ∩ ∪ • ∘ × % | ← ≡ ⟪ ∑ ∏ <;> => @ ; ·".split()
 )
 _TERM_EXPECTED_KEYWORDS = (
     "have",
+    "suffices",
+    "obtain",
     "show",
     "exact",
     "from",
@@ -106,11 +108,17 @@ RUNTIME_PARTS = frozenset(
     {"IO", "EIO", "BaseIO", "EStateM", "Lean", "Lake", "System",  # the runtime and Lean's own API
      "Meta", "Elab", "Tactic", "Mathlib", "Batteries", "Aesop", "Qq"}  # the libraries' meta code
 )  # fmt: skip
+# namespaces of core's `Lean` that hold lemmas and their structures only (what `grind`, `omega` and `order`
+# prove with): nothing in them runs code, and models name them (`grind only [= Lean.Grind.toInt_fin]`)
+LEMMA_NAMESPACES = ("Lean.Grind.", "Lean.Omega.", "Lean.Order.")
 RUNTIME_NAMES = frozenset(
     {"println", "println!", "timeit", "allocprof", "dbgSleep"}
 )  # root-level side effects
 # sockets, files and the event loop (libuv), also as named after `open Std`
-RUNTIME_PREFIXES = ("Std.Internal.", "Std.Net.", "Runtime.", "Internal.", "Net.", "UV.")
+RUNTIME_PREFIXES = ("Std.Internal.", "Std.Net.", "Std.Runtime.")
+# the same after `open Std` (or inside `namespace Std`): refused only where the text or the reference names
+# `Std` at all, so that a namespace of the output's own may be called `Internal`
+RUNTIME_PREFIXES_UNDER_STD = ("Runtime.", "Internal.", "Net.", "UV.")
 ALLOWED_OPTIONS = frozenset(
     {
         "maxHeartbeats",
@@ -134,15 +142,20 @@ ALLOWED_ATTRIBUTES = frozenset(
         "induction_eliminator", "cases_eliminator", "match_pattern", "norm_cast", "push_cast",
         "field_simps", "mono", "gcongr", "nolint", "deprecated", "coe",
         "nontriviality", "continuity", "measurability", "fun_prop", "grind", "local", "scoped",
+        "expose",  # the module system: a definition's body visible to importers
     }
 )  # fmt: skip
 
 
-def _names_the_runtime(name: str) -> bool:
+def _names_the_runtime(name: str, std_open: bool = True) -> bool:
     name = name.removeprefix("_root_.")
+    dotted = name + "."
+    if dotted.startswith(LEMMA_NAMESPACES) and not any(p in RUNTIME_PARTS - {"Lean"} for p in name.split(".")):
+        return False
     return (
         name in RUNTIME_NAMES
-        or (name + ".").startswith(RUNTIME_PREFIXES)
+        or dotted.startswith(RUNTIME_PREFIXES)
+        or (std_open and dotted.startswith(RUNTIME_PREFIXES_UNDER_STD))
         or any(part in RUNTIME_PARTS for part in name.split("."))
     )
 
@@ -192,10 +205,13 @@ def rule_violations(tokens: list[Token], reference_names: frozenset[str] = froze
             found.append(what)
 
     flat = list(walk(tokens))
+    std_open = any(
+        "Std" in n.split(".") for n in [*(t.name for t in flat if t.kind == "word"), *reference_names]
+    )  # fmt: skip
     for i, t in enumerate(flat):
         following = flat[i + 1] if i + 1 < len(flat) else None
         if t.kind == "word":
-            _word_violations(t, following, reference_names, add)
+            _word_violations(t, following, reference_names, add, std_open)
         elif t.kind == "symbol":
             _symbol_violations(t, flat[i - 1] if i else None, add)
         if t.is_keyword("set_option") and (
@@ -214,7 +230,9 @@ def rule_violations(tokens: list[Token], reference_names: frozenset[str] = froze
     return found
 
 
-def _word_violations(t: Token, following: Token | None, reference_names: frozenset[str], add) -> None:
+def _word_violations(
+    t: Token, following: Token | None, reference_names: frozenset[str], add, std_open: bool = True
+) -> None:
     if not t.escaped:
         if t.text in SORRY_WORDS:
             add(t.text)
@@ -229,7 +247,7 @@ def _word_violations(t: Token, following: Token | None, reference_names: frozens
         add(last)
     if re.match(r"unsafe[A-Z]", last):  # unsafeCast, unsafeBaseIO...
         add(f"{t.name} (unsafe code)")
-    if _names_the_runtime(t.name):
+    if _names_the_runtime(t.name, std_open):
         add(f"{t.name} (the runtime or metaprogramming API: side effects while Lean elaborates)")
 
 

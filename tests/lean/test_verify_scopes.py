@@ -94,3 +94,24 @@ def test_any_exception_of_the_checker_is_that_outputs_refusal(checker, monkeypat
     )  # fmt: skip
     monkeypatch.setattr(module, "check_proof", lambda *a, **k: (_ for _ in ()).throw(OSError(28, "No space left")))
     assert checker(TWO, " MyEq.refl").reason is Reason.CRASH  # the machine's failure, not the output's
+
+
+PAIRS = Reference(
+    "t",
+    "theorem t (h : MyAnd (MyAnd MyTrue MyTrue) MyTrue) : MyTrue :=",
+    f"prelude\naxiom lcErased : Type  -- what a structure's compiled code needs, in a prelude\n{TRUE}"
+    "structure MyAnd (a b : Prop) : Prop where\n  intro ::\n  left : a\n  right : b\n",
+)
+
+
+@pytest.mark.parametrize(
+    "output",
+    [" h.1.2", " h.1.left", " (h.1).2", "namespace Internal\ntheorem x : MyTrue := MyTrue.intro\nend Internal\n"
+     "theorem t (h : MyAnd (MyAnd MyTrue MyTrue) MyTrue) : MyTrue := Internal.x",
+     "@[expose] public section\ntheorem t (h : MyAnd (MyAnd MyTrue MyTrue) MyTrue) : MyTrue := h.2\nend"],
+)  # fmt: skip
+def test_what_real_provers_write_is_read_and_accepted(checker, output):
+    """Projections by field index (`h.1.2`: never the number `1.2`), a namespace of the output's own called
+    `Internal`, and the module system's `@[expose] public section`: real Lean accepts them, and so do we."""
+    verdict = checker(PAIRS, output)
+    assert verdict.accepted, (output, verdict.reason, verdict.detail)
