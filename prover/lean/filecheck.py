@@ -11,6 +11,7 @@ accepted (``verify/policy.py`` does).
 
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import signal
@@ -20,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 from prover.lean.messages import Message, parse_json_lines
+from prover.lean.modules import source_roots
 
 
 @dataclass(frozen=True)
@@ -30,6 +32,11 @@ class LeanCommand:
     argv: tuple[str, ...]
     cwd: str | None = None
     search_path: tuple[str, ...] = ()
+
+    def source_roots(self) -> tuple[str, ...]:
+        """Where this Lean's module sources are (``lean/modules.py``): its project, the packages in it,
+        ``search_path``, the toolchain's ``src/lean``."""
+        return _source_roots(self)
 
     def environment(self, *first: str) -> dict[str, str]:
         """The process environment: ``LEAN_PATH`` with ``first`` and ``search_path`` in front."""
@@ -69,6 +76,16 @@ _OOM_MARKERS = ("out of memory", "std::bad_alloc", "cannot allocate memory", "fa
 
 
 MODULE = "ProverOutput"  # the module the check imports
+
+
+@functools.lru_cache(maxsize=64)
+def _source_roots(command: LeanCommand) -> tuple[str, ...]:
+    try:
+        printed = subprocess.run([*command.argv, "--print-prefix"], cwd=command.cwd, env=command.environment(),
+                                 capture_output=True, text=True, timeout=120).stdout.strip()  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        printed = ""
+    return source_roots(command.cwd, command.search_path, printed.splitlines()[-1] if printed else None)
 
 
 def run_lean_file(
@@ -147,6 +164,7 @@ def file_runner(command: LeanCommand, timeout: float = 60.0, memory_mb: int | No
         return run_lean_file(header + body, command, timeout, memory_mb, check)
 
     run.cache_key = command  # type: ignore[attr-defined]  # the same command answers the same way
+    run.source_roots = lambda: command.source_roots()  # type: ignore[attr-defined]
     return run
 
 

@@ -13,6 +13,7 @@ import threading
 import time
 
 from prover.lean.filecheck import FileRun
+from prover.lean.modules import source_roots
 from prover.lean.repl import (
     LeanRepl,
     ReplCrashed,
@@ -88,6 +89,10 @@ class ReplPool:
     def cache_key(self) -> ReplSettings:
         """What identifies this pool's Lean (the policy keeps per-header answers under it)."""
         return self.settings
+
+    def source_roots(self) -> tuple[str, ...]:
+        """Where the modules' sources are: the REPL's project (``lean/modules.py``)."""
+        return source_roots(self.settings.cwd)
 
     def close(self) -> None:
         """End every REPL process; idempotent."""

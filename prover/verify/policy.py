@@ -21,6 +21,7 @@ from typing import ClassVar
 from prover.lean.filecheck import FileRun
 from prover.lean.lexer import LexError, Token, code_tokens, readings, tokenize, walk
 from prover.lean.messages import Message
+from prover.lean.modules import import_closure
 from prover.verify.rules import SORRY_WORDS, rule_violations
 from prover.verify.statement import (
     Statement,
@@ -222,14 +223,17 @@ def _fresh_names(tag: str) -> tuple[str, str]:
     return f"_prover_reference_{tag}", f"prover_check_{tag}"
 
 
-def _drop_reference_header(ref: tuple[Token, ...], tokens: list[Token]) -> int:
+def _drop_reference_header(
+    ref: tuple[Token, ...], tokens: list[Token], brought: frozenset[str] = frozenset()
+) -> int:
     """How many leading code tokens of the output are a copy of the reference header's tokens ``ref``.
-    A ``module``/``prelude`` line and imports that the header makes may stand alone (the header is
-    always the reference's); other imports stay, and are refused."""
+    A ``module``/``prelude`` line and imports that the header makes, or brings in through its imports
+    (``brought``: ``header_closure``), may stand alone (the header is always the reference's); other
+    imports stay, and are refused by name."""
     same = [t.text for t in ref]
-    if same and [t.text for t in tokens[: len(ref)]] == same:
-        return len(ref)
     module_end, imported = module_header(list(ref))
+    if same and [t.text for t in tokens[: len(ref)]] == same:  # a whole copy, and imports after a bare one
+        return _drop_imports(tokens, len(ref), set(imported) | brought) if module_end == len(ref) else len(ref)
     k = 0
     for keyword in ("module", "prelude"):
         if (
@@ -238,7 +242,7 @@ def _drop_reference_header(ref: tuple[Token, ...], tokens: list[Token]) -> int:
             and any(r.is_keyword(keyword) for r in ref[:2])
         ):
             k += 1
-    k = _drop_imports(tokens, k, set(imported))
+    k = _drop_imports(tokens, k, set(imported) | brought)
     rest = same[module_end:]
     if k and rest and [t.text for t in tokens[k : k + len(rest)]] == rest:
         k += len(rest)
@@ -252,13 +256,15 @@ def _drop_imports(tokens: list[Token], k: int, imported: set[str]) -> int:
     return k
 
 
-def locate(reference: Reference, tokens: list[Token]) -> tuple[int, bool]:
+def locate(
+    reference: Reference, tokens: list[Token], brought: frozenset[str] = frozenset()
+) -> tuple[int, bool]:
     """(how many leading code tokens copy the reference header, whether the rest restates the theorem: a
     ``theorem``/``lemma`` whose name ends as the reference's does). A restated theorem is checked on its
     own, otherwise the whole output is a proof body; under which full name it was declared is Lean's to
-    say (the check looks for the reference's)."""
+    say (the check looks for the reference's). ``brought``: the modules the header brings in."""
     code = code_tokens(tokens)
-    dropped = _drop_reference_header(_reference_parts(reference).header, code)
+    dropped = _drop_reference_header(_reference_parts(reference).header, code, brought)
     last = _reference_parts(reference).statement.name.rsplit(".", 1)[-1]
     restates = any(name.rsplit(".", 1)[-1] == last for name in declared_names(code[dropped:]))
     return (dropped, True) if restates else (0, False)
@@ -407,10 +413,11 @@ def check_proof(
         return found
     tokens, names = found[0], reference_names(reference)
     code = code_tokens(tokens)
-    dropped, restates = located = locate(reference, code)
+    brought = header_closure(reference, run) if any(t.is_keyword("import") for t in code) else frozenset()
+    dropped, restates = located = locate(reference, code, brought)
     for reading in found:  # the rules hold in every reading, or the output is refused
         other = code_tokens(reading)
-        refused = screen(other[locate(reference, other)[0] :], names)
+        refused = screen(other[locate(reference, other, brought)[0] :], names)
         if refused is not None:
             return refused
     if not restates and code[0].is_keyword(*_NO_PROOF_STARTS_WITH):  # declarations, not a proof body
@@ -428,6 +435,17 @@ def check_proof(
     )
     verdict.seconds = result.seconds
     return verdict
+
+
+def header_closure(reference: Reference, run: Runner) -> frozenset[str]:
+    """Every module the reference's header brings in, transitively (``Init`` too unless it is a prelude),
+    as the runner's Lean project's sources say (``lean/modules.py``); empty when the runner names none."""
+    parts = _reference_parts(reference)
+    _, imported = module_header(list(parts.header))
+    prelude = any(t.is_keyword("prelude") for t in parts.header[:2])
+    roots = getattr(run, "source_roots", None)
+    modules = (*imported, *(() if prelude else ("Init",)))
+    return import_closure(tuple(modules), roots() if roots else ())
 
 
 _DECLARED: dict[tuple[str, object], frozenset[str]] = {}  # (header, the runner's cache_key) -> answer

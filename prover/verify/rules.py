@@ -236,6 +236,10 @@ def _word_violations(
     if not t.escaped:
         if t.text in SORRY_WORDS:
             add(t.text)
+        elif t.text == "import":
+            module = following.name if following is not None and following.kind == "word" else ""
+            module = module if module != "all" else ""
+            add(f"import {module} (the header does not bring it in)".replace("import  ", "import "))
         elif t.text in _FORBIDDEN_KEYWORDS:
             add(_FORBIDDEN_KEYWORDS[t.text])
         if t.text == "eval" and following is not None and following.text == "%" and following.start == t.end:

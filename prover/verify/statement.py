@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from prover.lean.lexer import CLOSE, OPEN, LexError, Token, code_tokens, tokenize
+from prover.lean.modules import import_command, module_header, module_header_end  # noqa: F401 - read here
 
 
 @dataclass(frozen=True)
@@ -70,37 +71,6 @@ def parse_statement(text: str) -> Statement:
     last = (end if end is not None else len(tokens)) - 1
     binders = text[tokens[j].start : tokens[colon - 1].end] if colon > j else ""
     return Statement(name.name, universes, binders, text[tokens[colon + 1].start : tokens[last].end])
-
-
-def module_header(tokens: list[Token]) -> tuple[int, list[str]]:
-    """(index of the first code token after the module header, the modules it imports). The header is
-    ``module``? ``prelude``? then import commands (``import_command``)."""
-    k = 1 if tokens[:1] and tokens[0].is_keyword("module") else 0
-    k += 1 if tokens[k : k + 1] and tokens[k].is_keyword("prelude") else 0
-    imported = []
-    while (found := import_command(tokens, k)) is not None:
-        k, name = found
-        imported.append(name)
-    return k, imported
-
-
-def import_command(tokens: list[Token], k: int) -> tuple[int, str] | None:
-    """The import command at ``tokens[k]``, ``public``? ``meta``? ``private``? ``import`` ``all``? NAME, as
-    (index after it, NAME); None when there is none."""
-    m = k
-    while m < len(tokens) and tokens[m].is_keyword("public", "meta", "private"):
-        m += 1
-    if not (m < len(tokens) and tokens[m].is_keyword("import")):
-        return None
-    m += 1 + (m + 1 < len(tokens) and tokens[m + 1].is_keyword("all"))
-    if m >= len(tokens) or tokens[m].kind != "word":
-        return None
-    return m + 1, tokens[m].name
-
-
-def module_header_end(tokens: list[Token]) -> int:
-    """Index of the first code token after the module header (``module_header``)."""
-    return module_header(tokens)[0]
 
 
 def declared_names(tokens: list[Token]) -> list[str]:
