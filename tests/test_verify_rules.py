@@ -339,7 +339,9 @@ def test_the_work_budget_is_what_stops_a_long_text_with_ambiguous_strings():
 @pytest.mark.parametrize(
     "text, field_indices",
     [("h₀.1.le", ["1"]), ("h.2.exists", ["2"]), ("hp.1.one_lt", ["1"]), ("x.1.2", ["1", "2"]),
-     ("(f x).2.le", ["2"]), ("⟨a, b⟩.1", ["1"]), ("h.10.e5", ["10"]), ("h.1.2.3", ["1", "2", "3"])],
+     ("(f x).2.le", ["2"]), ("⟨a, b⟩.1", ["1"]), ("h.10.e5", ["10"]), ("h.1.2.3", ["1", "2", "3"]),
+     ("x |>.2.trans_le h", ["2"]), ("{ 1.arr := r.s, 2.x := 3 }", ["1", "2", "3"]),
+     ("{ x := 1\n  2.1.val := r }", ["1", "2", "1"]), ("def n :=\n  1.e3", ["1.e3"]), ("(x, 1.5)", ["1.5"])],
 )  # fmt: skip
 def test_digits_after_a_projection_dot_are_a_field_index_as_lean_reads_them(text, field_indices):
     """Lean reads `.` right after a term, then digits, with its `fieldIdx` parser: `h.1.le` is `h`, `.`, `1`,
@@ -831,7 +833,7 @@ def test_eval_is_only_refused_as_eval_percent():
 @pytest.mark.parametrize(
     "text, what",
     [
-        ("theorem t : True := (trivial) #s", "a # where a command could start (an unknown # command)"),
+        ("theorem t : True := (trivial)\n #s", "a # where a command could start (an unknown # command)"),
         ("# x (", "a # where a command could start (an unknown # command)"),
         ("set_option trace.Meta.debug", "set_option trace.Meta.debug (not an option a proof may set)"),
         ("set_option", "set_option  (not an option a proof may set)"),
@@ -1018,9 +1020,11 @@ def test_namespaces_and_lemmas_are_read_as_lean_reads_them():
     ["grind only [= Lean.Grind.toInt_fin]", "exact Lean.Omega.LinearCombo.coeffs_zero", "suffices #s = 3 by simp",
      "simp; #{x | x < 3}", "obtain #s := h", "@[expose] public section\ntheorem t : True := trivial\nend",
      "namespace Internal\ndef x := 1\nend Internal\nexample : Internal.x = 1 := rfl", "exact h₀.1.le",
-     "exact hp.1.one_lt", "exact (h.2.exists).elim"],
+     "exact hp.1.one_lt", "exact (h.2.exists).elim", "(p : Fin #S ≃ Fin #S)", "h : 2 ≤ #S", "pure #v[1, 2]",
+     "exact (f x) #s", "x |>.2.trans_le h", "{ 1.arr := r.s, 2.x := 3 }", "(h : finRotate #S = 1)"],
 )  # fmt: skip
 def test_what_cannot_run_code_passes(text):
+    """(each of these real prover and human texts was refused by an earlier reading)"""
     assert rules(text) == [], text
 
 

@@ -51,6 +51,7 @@ class Token(NamedTuple):
     name: str = ""  # words: the name with «» removed, parts joined by "."
     escaped: bool = False  # a word with a «» part: always a name, never a keyword
     inner: tuple[Token, ...] = ()  # code inside a string's {...}
+    line_start: bool = False  # the first token on its line
 
     @property
     def is_code(self) -> bool:
@@ -185,13 +186,16 @@ class _Lexer:
         """Tokens from ``i``; with ``stop_at_brace``, up to the ``}`` that closes an interpolation."""
         text, n, out, depth, budget = self.text, self.n, [], 0, self.budget
         while i < n:
-            i = _BLANKS.match(text, i).end()  # Lean's whitespace: spaces, newlines, CRLF
+            blank = _BLANKS.match(text, i)  # Lean's whitespace: spaces, newlines, CRLF
+            i = blank.end()
             if i >= n:
                 break
             c = text[i]
             if not " " < c < "\x7f" and _bad_char(c):  # a tab, a lone CR, any other space
                 self.fail(f"a character Lean does not read between tokens (U+{ord(c):04X})", i)
             token = self.token(i, out[-1] if out else None)
+            if "\n" in blank.group() or i == 0 or text[i - 1] == "\n":
+                token = token._replace(line_start=True)
             budget[0] -= token.end - i  # self.spend, inline: once per token
             if budget[0] < 0:
                 self.spend(0)
@@ -269,13 +273,39 @@ class _Lexer:
         return self.number(i)
 
     def projection_dot(self, previous: Token | None, i: int) -> bool:
-        """Whether ``previous`` is the ``.`` of a projection: right after a term (no space before it, as
-        Lean's ``checkNoWsBefore`` asks) and right before ``i``. Lean reads the digits after it with its
-        ``fieldIdx`` parser, never as a number."""
-        if previous is None or previous.kind != "symbol" or previous.text != "." or previous.end != i:
+        """Whether the digits at ``i`` are a field index, which Lean reads with its ``fieldIdx`` parser,
+        never as a number: after the ``.`` of a projection (right after a term, no space before it, as
+        Lean's ``checkNoWsBefore`` asks, and right before ``i``), after ``|>.``, or first in a structure
+        instance's field path."""
+        if previous is None:
+            return False
+        after_term = previous.kind in ("word", "number") or previous.text in _CLOSING_BRACKETS
+        new_field = previous.text in ("{", ",", "with") or (after_term and "\n" in self.text[previous.end : i])
+        if new_field and self.field_path(i):
+            return True  # `{ s with 1.arr := x }`: a field path first in an instance, or on a line of its own
+        if previous.kind != "symbol" or previous.end != i:
+            return False
+        if previous.text == "|>.":  # `e |>.2.le`: the pipeline's projection
+            return True
+        if previous.text != ".":
             return False
         before = self.text[previous.start - 1] if previous.start else " "
         return not before.isspace() and before not in "([{⟨⦃,"
+
+    def field_path(self, i: int) -> bool:
+        """Digits, a dot and a name at ``i`` (``1.arr``, ``2.1.val``): a structure instance's field path,
+        where Lean reads the digits as field indices; as a number it would be refused."""
+        text, j = self.text, i
+        while True:  # digits (.digits)* . name: `1.arr`, `2.1.val`
+            while j < self.n and text[j] in _DIGITS:
+                j += 1
+            if text[j : j + 1] != "." or j + 1 >= self.n:
+                return False
+            if id_first(text[j + 1]) or text[j + 1] == "«":
+                return True
+            if text[j + 1] not in _DIGITS:
+                return False
+            j += 1
 
     def name_literal(self, i: int, previous: Token | None) -> Token | None:
         text = self.text

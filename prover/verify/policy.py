@@ -404,16 +404,23 @@ _NO_PROOF_STARTS_WITH = ("theorem", "lemma", "namespace", "section", "def", "abb
                          "protected")  # fmt: skip
 
 
-def check_proof(
-    reference: Reference, output: str, run: Runner, allow_native_decide: bool = False
-) -> VerifyResult:
-    """Check ``output`` against ``reference`` with ``run``; ``BadReference`` when the reference itself is broken."""
+@dataclass(frozen=True)
+class Screened:
+    """An output the rules passed: its first reading and ``locate``'s answer, what ``assemble`` needs."""
+
+    tokens: list[Token]
+    located: tuple[int, bool]
+
+
+def precheck(reference: Reference, output: str, brought: frozenset[str] = frozenset()) -> VerifyResult | Screened:
+    """Everything decided before Lean runs: the verdict (``empty``, ``forbidden``, ``sorry``, or an output
+    that declares another theorem instead of a proof), or what Lean is to check. ``brought``: the modules
+    the reference header brings in (``header_closure``), whose imports an output may repeat."""
     found = lex(output)
     if isinstance(found, VerifyResult):
         return found
     tokens, names = found[0], reference_names(reference)
     code = code_tokens(tokens)
-    brought = header_closure(reference, run) if any(t.is_keyword("import") for t in code) else frozenset()
     dropped, restates = located = locate(reference, code, brought)
     for reading in found:  # the rules hold in every reading, or the output is refused
         other = code_tokens(reading)
@@ -425,10 +432,21 @@ def check_proof(
         return VerifyResult(
             Reason.ERROR, f"the output does not declare theorem {reference.name} (it declares {declared})"
         )
+    return Screened(tokens, located)
+
+
+def check_proof(
+    reference: Reference, output: str, run: Runner, allow_native_decide: bool = False
+) -> VerifyResult:
+    """Check ``output`` against ``reference`` with ``run``; ``BadReference`` when the reference itself is broken."""
+    imports = "import" in output  # only then is the header's closure read (a text scan: a superset of tokens)
+    screened = precheck(reference, output, header_closure(reference, run) if imports else frozenset())
+    if isinstance(screened, VerifyResult):
+        return screened
     declared = declared_axioms(reference.header_text, run)
     if isinstance(declared, VerifyResult):
         return declared
-    assembled = assemble(reference, output, tokens, located)
+    assembled = assemble(reference, output, screened.tokens, screened.located)
     result = run(assembled.header, assembled.body, assembled.check)
     verdict = infrastructure_failure(result) or judge(
         assembled, result.messages, result.check_messages, declared, allow_native_decide

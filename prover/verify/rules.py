@@ -165,10 +165,22 @@ def _option_allowed(name: str) -> bool:
 
 
 def _term_expected(previous: Token | None) -> bool:
+    """Whether a bare ``#`` after ``previous`` is notation (Mathlib's cardinality ``#s``, core's ``#v[..]``):
+    after an operator, a binder or a term-taking keyword, or on the same line as a term it is applied to
+    (``_applied_to``). Every ``#`` command of Lean, Batteries, Aesop and Mathlib is one token of its own
+    (``HASH_COMMANDS``); a bare ``#`` is refused where a command starts in real text, first in the output or
+    on a line after a complete term (defence in depth, should a command be missing from that list)."""
     if previous is None:
         return False
     return (previous.kind == "symbol" and previous.text in _TERM_EXPECTED) or previous.is_keyword(
         *_TERM_EXPECTED_KEYWORDS
+    )
+
+
+def _applied_to(previous: Token | None) -> bool:
+    """Whether ``previous`` ends a term that a ``#s`` on the same line is an argument of."""
+    return previous is not None and (
+        previous.kind in ("word", "number") or (previous.kind == "symbol" and previous.text in CLOSE)
     )
 
 
@@ -258,5 +270,5 @@ def _word_violations(
 def _symbol_violations(t: Token, previous: Token | None, add) -> None:
     if t.text in HASH_COMMANDS and t.text not in READ_ONLY_COMMANDS:
         add(f"{t.text} command")
-    elif t.text == "#" and not _term_expected(previous):
+    elif t.text == "#" and not (_term_expected(previous) or (_applied_to(previous) and not t.line_start)):
         add("a # where a command could start (an unknown # command)")
