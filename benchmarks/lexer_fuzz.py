@@ -1,6 +1,7 @@
 """Differential fuzzing of the verifier's lexer against real Lean: what is code?
 
-Random `prelude` files mix every token class Lean has (numbers in every form, identifiers with `!`, `?`,
+Random `prelude` files mix every token class Lean has (command tokens from Lean's own command table, asked
+of the Lean under test, glued to noise or to lines of real Lean text with `--seed_corpus`; numbers in every form, identifiers with `!`, `?`,
 `'`, subscripts and `«»` parts, character literals next to primes after identifiers and symbols, strings
 with escapes and gaps after words that may or may not be interpolation prefixes, raw strings, nested,
 doc and module-doc comments, name literals, `#` commands, tokens glued with no space, every Unicode space
@@ -47,7 +48,22 @@ PARSE_ERROR = re.compile(
     r"|missing exponent|invalid|additional newline|string gap"
 )
 CLASSES = ("number", "identifier", "char", "string", "raw", "line_comment", "block_comment", "doc",
-           "guillemet", "name_literal", "hash", "space")  # fmt: skip
+           "guillemet", "name_literal", "hash", "space", "command")  # fmt: skip
+_DRAWN = CLASSES[:-1]  # what a segment draws; a text's command segment comes from a stream of its own
+# Lean's own command table (``lean_command_tokens``), set by the harness before generating; the
+# generator falls back to a few commands when it is not set, and says so in its texts' classes
+COMMAND_TOKENS: list[str] = []  # (but `#exit`, after which Lean reads nothing: no marker could agree)
+FRAGMENTS: list[str] = []
+# how a command of Lean's table stands as code in a prelude file (the others are glued to noise)
+COMMAND_TEMPLATES = {
+    "open": "open MyNat in", "section": "section S{i}\nend S{i}", "namespace": "namespace N{i}\nend N{i}",
+    "universe": "universe u{i}", "variable": "variable (v{i} : MyNat)", "example": "example : MyNat := MyNat.zero",
+    "abbrev": "abbrev a{i} := MyNat.zero", "def": "def e{i} := MyNat.zero", "#check": "#check MyNat.zero",
+    "#print": "#print MyNat", "set_option": "set_option pp.all true in", "instance": "instance i{i} : Sort 1 := Sort 0",
+    "inductive": "inductive I{i} where\n  | c", "structure": "structure T{i} where", "class": "class C{i} where",
+    "attribute": "attribute [local reducible] MyNat", "mutual": "mutual\nend", "export": "export MyNat (zero)",
+    "#check_failure": "#check_failure MyNat.zero", "#reduce": "#reduce MyNat.zero",
+}  # lines of real Lean text (``--seed_corpus``), mixed into the texts when given
 
 
 @dataclass
@@ -107,9 +123,9 @@ class _Gen:
                 parts.append(r.choice("abxyz_αℕé") + "".join(r.choice(ID_CHARS) for _ in range(r.randint(0, 4))))
         return ".".join(parts)
 
-    def segment(self, i: int) -> str:
+    def segment(self, i: int, kind: str = "") -> str:
         r = self.rng
-        kind = r.choice(CLASSES)
+        kind = kind or r.choice(_DRAWN)
         self.classes.add(kind)
         if kind == "number":
             pre = r.choice([f"abbrev L{i} := Sort ", f"def d{i} := ", f"def d{i} := x."])
@@ -151,6 +167,22 @@ class _Gen:
                 return f"def n{i} := (`theorem m{self.k}, MyNat.zero)\n{self.maybe_marker()}\n"
             tick = r.choice(["`", "``"])
             return f"def n{i} := {tick}{self.identifier()}{self.glue()}{self.marker()}\n"
+        if kind == "command":  # a command token of Lean's own table, where it is code or where it is not
+            tokens = [t for t in COMMAND_TOKENS if t != "#exit"] or ["theorem", "#print", "open", "section", "end"]
+            token = r.choice(tokens)
+            fragment = r.choice(FRAGMENTS) if FRAGMENTS and r.random() < 0.3 else self.noise("\n")
+            where = r.choice(["line", "block", "guillemet", "code", "code"])
+            if where == "code" and token not in COMMAND_TEMPLATES:  # glued to noise: a parse error, no text
+                where = "block"  # to compare; as text Lean reads past, it still tests what is code
+            if where == "line":
+                text = f"--{self.glue().strip(chr(10))}{token}{fragment}"
+            elif where == "block":
+                text = f"/-{self.glue()}{token}{self.glue()}{fragment.replace('-/', '')}-/"
+            elif where == "guillemet" and "»" not in token:
+                text = f"def «{token}{i}» : MyNat := MyNat.zero"
+            else:
+                text = COMMAND_TEMPLATES[token].replace("{i}", str(i))
+            return f"{text}{self.glue()}\n{self.maybe_marker()}\n"
         if kind == "hash":
             k = self.k = self.k + 1
             return r.choice([f'#print"m{k}"', f'#printx "m{k}"', f'#print "m{k}"', f'#print  "m{k}"', f'# print "m{k}"', f'#print\u00a0"m{k}"']) + "\n"
@@ -162,8 +194,24 @@ class _Gen:
 def generate(seed: int) -> Case:
     gen = _Gen(seed)
     body = "".join(gen.segment(i) for i in range(3))
+    if random.Random(seed * 7919 + 1).random() < 0.5:  # a command of Lean's table (its own stream: the
+        rng, gen.rng = gen.rng, random.Random(seed * 7919 + 2)  # other segments stay as they were)
+        body += gen.segment(3, "command")
+        gen.rng = rng
     text = HEADER + body + gen.marker() + "\n"
     return Case(seed, text, gen.k, gen.classes)
+
+
+def lean_command_tokens(lean: LeanCommand) -> list[str]:
+    """Every token that starts a command in ``lean``'s builtin parser table, as Lean itself lists them when
+    a command cannot start ("unexpected token '$'; expected '#check', ..., 'with_weak_namespace' or ...")."""
+    run = run_lean_file("prelude\n$\n", lean, timeout=120)
+    said = next((m.data for m in run.messages if "expected '" in m.data), "")
+    listed = said.split("; expected ", 1)[-1]
+    tokens = re.findall(r"'([^']+)'", listed)
+    if len(tokens) < 20:
+        raise RuntimeError(f"Lean did not list its commands: {said[:300]!r}")
+    return tokens
 
 
 def lean_ran(messages: list[Message], markers: int) -> tuple[set[int], bool]:
@@ -238,10 +286,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--lean", default="", help="a lean command line (default: the embedded Lean)")
     parser.add_argument("--show", type=int, default=3, help="texts to print per bad outcome")
+    parser.add_argument("--seed_corpus", default="", help="a folder of real Lean text (.lean, .txt) to take lines from")
     args = parser.parse_args(argv)
     lean = LeanCommand(tuple(args.lean.split())) if args.lean else embedded.command()
     if lean is None:
         raise SystemExit(embedded.HINT)
+    COMMAND_TOKENS[:] = lean_command_tokens(lean)
+    if args.seed_corpus:
+        FRAGMENTS[:] = sorted({line.strip() for path in sorted(Path(args.seed_corpus).rglob("*"))
+                               if path.suffix in (".lean", ".txt") and path.is_file()
+                               for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
+                               if 0 < len(line.strip()) <= 120})  # fmt: skip
     started = time.perf_counter()
     cases = [generate(seed) for seed in range(args.first_seed, args.first_seed + args.count)]
     outcomes = [compare(c, m) for c, m in zip(cases, lean_messages(cases, lean, args.workers))]

@@ -132,7 +132,7 @@ _DIGITS = "0123456789"
 HASH_COMMANDS = frozenset(
     """#adaptation_note #aesop_rules #aesop_stats #allow_unused_tactic #check #check' #check_assertions
     #check_failure #check_simp #check_tactic #check_tactic_failure #clear_deprecations #click_suggestions
-    #conv #count_heartbeats #defeq_abuse #discr_tree_key #discr_tree_simp_key #dump_async_env_state #eval
+    #conv #count_heartbeats #defeq_abuse #discr_tree_key #discr_tree_simp_key #dump_async_env_state #eval #eval!
     #exit #explode #find #find_home #find_syntax #grind_lint #guard #guard_expr #guard_msgs #guard_panic
     #help #html #import_bumps #import_diff #import_path #info_trees #instances #kerodon_tags #leansearch
     #lint #list_linters #lmfdb_tags #long_instances #long_names #loogle #min_imports #minimize_imports

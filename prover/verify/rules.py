@@ -76,6 +76,17 @@ for (
     _FORBIDDEN_KEYWORDS.setdefault(
         _keyword, "simproc" if "simproc" in _keyword else "meta program (options, attributes, rule sets, hints)"
     )
+# commands of Lean that a proof may use: declarations, scopes and checks, none of which runs code of the
+# output's (every command Lean's parser knows is either here, refused above, or a `#` command: the lexer's
+# differential test asks the embedded Lean for its command table and fails on one that is none of these)
+PROOF_COMMANDS = frozenset(
+    """theorem lemma def abbrev instance example structure class inductive coinductive namespace section end
+    open export variable universe include omit mutual attribute set_option deriving recall assert_not_exists
+    assert_not_imported with_weak_namespace deprecated_module recommended_spelling docs_to_verso noncomputable
+    private protected public""".split()
+)
+for _keyword in ("gen_injective_theorems%", "recall?", "register_error_explanation"):
+    _FORBIDDEN_KEYWORDS.setdefault(_keyword, "meta program (options, attributes, rule sets, hints)")
 # `#` commands that only read: printing cannot change a verdict now that the kernel checks the statement
 READ_ONLY_COMMANDS = frozenset({"#print", "#check", "#adaptation_note"})
 # after these a term must follow, so a `#` there is notation (Mathlib's cardinality `#s`), not a command
@@ -254,8 +265,11 @@ def _word_violations(
             add(f"import {module} (the header does not bring it in)".replace("import  ", "import "))
         elif t.text in _FORBIDDEN_KEYWORDS:
             add(_FORBIDDEN_KEYWORDS[t.text])
-        if t.text == "eval" and following is not None and following.text == "%" and following.start == t.end:
-            add("eval% (code run at elaboration time)")
+        if following is not None and following.text == "%" and following.start == t.end:  # `eval%`-like tokens
+            if t.text == "eval":
+                add("eval% (code run at elaboration time)")
+            elif t.text + "%" in _FORBIDDEN_KEYWORDS:
+                add(_FORBIDDEN_KEYWORDS[t.text + "%"])
     if t.name.removeprefix("_root_.") in reference_names:
         return
     last = t.name.rsplit(".", 1)[-1]

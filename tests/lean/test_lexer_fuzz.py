@@ -25,6 +25,7 @@ def fuzz(prelude_lean):
     """The generator, and Lean's messages on the fixed texts (Lean's verdict does not depend on the lexer, so
     the mutation runner keeps them in a file named by PROVER_LEXER_FUZZ_CACHE for all the lexer's mutants)."""
     module = load_script(ROOT / "benchmarks" / "lexer_fuzz.py", "lexer_fuzz")
+    module.COMMAND_TOKENS[:] = module.lean_command_tokens(prelude_lean)  # the grammar's commands are Lean's
     cases = [module.generate(seed) for seed in SEEDS]
     cache = os.environ.get("PROVER_LEXER_FUZZ_CACHE")
     return module, cases, module.lean_messages(cases, prelude_lean, workers=2, cache=Path(cache) if cache else None)
@@ -104,3 +105,24 @@ def test_the_identifier_characters_are_leans(prelude_lean):
     declared = lambda n: f"'{n}' does not depend on any axioms" in said  # noqa: E731
     for v, (first, rest) in zip(chars, names):
         assert (declared(first), declared(rest)) == (v in NAME_FIRST, v not in NAME_NEITHER), hex(v)
+
+
+def test_every_command_lean_knows_is_one_the_rules_decide(fuzz):
+    """Lean's builtin command table, as the embedded Lean lists it: every `#` command is one token of the
+    lexer's (so the rules see it whole), and every other command is allowed to a proof or refused by name,
+    none left to chance. A command added to Lean fails this until the policy says what it is."""
+    from prover.verify.rules import _FORBIDDEN_KEYWORDS, PROOF_COMMANDS
+
+    module, _, _ = fuzz
+    commands = set(module.COMMAND_TOKENS)
+    assert {"theorem", "#print", "axiom", "#eval"} <= commands and len(commands) > 50
+    assert {c for c in commands if c.startswith("#")} <= lexer.HASH_COMMANDS
+    assert [t.text for t in lexer.tokenize("#eval! 1")][0] == "#eval!"  # found missing by this test
+    words = {c for c in commands if not c.startswith(("#", "/-"))}
+    assert words <= PROOF_COMMANDS | set(_FORBIDDEN_KEYWORDS), words - PROOF_COMMANDS - set(_FORBIDDEN_KEYWORDS)
+
+
+def test_the_fuzz_glues_leans_own_commands(fuzz):
+    module, cases, _ = fuzz
+    glued = [c for c in cases if "command" in c.classes]
+    assert len(glued) >= 50 and any(any(tok in c.text for tok in ("#check_failure", "assert_not_exists")) for c in glued)
