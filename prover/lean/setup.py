@@ -10,6 +10,7 @@ With neither of the first two, the embedded Lean (``embedded.py``) checks refere
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 from collections.abc import Mapping
@@ -74,6 +75,24 @@ class LeanSetup:
         if self.project:
             return f"lake env lean in {os.path.abspath(self.project)} ({PROJECT_ENV})"
         return embedded.describe() if embedded.library() else "none"
+
+    def identity(self) -> str:
+        """Which Lean answers, for keys of kept verdicts, without starting it: the embedded Lean's version;
+        a project's toolchain and its package pins (``lean-toolchain``, ``lake-manifest.json``); a command
+        line as given (``PROVER_LEAN_CMD``, ``PROVER_REPL_CMD``)."""
+        parts = []
+        if self.lean_cmd:
+            parts.append(f"lean: {shlex.join(self.lean_cmd)}")
+        if self.repl_cmd:
+            parts.append(f"repl: {shlex.join(self.repl_cmd)}")
+        if self.project:
+            for name in ("lean-toolchain", "lake-manifest.json"):
+                path = os.path.join(self.project, name)
+                text = open(path, encoding="utf-8").read() if os.path.isfile(path) else "(none)"
+                parts.append(f"{name}: {hashlib.sha256(text.encode()).hexdigest()[:16]}")
+        if not parts:
+            parts.append(f"embedded {embedded.VERSION}")
+        return "; ".join(parts)
 
     def require_for(self, references) -> None:
         """A one-line ``RuntimeError`` when a reference's header needs more than this Lean has: the

@@ -1,7 +1,9 @@
 """A persistent verdict cache (SQLite in the run directory): re-running a verification is free.
 
-Keyed by a hash of the Lean version, the policy version, the options that change verdicts, and the
-header, statement and proof. Only judgements are cached, never infrastructure failures.
+Keyed by a hash of who decided (the Lean, and the question: the file checker, the REPL with every accept
+confirmed by it, or the REPL alone: ``Checker.cache_identity``), the policy version, the options that
+change verdicts, and the header, statement and proof. A verdict is reused only for the same or a weaker
+question (``Checker.cache_questions``). Only judgements are cached, never infrastructure failures.
 """
 
 from __future__ import annotations
@@ -14,10 +16,10 @@ import threading
 from prover.verify.policy import POLICY_VERSION, Reference, VerifyResult
 
 
-def verdict_key(lean_version: str, reference: Reference, output: str, allow_native_decide: bool) -> str:
+def verdict_key(identity: str, reference: Reference, output: str, allow_native_decide: bool) -> str:
     payload = [
         POLICY_VERSION,
-        lean_version,
+        identity,
         allow_native_decide,
         reference.header,
         reference.formal_statement,

@@ -5,7 +5,6 @@ policy of ``policy.py`` over a backend (a warm REPL pool or one ``lean --json`` 
 from __future__ import annotations
 
 import logging
-import subprocess
 from dataclasses import asdict, dataclass
 
 from prover.lean.filecheck import FileRun, file_runner
@@ -14,14 +13,6 @@ from prover.lean.setup import LeanSetup
 from prover.verify.policy import BadReference, Reason, Reference, VerifyResult, check_proof
 
 logger = logging.getLogger(__name__)
-
-
-def lean_version(command) -> str:
-    """``lean --version`` of the checker: part of the verdict cache key."""
-    result = subprocess.run(
-        [*command.argv, "--version"], cwd=command.cwd, capture_output=True, text=True, timeout=120
-    )
-    return result.stdout.strip() or f"unknown ({' '.join(command.argv)})"
 
 
 @dataclass(frozen=True)
@@ -104,6 +95,25 @@ class Checker:
             confirmed.seconds += result.seconds
             return confirmed
         return result
+
+    @property
+    def question(self) -> str:
+        """What this checker's verdicts answer, strongest first: ``file`` (Lean on the whole file decides),
+        ``repl+file`` (the REPL, every accept confirmed by the file checker), ``repl`` (the REPL alone)."""
+        if self.pool is None:
+            return "file"
+        return "repl+file" if self.settings.confirm else "repl"
+
+    def cache_questions(self) -> list[str]:
+        """Whose kept verdicts may answer this checker, strongest first: those of a stronger question, then
+        its own (a REPL-alone accept never answers a confirmed run; a confirmed verdict answers both)."""
+        order = ["file", "repl+file", "repl"]
+        return order[: order.index(self.question) + 1]
+
+    def cache_identity(self, question: str | None = None) -> str:
+        """The part of a verdict's cache key that says who decided it: the Lean (``LeanSetup.identity``),
+        the question (``question``), the time and memory limits do not change a judgement."""
+        return f"{self.setup.identity()} | {question or self.question}"
 
     def run(self, header: str, body: str, check: str | None = None) -> FileRun:
         """Lean's messages on ``header + body`` (and ``check`` over it) from this checker's backend."""

@@ -20,7 +20,7 @@ from prover.io import append_jsonl, jsonl_objects, read_text
 from prover.lean.setup import NOT_SET_UP, LeanSetup
 from prover.verify.benchmark import load_theorems
 from prover.verify.cache import VerdictCache, verdict_key
-from prover.verify.checker import Checker, CheckSettings, lean_version
+from prover.verify.checker import Checker, CheckSettings
 from prover.verify.policy import Reference, check_statement, parse_statement
 from prover.verify.ray import RayVerifier
 
@@ -137,13 +137,13 @@ def _cached(cfg: VerifyConfig, checker: Checker, references, unique, output_path
         return {}, dict.fromkeys(unique)
     path = cfg.cache or os.path.join(os.path.dirname(os.path.abspath(output_path)), "verdict_cache.sqlite")
     cache = VerdictCache(path)
-    version = lean_version(checker.command)
+    identities = [checker.cache_identity(question) for question in checker.cache_questions()]
     results, todo = {}, {}
     for item in unique:
-        key = verdict_key(version, references[item[0]], item[1], cfg.allow_native_decide)
-        hit = cache.get(key)
+        keys = [verdict_key(identity, references[item[0]], item[1], cfg.allow_native_decide) for identity in identities]
+        hit = next((found for key in keys if (found := cache.get(key)) is not None), None)
         if hit is None:
-            todo[item] = (cache, key)
+            todo[item] = (cache, keys[-1])  # stored as this checker's own answer
         else:
             results[item] = hit
     logger.info("verdict cache %s: %d of %d proofs already checked", path, len(results), len(unique))

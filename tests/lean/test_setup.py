@@ -55,3 +55,20 @@ def test_a_run_keeps_which_lean_decided():
         "the Lean that checks proofs (Lean 4.35.0 embedded -> lake env lean in /p (PROVER_LEAN_PROJECT))"
     ]
     assert fingerprint_changes({"settings": {}, "statements": {}}, now) == []  # runs from before it was kept
+
+
+def test_the_identity_of_a_lean_names_what_decides_without_starting_it(tmp_path):
+    """Part of every kept verdict's key: another toolchain, another Mathlib pin or another command is
+    another Lean; nothing is run to say so (a server backend has no `--version`)."""
+    project = tmp_path / "lean_project"
+    project.mkdir()
+    (project / "lean-toolchain").write_text("leanprover/lean4:v4.24.0\n")
+    (project / "lake-manifest.json").write_text('{"packages": [{"name": "mathlib", "rev": "f897ebcf"}]}')
+    first = LeanSetup(project=str(project)).identity()
+    (project / "lake-manifest.json").write_text('{"packages": [{"name": "mathlib", "rev": "0000000"}]}')
+    second = LeanSetup(project=str(project)).identity()
+    (project / "lean-toolchain").write_text("leanprover/lean4:v4.25.0\n")
+    third = LeanSetup(project=str(project)).identity()
+    commands = {LeanSetup(lean_cmd=("lean",)).identity(), LeanSetup(repl_cmd=("repl",)).identity(), LeanSetup().identity()}
+    assert len({first, second, third, *commands}) == 6
+    assert LeanSetup(project=str(project)).identity() == third  # the same Lean, the same identity

@@ -149,3 +149,28 @@ def test_every_command_and_backend_gives_the_same_verdict(tmp_path, monkeypatch,
         assert code == (0 if expected == "ok" else 1)
         assert f"{name}: accepted" in out if expected == "ok" else f"rejected ({expected})" in out
         assert "unknown module prefix" not in out and "already been declared" not in out
+
+
+def test_a_confirmed_run_asks_lean_again_after_a_repl_alone_accept(tmp_path, monkeypatch, prelude_lean):
+    """The verdict cache answers only the same or a weaker question: a REPL-alone accept (here a REPL that
+    lies, standing in for the REPL's known false accepts) is kept for REPL-alone runs, never served to a
+    confirmed run, whose file checker then refuses the proof; and a confirmed verdict answers both."""
+    from pathlib import Path
+
+    lying = Path(__file__).resolve().parent.parent / "stand_ins" / "lying_repl.py"
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    monkeypatch.setenv("PROVER_REPL_CMD", f"{sys.executable} {lying}")
+    samples = tmp_path / "samples.jsonl"
+    samples.write_text(json.dumps({"name": "two_eq_zero", "proof": " MyEq.refl"}) + "\n")  # two is not zero
+    bench, out = _benchmark(tmp_path), tmp_path / "verdicts.jsonl"
+
+    def verify(*flags):
+        out.unlink(missing_ok=True)
+        main(["verify", str(samples), "--benchmark", str(bench), "-o", str(out), "--backend", "repl", *flags])
+        return json.loads(out.read_text().splitlines()[0])
+
+    assert verify("--no-confirm")["accepted"]  # the lie, alone, is believed
+    assert verify("--no-confirm")["accepted"]  # and kept for the same question
+    confirmed = verify()
+    assert not confirmed["accepted"] and confirmed["reason"] == "error"  # Lean was asked again
+    assert not verify("--no-confirm")["accepted"]  # the confirmed verdict answers the weaker question too
