@@ -22,7 +22,13 @@ class Status(str, Enum):
     LEAN_ERROR = "lean_error"  # a tactic failed
     MAX_STEPS = "max_steps"  # a rollout ran out of tactics
     BUDGET = "budget"  # a tree ran out of expansions
+    # Lean's machinery failed (the REPL crashed or lost the attempt's proof state even after a replay on a
+    # fresh REPL): no judgement of the model, left out of pass@k and drawn again on resume
     REPL_FAILURE = "repl_failure"
+
+    @property
+    def is_infrastructure(self) -> bool:
+        return self is Status.REPL_FAILURE
 
 
 @dataclass
@@ -137,6 +143,7 @@ class Summary:
     sessions: int = 1
     proof_checks: int = 0  # proofs the verifier ran Lean on (each distinct proof of a theorem once)
     checks_reused: int = 0  # attempts that drew a proof already checked: its verdict, reused
+    infrastructure_failures: int = 0  # attempts Lean's machinery failed, not yet drawn again (resume)
 
     def __post_init__(self):
         if self.pass_at_k is not None:
@@ -156,6 +163,8 @@ class Summary:
         """The summary of the attempts of ``names`` (a run's theorems) under search settings ``cfg``."""
         results, bad = outcomes(records)
         expected = [name for name in names if name not in bad]
+        redone = {(r.theorem, r.attempt) for r in records if not Status(r.status).is_infrastructure}
+        failures = {(r.theorem, r.attempt) for r in records if Status(r.status).is_infrastructure} - redone
         results = {name: results.get(name, []) for name in expected}
         pass_at_k, note = estimate(results, expected, cfg.n, cfg.stop_on_first)
         return cls(
@@ -173,6 +182,7 @@ class Summary:
             sessions=usage.sessions,
             proof_checks=usage.proof_checks,
             checks_reused=usage.checks_reused,
+            infrastructure_failures=len(failures),
         )
 
     @property
@@ -221,11 +231,12 @@ def estimate(
 
 def outcomes(records: list[Attempt]) -> tuple[dict[str, list[bool]], list[str]]:
     """Per theorem, whether each attempt proved it, in attempt order; and the theorems whose statement does
-    not elaborate, which say nothing about the model and are left out of the first."""
+    not elaborate, which say nothing about the model and are left out of the first (as are attempts that
+    Lean's machinery failed: ``Status.REPL_FAILURE``, drawn again on resume)."""
     rows: dict[str, dict[int, bool]] = defaultdict(dict)
     bad = sorted({r.theorem for r in records if r.status == Status.BAD_STATEMENT.value})
     for record in records:
-        if record.theorem not in bad:
+        if record.theorem not in bad and not Status(record.status).is_infrastructure:
             rows[record.theorem][record.attempt] = record.proved
     return {t: [a[i] for i in sorted(a)] for t, a in rows.items()}, bad
 
@@ -265,20 +276,23 @@ def _read(path: str, cls):
 
 
 def read_attempts(run_dir: str) -> list[Attempt]:
-    """The attempts of a search run; a torn last line (killed while writing) is left out with a warning."""
+    """The attempts of a search run, in the order written; a torn last line (killed while writing) is left
+    out with a warning. An attempt is recorded once, but for failures of Lean's machinery, which a resume
+    draws again (each such record stays, and counts for nothing)."""
     from prover.io import require_dir
 
     path = os.path.join(require_dir(run_dir, "run"), "attempts.jsonl")
     if not os.path.isfile(path):
         raise ValueError(f"{run_dir}: no attempts.jsonl (not a search run directory)")
-    first: dict[tuple[str, int], str] = {}
+    first: dict[tuple[str, int], str] = {}  # the record that stands for each attempt
     for where, record in (read := _read(path, Attempt)):
         key = (record.theorem, record.attempt)
         if key in first:  # two runs' records in one file: pass@k would count one attempt twice
             raise ValueError(
                 f"{where}: attempt {record.attempt} of {record.theorem} is already recorded at {first[key]}"
             )
-        first[key] = where
+        if not Status(record.status).is_infrastructure:  # a failure of Lean's machinery is drawn again
+            first[key] = where
     return [record for _, record in read]
 
 

@@ -25,7 +25,7 @@ from prover.search.ray import RaySampler
 from prover.search.records import Attempt, Greedy, Status, Summary, Timing, Usage
 from prover.search.samplers import Completion, HFSampler, Sampler, VLLMSampler, resolve_engine
 from prover.search.store import RunStore, done_and_solved
-from prover.search.strategies import STRATEGIES
+from prover.search.strategies import STRATEGIES, NoStart
 from prover.verify.benchmark import Theorem, load_theorems
 from prover.verify.checker import Checker, CheckSettings
 from prover.verify.policy import BadReference, Reason, Reference, VerifyResult
@@ -237,20 +237,32 @@ class Search:
                 known.ready.set()
                 self._verdicts.setdefault((a.theorem, a.proof), known)
 
-    def start(self, repl, theorem: Theorem) -> tuple[int, list[str]] | str:
-        """The initial proof state and goals of ``theorem`` on ``repl``, or why there is none."""
+    def start(self, repl, theorem: Theorem) -> tuple[int, list[str]] | NoStart:
+        """The initial proof state and goals of ``theorem`` on ``repl``, or why there is none: Lean's error
+        on the statement (``bad_statement``, as the verifier says of it in every strategy), or the REPL
+        failing twice (an infrastructure failure, no judgement)."""
+        from prover.lean.repl import ReplError
+
         started = time.perf_counter()
         try:
-            reply = repl.start_proof(theorem.formal_statement, theorem.header, self.cfg.timeout)
-            return reply.proof_state, reply.goals
-        except Exception as error:  # noqa: BLE001 - recorded as the attempts' failure
-            return f"cannot start the proof: {error}"
+            for tries in (1, 2):
+                try:
+                    reply = repl.start_proof(theorem.formal_statement, theorem.header, self.cfg.timeout)
+                    return reply.proof_state, reply.goals
+                except ReplError as error:  # the REPL restarts on the next request
+                    if tries == 2:
+                        return NoStart(Status.REPL_FAILURE, f"the REPL failed twice starting the proof: {error}")
+                except ValueError as error:  # Lean's error on the statement
+                    return NoStart(Status.BAD_STATEMENT, str(error))
+            raise AssertionError("unreachable")
         finally:
             self._count_lean(started)
 
     def step(self, repl, state: int, tactic: str):
-        """The REPL's reply to ``tactic`` on ``state``, or the Status that ends the attempt here."""
-        from prover.lean.repl import ReplError
+        """The REPL's reply to ``tactic`` on ``state``, or the Status that ends it here: ``lean_error`` when
+        Lean refuses the tactic or it outlives the time limit (the tactic's own cost, as a proof that times
+        out is rejected), ``repl_failure`` when the REPL failed otherwise (crashed, or lost the state)."""
+        from prover.lean.repl import ReplError, ReplTimeout
 
         tactic = tactic.strip()
         if not tactic:
@@ -258,6 +270,8 @@ class Search:
         started = time.perf_counter()
         try:
             reply = repl.apply(state, tactic, self.cfg.timeout)
+        except ReplTimeout:
+            return Status.LEAN_ERROR
         except ReplError:
             return Status.REPL_FAILURE
         finally:
@@ -292,7 +306,7 @@ class Search:
             for theorem in theorems:
                 with self.waiting_on_lean():
                     start = self.start(repl, theorem)
-                if isinstance(start, str):
+                if isinstance(start, NoStart):
                     continue
                 (state, goals), tactics, logprobs, correct = start, [], [], False
                 for _ in range(self.cfg.max_tactics):

@@ -17,7 +17,16 @@ from typing import Any
 
 from prover.config import SearchConfig, describe_changes, setting_changes
 from prover.io import append_jsonl, atomic_write_text, repair_jsonl
-from prover.search.records import Attempt, Greedy, Summary, Usage, read_attempts, read_greedy, read_usage
+from prover.search.records import (
+    Attempt,
+    Greedy,
+    Status,
+    Summary,
+    Usage,
+    read_attempts,
+    read_greedy,
+    read_usage,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -119,10 +128,12 @@ def write_records(path: str, records: list) -> None:
 
 
 def done_and_solved(records: list[Attempt]) -> tuple[dict[str, set[int]], set[str]]:
-    """The attempt indices already in a run per theorem, and the theorems already proved."""
+    """The attempt indices already in a run per theorem (an attempt Lean's machinery failed is not: a resume
+    draws it again), and the theorems already proved."""
     done: dict[str, set[int]] = defaultdict(set)
     for record in records:
-        done[record.theorem].add(record.attempt)
+        if not Status(record.status).is_infrastructure:
+            done[record.theorem].add(record.attempt)
     return done, {r.theorem for r in records if r.proved}
 
 

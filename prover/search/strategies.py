@@ -19,7 +19,7 @@ import heapq
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from prover.config import SearchConfig
 from prover.prompts import format_goals, tactic_body
@@ -47,7 +47,7 @@ class SearchView(Protocol):
 
     def check(self, theorem: Theorem, proof: str) -> VerifyResult: ...
 
-    def start(self, repl, theorem: Theorem) -> tuple[int, list[str]] | str: ...
+    def start(self, repl, theorem: Theorem) -> tuple[int, list[str]] | NoStart: ...
 
     def step(self, repl, state: int, tactic: str) -> Any: ...
 
@@ -96,13 +96,28 @@ class Path:
                     self.tokens + completion.tokens)  # fmt: skip
 
 
+class Ref(NamedTuple):
+    """A proof state and the process of its REPL that handed it out (``_Repls.valid``): a REPL that died
+    and started again knows none of its earlier states."""
+
+    process: int
+    state: int
+
+
+class NoStart(NamedTuple):
+    """Why a theorem's proof could not start: ``bad_statement`` (Lean's error on it) or ``repl_failure``."""
+
+    status: Status
+    why: str
+
+
 @dataclass
 class Rollout:
     """A rollout in progress: the proof state it is in and how it got there."""
 
     theorem: Theorem
     index: int
-    state: int
+    state: Ref
     goals: list[str]
     path: Path
 
@@ -113,7 +128,7 @@ class Node:
 
     cost: float
     order: int
-    state: int = field(compare=False)
+    state: Ref = field(compare=False)
     goals: list[str] = field(compare=False)
     path: Path = field(compare=False)
 
@@ -137,7 +152,7 @@ def rollout(search: SearchView, todo: dict[Theorem, list[int]], record: Record, 
         for theorem, missing in todo.items():
             start = repls.starts[theorem]
             for index in missing:
-                if isinstance(start, str):
+                if isinstance(start, NoStart):
                     record(failed(theorem, index, "rollout", start))
                 else:
                     live.append(Rollout(theorem, index, *start, Path()))
@@ -155,19 +170,19 @@ def rollout(search: SearchView, todo: dict[Theorem, list[int]], record: Record, 
 
             def advance(repl, steps=steps):
                 return [
-                    (a, c, search.step(repl, a.state, c.text))
+                    (a, c, *repls.step(repl, a.theorem, a.path, a.state, c.text))
                     for a, c in steps
                     if repls.owner[a.theorem] is repl
                 ]
 
             completed, live = [], []
             for group in repls.map(advance):
-                for a, c, outcome in group:
+                for a, c, outcome, ref in group:
                     path = a.path.then(c)
                     if isinstance(outcome, Status):
                         record(finish(search, a.theorem, a.index, "rollout", path, outcome))
                     else:
-                        moved = Rollout(a.theorem, a.index, outcome.proof_state, outcome.goals, path)
+                        moved = Rollout(a.theorem, a.index, ref, outcome.goals, path)
                         (completed if outcome.completed else live).append(moved)
             check = lambda a: finish(search, a.theorem, a.index, "rollout", a.path)  # noqa: E731
             for done in search.lean_map(repls.pool, check, completed):  # checked in parallel
@@ -198,7 +213,7 @@ class _Forest:
     def _next_tree(self, theorem: Theorem) -> Tree | None:
         while self.queue[theorem] and not (self.search.cfg.stop_on_first and theorem.name in self.solved):
             index, start = self.queue[theorem].pop(0), self.repls.starts[theorem]
-            if not isinstance(start, str):
+            if not isinstance(start, NoStart):
                 return Tree(theorem, index, [Node(0.0, 0, *start, Path())])
             self.record(failed(theorem, index, "tree", start))
         return None
@@ -230,7 +245,7 @@ class _Forest:
         work = list(zip(rounds, generated))
 
         def expand_owned(repl):  # on the worker that owns the REPL of each tree
-            return [(t, expand(search, repl, t, node, cs)) for (t, node), cs in work
+            return [(t, expand(search, self.repls, repl, t, node, cs)) for (t, node), cs in work
                     if self.repls.owner[t.theorem] is repl]  # fmt: skip
 
         for group in self.repls.map(expand_owned):
@@ -241,12 +256,14 @@ class _Forest:
                     self._replace(t.theorem)
 
 
-def expand(search: SearchView, repl, tree: Tree, node: Node, completions: list[Completion]) -> Attempt | None:
+def expand(search: SearchView, repls: _Repls, repl, tree: Tree, node: Node, completions: list[Completion]) -> Attempt | None:
     """Apply a node's distinct tactics on the REPL that owns the tree: the checked attempt when one closes
     the proof, else None with the children pushed on the tree's frontier."""
     for completion in {c.text.strip(): c for c in completions}.values():  # distinct tactics only
         tree.tokens += completion.tokens
-        outcome = search.step(repl, node.state, completion.text)
+        outcome, ref = repls.step(repl, tree.theorem, node.path, node.state, completion.text)
+        if outcome is Status.REPL_FAILURE:  # Lean's machinery, even after a replay: no judgement
+            return finish(search, tree.theorem, tree.index, "tree", Path(tokens=tree.tokens), outcome)
         if isinstance(outcome, Status) or len(node.path.tactics) + 1 > search.cfg.max_tactics:
             continue
         path = node.path.then(completion)
@@ -254,7 +271,7 @@ def expand(search: SearchView, repl, tree: Tree, node: Node, completions: list[C
             return finish(
                 search, tree.theorem, tree.index, "tree", Path(path.tactics, path.logprobs, tree.tokens)
             )
-        child = Node(node.cost - completion.logprob, tree.created, outcome.proof_state, outcome.goals, path)
+        child = Node(node.cost - completion.logprob, tree.created, ref, outcome.goals, path)
         heapq.heappush(tree.frontier, child)
         tree.created += 1
     return None
@@ -270,7 +287,50 @@ class _Repls:
         self.repls = [search.repl_factory() for _ in range(max(1, min(search.cfg.workers, len(theorems))))]
         self.owner = {t: self.repls[i % len(self.repls)] for i, t in enumerate(theorems)}
         self.pool = ThreadPoolExecutor(max_workers=len(self.repls))
-        self.starts: dict[Theorem, tuple[int, list[str]] | str] = {}
+        self.starts: dict[Theorem, tuple[Ref, list[str]] | NoStart] = {}
+
+    @staticmethod
+    def process(repl) -> int:
+        """Which process of ``repl`` is running (a REPL without a process count has one)."""
+        return getattr(repl, "starts", 0)
+
+    def valid(self, repl, ref: Ref) -> bool:
+        """Whether ``ref`` is a state of ``repl``'s running process."""
+        return getattr(repl, "alive", True) and ref.process == self.process(repl)
+
+    def begin(self, repl, theorem: Theorem) -> tuple[Ref, list[str]] | NoStart:
+        start = self.search.start(repl, theorem)
+        return start if isinstance(start, NoStart) else (Ref(self.process(repl), start[0]), start[1])
+
+    def replay(self, repl, theorem: Theorem, path: Path) -> Ref | None:
+        """The state ``path`` reaches, made again on ``repl``'s new process (its tactics applied afresh),
+        or None when that fails too."""
+        start = self.begin(repl, theorem)
+        if isinstance(start, NoStart):
+            return None
+        ref = start[0]
+        for tactic in path.tactics:
+            outcome = self.search.step(repl, ref.state, tactic)
+            if isinstance(outcome, Status) or not self.valid(repl, ref):
+                return None
+            ref = Ref(self.process(repl), outcome.proof_state)
+        return ref
+
+    def step(self, repl, theorem: Theorem, path: Path, ref: Ref, tactic: str, tries: int = 3):
+        """``(outcome, the new state's Ref)`` of ``tactic`` on ``ref``; the state made again on a fresh
+        process first when the REPL died since it was handed out (another attempt's timeout, a crash), and
+        the tactic tried again after a crash, up to ``tries`` times: a failure of Lean's machinery is never
+        the attempt's (``Status.REPL_FAILURE`` only when it keeps failing)."""
+        for _ in range(tries):
+            if not self.valid(repl, ref):
+                ref = self.replay(repl, theorem, path)
+                if ref is None:
+                    continue
+            outcome = self.search.step(repl, ref.state, tactic)
+            if outcome is not Status.REPL_FAILURE:
+                return outcome, None if isinstance(outcome, Status) else Ref(self.process(repl), outcome.proof_state)
+            ref = Ref(-1, -1)  # the REPL failed: it starts again on the next request
+        return Status.REPL_FAILURE, None
 
     def map(self, fn) -> list:
         """``fn(repl)`` for every REPL, in parallel."""
@@ -278,9 +338,7 @@ class _Repls:
 
     def __enter__(self) -> _Repls:
         try:
-            for part in self.map(
-                lambda repl: {t: self.search.start(repl, t) for t in self.owner if self.owner[t] is repl}
-            ):
+            for part in self.map(lambda repl: {t: self.begin(repl, t) for t in self.owner if self.owner[t] is repl}):
                 self.starts.update(part)
         except BaseException:
             self.__exit__()
@@ -323,9 +381,11 @@ def attempt(theorem: Theorem, index: int, strategy: str, proof: str, tactics: li
     )  # fmt: skip
 
 
-def failed(theorem: Theorem, index: int, strategy: str, why: str) -> Attempt:
-    return Attempt(theorem.name, theorem.statement_hash, index, strategy, "", [], [], Status.REPL_FAILURE.value,
-                   "", why, 0, 0.0)  # fmt: skip
+def failed(theorem: Theorem, index: int, strategy: str, why: NoStart) -> Attempt:
+    """An attempt whose proof could not start: the statement's fault (left out, as in every strategy) or
+    Lean's machinery's (left out, drawn again on resume)."""
+    return Attempt(theorem.name, theorem.statement_hash, index, strategy, "", [], [], why.status.value,
+                   "", why.why, 0, 0.0)  # fmt: skip
 
 
 STRATEGIES = {"whole": whole, "rollout": rollout, "tree": tree}

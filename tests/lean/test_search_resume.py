@@ -103,9 +103,11 @@ def test_resume_after_a_kill_anywhere_equals_the_uninterrupted_run(tmp_path, ben
     assert len(expected) == 12
     # the attempts differ from each other (each draw has its own log-probability), and the REPL's answers
     # are varied: a wrong seed would show
-    assert len({(tuple(r["logprobs"]), r["tokens"]) for r in expected.values()}) >= 9
+    assert len({(tuple(r["logprobs"]), r["tokens"]) for r in expected.values()}) >= {"rollout": 9, "tree": 5}[strategy]
     statuses = {r["status"] for r in expected.values()}
-    assert {"bad_statement", {"rollout": "repl_failure", "tree": "budget"}[strategy]} <= statuses, statuses
+    # the stand-in refuses what it has no recorded reply to (nothing is made up): a failure of Lean's
+    # machinery, which every resume draws again, so resume equals the uninterrupted run with them too
+    assert {"bad_statement", "repl_failure"} <= statuses, statuses
     lines = (full / "attempts.jsonl").read_text().splitlines(keepends=True)
     for cut, torn in ((0, ""), (1, ""), (4, '{"theorem": "nat", "att'), (6, ""), (7, "{"), (11, "")):
         run = tmp_path / f"cut{cut}"
@@ -254,7 +256,13 @@ def test_a_resumed_run_counts_what_its_killed_session_spent(tmp_path, bench, mon
     assert killed.sessions == 1 and killed.tokens > 0 and killed.seconds.wall > 0
     resumed = _search(bench, tmp_path / "run", n=4, batch_theorems=1, sampler=DiesAt(), resume="latest")
     assert _records(tmp_path / "run") == _records(tmp_path / "full")
-    # both sessions counted; the kill fell between the theorems, so nothing was drawn or checked twice and
-    # the two sessions together did what the uninterrupted run did
-    assert resumed.sessions == 2 and (resumed.tokens, resumed.lean_steps) == (full.tokens, full.lean_steps)
+    # both sessions counted; the kill fell between the theorems, so nothing was drawn or checked twice but
+    # the attempts the first session lost to Lean's machinery (the stand-in REPL's refusals), which the
+    # resume draws again: the two sessions together did what the uninterrupted run did, and those again
+    rows = list(read_jsonl(str(tmp_path / "run" / "attempts.jsonl")))
+    keys = [(r["theorem"], r["attempt"]) for r in rows]
+    again = [r for k, r in zip(keys, rows) if keys.count(k) > 1 and r is rows[keys.index(k)]]
+    assert again and all(r["status"] == "repl_failure" for r in again)
+    assert resumed.sessions == 2 and resumed.tokens == full.tokens + sum(r["tokens"] for r in again)
+    assert resumed.lean_steps > full.lean_steps and resumed.infrastructure_failures == full.infrastructure_failures
     assert 0 < killed.tokens < resumed.tokens and resumed.seconds.wall > killed.seconds.wall

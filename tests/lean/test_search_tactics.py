@@ -163,3 +163,42 @@ def test_every_generation_call_gets_its_own_seed(tmp_path, bench, prelude_lean):
     assert (
         len(seeds) == 3 and len({tuple(s) for s in seeds}) == 3
     )  # one attempt per round: three rounds, three seeds
+
+
+@pytest.mark.slow  # waits on a tactic's time limit
+def test_another_attempts_timeout_is_not_this_attempts_failure(tmp_path, prelude_lean, monkeypatch):
+    """Two attempts live on one REPL; the first draws a tactic that runs past the time limit, which kills
+    the REPL's process and with it every proof state it handed out. The second attempt's state is made
+    again on the fresh process (its tactics replayed), so it ends exactly as it does when nothing timed out;
+    the first ends as a failed tactic (its own cost). Before: the second got "Unknown proof state." and was
+    counted as the model's failure."""
+    monkeypatch.setenv("STAND_IN_HANG_TACTIC", "sleep_forever")
+    bench = tmp_path / "bench.jsonl"
+    bench.write_text(json.dumps({"name": "f", "split": "test", "header": "",
+                                 "formal_statement": "def f (x : Unit) : Nat := by"}) + "\n")  # fmt: skip
+    stem = str(README).removesuffix(".expected.out")
+
+    class FirstDrawHangs(ScriptedModel):
+        def __init__(self, hang):
+            super().__init__()
+            self.hang = hang
+
+        def generate(self, prompts, n, *args, **kwargs):
+            out = super().generate(prompts, n)
+            if self.hang and len(self.calls) == 1:  # the first step: attempt 0 draws the endless tactic
+                out[0] = [Completion("sleep_forever", -0.5, (1,))] * n
+            return out
+
+    def run(name, hang):
+        cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy="rollout", n=2, timeout=2.0,
+                           output_dir=str(tmp_path / name), greedy=False, workers=1)  # fmt: skip
+        summary = Search(cfg, sampler=FirstDrawHangs(hang), verify=lambda r, o: check_proof(r, o, file_runner(prelude_lean)),
+                         repl_factory=lambda: LeanRepl(ReplSettings((sys.executable, str(FAKE), "keyed", stem)))).run()  # fmt: skip
+        records = {a["attempt"]: a for a in read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl"))}
+        return summary, {k: {f: v for f, v in r.items() if f != "lean_seconds"} for k, r in records.items()}
+
+    quiet, calm = run("calm", hang=False)
+    loud, stormy = run("stormy", hang=True)
+    assert stormy[1] == calm[1] and calm[1]["tactics"] == ["apply Int.natAbs", "exact -37"]
+    assert (stormy[0]["status"], stormy[0]["tactics"]) == ("lean_error", ["sleep_forever"])
+    assert loud.infrastructure_failures == quiet.infrastructure_failures == 0

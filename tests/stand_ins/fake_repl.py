@@ -7,7 +7,8 @@ Usage: fake_repl.py MODE [TRANSCRIPT.expected.out | TRANSCRIPT ...]
                 transcripts (TRANSCRIPT: a path without .in / .expected.out), in any order and any number
                 of times; proof states are renumbered apart per transcript. A request never recorded gets
                 a protocol refusal, which a client reports as a REPL failure: nothing is made up.
-                $STAND_IN_DELAY: seconds to wait before each reply (Lean takes time)
+                $STAND_IN_DELAY: seconds to wait before each reply (Lean takes time);
+                $STAND_IN_HANG_TACTIC: a tactic that never returns (one that runs forever)
   hang          read a request, never answer
   die           answer half a reply, then exit
   garbage       answer a line that is not JSON
@@ -105,6 +106,8 @@ for n, request in enumerate(requests()):
         handed_out(json.loads(replies[n]), reply_ids)
     elif mode == "keyed":
         time.sleep(float(os.environ.get("STAND_IN_DELAY", "0")))
+        if request.get("tactic") == os.environ.get("STAND_IN_HANG_TACTIC"):
+            time.sleep(3600)
         reply = table.get(key(request), {"message": "stand-in: no recorded reply to this request"})
         handed_out(reply, reply_ids)
         print(json.dumps(reply, ensure_ascii=False, indent=1) + "\n", flush=True)
