@@ -106,7 +106,7 @@ for n, request in enumerate(requests()):
         handed_out(json.loads(replies[n]), reply_ids)
     elif mode == "keyed":
         time.sleep(float(os.environ.get("STAND_IN_DELAY", "0")))
-        if request.get("tactic") == os.environ.get("STAND_IN_HANG_TACTIC"):
+        if "tactic" in request and request["tactic"] == os.environ.get("STAND_IN_HANG_TACTIC"):
             time.sleep(3600)
         reply = table.get(key(request), {"message": "stand-in: no recorded reply to this request"})
         handed_out(reply, reply_ids)
