@@ -21,7 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 from prover.lean.messages import Message, parse_json_lines
-from prover.lean.modules import source_roots
+from prover.lean.modules import header_words, source_roots
 
 
 @dataclass(frozen=True)
@@ -127,34 +127,12 @@ def check_preamble(code: str) -> str:
     """The check file's header: the checked text's leading ``module``/``prelude`` keywords (a prelude
     module's importer is a prelude too) and ``import`` of it (``import all`` in the module system, where
     the text's declarations are private to it). A wrong reading only makes the check fail (fail closed)."""
-    words = _leading_words(code, 2)
+    words = header_words(code)[:2]
     module = words[:1] == ["module"]
     prelude = words[module : module + 1] == ["prelude"]
     return ("module\n" if module else "") + ("prelude\n" if prelude else "") + (
         f"import all {MODULE}\n" if module else f"import {MODULE}\n"
     )
-
-
-def _leading_words(code: str, count: int) -> list[str]:
-    """The first ``count`` whitespace-separated words of ``code`` after comments (nested ``/- -/``, ``--``)."""
-    words, i, n = [], 0, len(code)
-    while i < n and len(words) < count:
-        if code[i].isspace():
-            i += 1
-        elif code.startswith("--", i):
-            i = n if (j := code.find("\n", i)) < 0 else j
-        elif code.startswith("/-", i):
-            depth, i = 1, i + 2
-            while i < n and depth:
-                depth += code.startswith("/-", i) - code.startswith("-/", i)
-                i += 2 if code.startswith(("/-", "-/"), i) else 1
-        else:
-            j = i
-            while j < n and not code[j].isspace():
-                j += 1
-            words.append(code[i:j])
-            i = j
-    return words
 
 
 def file_runner(command: LeanCommand, timeout: float = 60.0, memory_mb: int | None = None):

@@ -48,7 +48,7 @@ def module_header_end(tokens: list[Token]) -> int:
     return module_header(tokens)[0]
 
 
-def _header_words(text: str) -> list[str]:
+def header_words(text: str) -> list[str]:
     """The words of ``text``'s module header, comments skipped (a header holds no strings)."""
     words, i, n = [], 0, len(text)
     expect_name = False
@@ -78,7 +78,7 @@ def _header_words(text: str) -> list[str]:
 def imports_in(text: str) -> list[str]:
     """The modules a file's header imports (``import Mathlib``, ``public import all A.B``), read from its
     first words; what does not follow the header's grammar ends it."""
-    words, found = _header_words(text), []
+    words, found = header_words(text), []
     for k, word in enumerate(words):
         if word == "import":
             name = words[k + 2] if k + 2 < len(words) and words[k + 1] == "all" else (words[k + 1] if k + 1 < len(words) else "")

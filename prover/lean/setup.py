@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from prover.lean import embedded
 from prover.lean.filecheck import LeanCommand
-from prover.lean.lexer import code_tokens, tokenize
+from prover.lean.modules import header_words, imports_in
 from prover.lean.repl import ReplSettings
 
 PROJECT_ENV, LEAN_CMD_ENV, REPL_CMD_ENV = "PROVER_LEAN_PROJECT", "PROVER_LEAN_CMD", "PROVER_REPL_CMD"
@@ -138,9 +138,8 @@ class LeanSetup:
 
 def imports_of(header: str) -> str | None:
     """None for a ``prelude`` header; else what it imports (or Init, which every other file imports)."""
-    tokens = code_tokens(tokenize(header))
-    k = 1 if tokens[:1] and tokens[0].is_keyword("module") else 0
-    if tokens[k : k + 1] and tokens[k].is_keyword("prelude"):
+    words = header_words(header)
+    if "prelude" in words[:2]:
         return None
-    imports = [b.name for a, b in zip(tokens, tokens[1:]) if a.is_keyword("import")]
+    imports = imports_in(header)
     return ", ".join(imports) if imports else "Init (every file that is not a prelude)"
