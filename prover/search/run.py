@@ -35,6 +35,12 @@ logger = logging.getLogger(__name__)
 USAGE_SAVE_SECONDS = 10.0  # how often usage.json is saved while a run goes
 
 
+def shard(items: list, spec: str) -> list:
+    """Shard ``i/n`` (0-based) of ``items``: every n-th from the i-th, so the n shards partition them."""
+    index, count = (int(x) for x in spec.split("/"))
+    return items[index::count]
+
+
 class Search:
     """One search run; ``sampler``, ``verify`` and ``repl_factory`` can be given (tests, notebooks)."""
 
@@ -49,8 +55,7 @@ class Search:
         self.cfg = cfg
         self.theorems = load_theorems(cfg.benchmark, cfg.split, cfg.names)
         if cfg.shard:  # SLURM arrays: shard i of n, merged by `prover merge`
-            index, count = (int(x) for x in cfg.shard.split("/"))
-            self.theorems = self.theorems[index::count]
+            self.theorems = shard(self.theorems, cfg.shard)
         # before any model is loaded or file written: a refused resume changes nothing
         setup = LeanSetup.from_env()
         engine = type(sampler).__name__ if sampler is not None else resolve_engine(cfg.sampler)

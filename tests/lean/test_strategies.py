@@ -61,3 +61,75 @@ def test_a_proof_exactly_max_tactics_long_reaches_the_verifier(tmp_path, monkeyp
         assert attempt["tactics"] == TACTICS and attempt["verdict"] == "error"  # Lean's word: no tactics here
     else:
         assert attempt["verdict"] == "" and attempt["status"] in ("max_steps", "budget")
+
+
+class BranchingRepl:
+    """Every tactic opens a new state (never a finished proof): a protocol double whose goals name the state."""
+
+    def __init__(self):
+        self.next = 0
+
+    def start_proof(self, statement, header="", timeout=60.0):
+        return ProofStepResponse(0, ["s0"])
+
+    def apply(self, state, tactic, timeout=60.0):
+        self.next += 1
+        return ProofStepResponse(self.next, [f"s{self.next}"])
+
+    def close(self):
+        pass
+
+
+class RandomCosts:
+    """Distinct tactics with log-probabilities that depend on (prompt, seed) alone; records what it expands."""
+
+    def __init__(self, seed):
+        self.seed, self.expanded = seed, []
+
+    def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
+        import random
+
+        out = []
+        for prompt, s in zip(prompts, seed):
+            self.expanded.append(prompt.split(":::")[0])
+            rng = random.Random(f"{self.seed}|{prompt}|{s}")
+            out.append([Completion(f"t{k}", -rng.choice([0.5, 1.0, 1.5, 2.0]), (1,)) for k in range(n)])
+        return out
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("expansions", [1, 5, 12])
+def test_the_tree_expands_the_cheapest_node_first_and_exactly_its_budget(tmp_path, monkeypatch, seed, expansions):
+    """Best-first: every expansion takes the open node of least cost (-log p of its path), ties by creation
+    order, and a tree makes exactly ``--expansions`` of them (the budget ends it, not one sooner or later)."""
+    import heapq
+
+    from prover.verify.policy import Reference
+
+    for name in ("PROVER_LEAN_PROJECT", "PROVER_LEAN_CMD"):
+        monkeypatch.delenv(name, raising=False)
+    bench = write_benchmark(tmp_path / "bench.jsonl", [Reference("t", "theorem t : MyEq two two := by", HEADER)])
+    cfg = SearchConfig(model="costs", benchmark=str(bench), strategy="tree", n=1, branching=3, expansions=expansions,
+                       max_tactics=50, output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
+    sampler = RandomCosts(seed)
+    Search(cfg, sampler=sampler, repl_factory=BranchingRepl, verify=lambda r, o: pytest.fail("nothing is finished")).run()
+    # the same search by hand: a heap of (cost, creation order) over the states the double hands out
+    frontier, created, state, expected = [(0.0, 0, "s0")], 1, 0, []
+    replay = RandomCosts(seed)
+    for _ in range(expansions):
+        cost, _, goal = heapq.heappop(frontier)
+        expected.append(goal)
+        (completions,) = replay.generate([cfg.tactic_prompt.format(state=goal)], 3, seed=[sampler_seed(cfg, len(expected) - 1)])
+        for c in completions:
+            state += 1
+            heapq.heappush(frontier, (cost - c.logprob, created, f"s{state}"))
+            created += 1
+    assert sampler.expanded == expected
+    (attempt,) = [json.loads(line) for line in (tmp_path / "run" / "attempts.jsonl").read_text().splitlines()]
+    assert attempt["status"] == "budget"
+
+
+def sampler_seed(cfg, expansion):
+    from types import SimpleNamespace
+
+    return Search.seed_for(SimpleNamespace(cfg=cfg), SimpleNamespace(name="t"), 0, expansion)
