@@ -90,3 +90,27 @@ def test_the_same_seed_reproduces_samples_and_another_changes_them(seed, other, 
 def test_strings_from_yaml_are_read_as_the_flags_read_them(text):
     """`greedy: 'false'` in YAML is false, as `--no-greedy` is; a string is never true for being non-empty."""
     assert _coerce(text, bool, "greedy") is (text.lower() in ("true", "yes", "1"))
+
+
+def test_every_setting_is_fingerprinted_or_declared_harmless():
+    """A setting that changes what a run produces is in its fingerprint (a resume must keep it); one that
+    only changes how it runs is declared so (``option(run=False)``). A new setting is fingerprinted unless it
+    says otherwise, and declaring one harmless fails here until it is added to this list, read by a person."""
+    import dataclasses
+
+    from prover.config import SearchConfig, TrainConfig
+
+    harmless = {
+        SearchConfig: {"sampler", "greedy", "batch_theorems", "tensor_parallel_size", "engines", "gpu_memory_utilization",
+                       "engine_kwargs", "output_dir", "resume", "override_settings", "ray", "timeout", "workers",
+                       "memory_mb", "backend"},
+        TrainConfig: {"gradient_checkpointing", "per_device_batch_size", "output_dir", "save_steps", "save_total_limit",
+                      "logging_steps", "resume", "report_to", "override_settings",
+                      "score_batch_size",  # the confidence filter's scoring batches: the same step (a test says so)
+                      "bf16"},  # precision resolves per machine ('auto'): a resume on another GPU may change it
+    }  # fmt: skip
+    for cls, expected in harmless.items():
+        declared = {f.name for f in dataclasses.fields(cls) if not f.metadata.get("run", True)}
+        extra = declared - expected
+        assert not extra, f"{cls.__name__}: {sorted(extra)} declared harmless: say why here, or fingerprint them"
+        assert declared == expected, f"{cls.__name__}: {sorted(expected - declared)} are fingerprinted now"

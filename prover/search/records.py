@@ -23,7 +23,8 @@ class Status(str, Enum):
     MAX_STEPS = "max_steps"  # a rollout ran out of tactics
     BUDGET = "budget"  # a tree ran out of expansions
     # Lean's machinery failed (the REPL crashed or lost the attempt's proof state even after a replay on a
-    # fresh REPL): no judgement of the model, left out of pass@k and drawn again on resume
+    # fresh REPL; the checker timed out, ran out of memory or crashed on the proof: its verdict says which):
+    # no judgement of the model, left out of pass@k and drawn again on resume
     REPL_FAILURE = "repl_failure"
 
     @property

@@ -371,6 +371,8 @@ def attempt(theorem: Theorem, index: int, strategy: str, proof: str, tactics: li
             if result.accepted
             else Status.BAD_STATEMENT
             if result.reason is Reason.BAD_STATEMENT
+            else Status.REPL_FAILURE  # the checker timed out, ran out of memory or crashed: no judgement
+            if result.reason.is_infrastructure
             else Status.REJECTED
         )
     assert status is not None

@@ -291,3 +291,32 @@ def test_merge_refuses_a_missing_or_killed_shard(tmp_path, model, bench, monkeyp
     assert main(["merge", *shards, "-o", str(tmp_path / "merged")]) == 2
     err = capsys.readouterr().err
     assert "incomplete" in err and "has 2 of 3" in err and not (tmp_path / "merged").exists()
+
+
+def test_a_checker_failure_is_no_verdict_and_a_resume_draws_it_again(tmp_path, model, bench, monkeypatch, prelude_lean):
+    """The checker timing out (a stand-in verifier that says so once: a machine's failure, not Lean's word)
+    leaves the attempt out of pass@k, counted as an infrastructure failure; the resume draws it again, and
+    the run then equals one where nothing failed."""
+    from prover.lean.filecheck import file_runner
+    from prover.verify.policy import Reason, VerifyResult, check_proof
+
+    monkeypatch.delenv("PROVER_LEAN_PROJECT", raising=False)
+    run = file_runner(prelude_lean, timeout=60)
+    failures = []
+
+    def verify(reference, output):
+        if not failures:  # the first check of the run: the machine fails
+            failures.append(output)
+            return VerifyResult(Reason.TIMEOUT, "Lean was killed at the time limit")
+        return check_proof(reference, output, run)
+
+    calm = Search(search_config(tmp_path / "calm", model, bench, n=3, greedy=False),
+                  verify=lambda r, o: check_proof(r, o, run)).run()  # fmt: skip
+    cfg = search_config(tmp_path / "stormy", model, bench, n=3, greedy=False)
+    stormy = Search(cfg, verify=verify).run()
+    assert stormy.infrastructure_failures == 1 and stormy.pass_at_k is None and "unfinished" in stormy.note
+    failed = [a for a in read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl")) if a["status"] == "repl_failure"]
+    assert len(failed) == 1 and failed[0]["verdict"] == "timeout"
+    resumed = Search(search_config(tmp_path / "stormy", model, bench, n=3, greedy=False, resume=True), verify=verify).run()
+    assert resumed.infrastructure_failures == 0 and resumed.pass_at_k == calm.pass_at_k
+    assert resumed.solved == calm.solved and resumed.attempts == calm.attempts
