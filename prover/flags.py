@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import os
 import types
@@ -129,7 +130,9 @@ def config_from_namespace(cls: type[T], namespace: argparse.Namespace) -> T:
             if key in renamed:
                 raise ValueError(f"{config_path}: setting {key!r} is now {renamed[key]!r} for {cls.__name__}")
             if key not in names:
-                raise ValueError(f"{config_path}: unknown setting {key!r} for {cls.__name__}")
+                close = difflib.get_close_matches(key, sorted(names), n=1)
+                hint = f" (did you mean {close[0]!r}?)" if close else ""
+                raise ValueError(f"{config_path}: unknown setting {key!r}{hint}")
             values[key] = _coerce(value, hints[key], f"{config_path}: {key}")
     for key in names:
         if key in vars(namespace):

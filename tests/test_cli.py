@@ -66,6 +66,7 @@ def test_unknown_yaml_key_names_file_and_key(tmp_path, capsys):
     assert main(["train", "--config", str(config)]) == 2
     err = capsys.readouterr().err
     assert str(config) in err and "learning_rte" in err
+    assert "(did you mean 'learning_rate'?)" in err and "TrainConfig" not in err  # the closest name, no class
 
 
 def test_yaml_value_of_wrong_type_is_named(tmp_path, capsys):

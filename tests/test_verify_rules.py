@@ -978,6 +978,8 @@ def test_imports_the_header_makes_may_be_repeated_in_any_spelling(output, droppe
     [
         ("theorem a : True := trivial\ntheorem b : True := trivial", "a, b"),
         ("def x := 1", "another name"),
+        ("import Mathlib\ntheorem other : True := trivial", "other"),  # a whole file of another theorem
+        ("prelude\ntheorem other : True := trivial", "other"),  # was: forbidden: prelude
     ],
 )
 def test_declarations_without_the_theorem_are_refused_before_lean(output, declared):

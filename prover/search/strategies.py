@@ -316,10 +316,10 @@ class _Repls:
             ref = Ref(self.process(repl), outcome.proof_state)
         return ref
 
-    def step(self, repl, theorem: Theorem, path: Path, ref: Ref, tactic: str, tries: int = 3):
+    def step(self, repl, theorem: Theorem, path: Path, ref: Ref, tactic: str, tries: int = 2):
         """``(outcome, the new state's Ref)`` of ``tactic`` on ``ref``; the state made again on a fresh
         process first when the REPL died since it was handed out (another attempt's timeout, a crash), and
-        the tactic tried again after a crash, up to ``tries`` times: a failure of Lean's machinery is never
+        the tactic tried once more after a crash (``tries`` in all): a failure of Lean's machinery is never
         the attempt's (``Status.REPL_FAILURE`` only when it keeps failing)."""
         for _ in range(tries):
             if not self.valid(repl, ref):

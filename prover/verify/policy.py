@@ -422,17 +422,21 @@ def precheck(reference: Reference, output: str, brought: frozenset[str] = frozen
     tokens, names = found[0], reference_names(reference)
     code = code_tokens(tokens)
     dropped, restates = located = locate(reference, code, brought)
+    if not restates and code[:1] and code[0].is_keyword("prelude", "import", "module"):  # a whole other file
+        return _declares_another(reference, code)
     for reading in found:  # the rules hold in every reading, or the output is refused
         other = code_tokens(reading)
         refused = screen(other[locate(reference, other, brought)[0] :], names)
         if refused is not None:
             return refused
     if not restates and code[0].is_keyword(*_NO_PROOF_STARTS_WITH):  # declarations, not a proof body
-        declared = ", ".join(declared_names(code)) or "another name"
-        return VerifyResult(
-            Reason.ERROR, f"the output does not declare theorem {reference.name} (it declares {declared})"
-        )
+        return _declares_another(reference, code)
     return Screened(tokens, located)
+
+
+def _declares_another(reference: Reference, code: list[Token]) -> VerifyResult:
+    declared = ", ".join(declared_names(code)) or "another name"
+    return VerifyResult(Reason.ERROR, f"the output does not declare theorem {reference.name} (it declares {declared})")
 
 
 def check_proof(

@@ -14,7 +14,9 @@ import tempfile
 
 from repl_io import requests
 
-LEAN = [sys.executable, "-m", "prover.lean.embedded"]
+from prover.lean import embedded  # noqa: E402 - the fast launcher: this stand-in starts Lean per command
+
+LEAN = list(embedded.command().argv)
 envs: list[str] = []
 
 
