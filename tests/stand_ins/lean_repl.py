@@ -9,7 +9,6 @@ Usage: lean_repl.py   (requests on stdin, replies on stdout, as the REPL)
 import json
 import os
 import subprocess
-import sys
 import tempfile
 
 from repl_io import requests
