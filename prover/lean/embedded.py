@@ -33,7 +33,7 @@ def command() -> LeanCommand | None:
     """The embedded Lean as a ``lean`` command line, or None when it is not installed."""
     path = library()
     launcher = os.path.join(os.path.dirname(os.path.abspath(__file__)), "launch_lean.py")
-    return LeanCommand((sys.executable, "-I", "-S", launcher, path)) if path else None
+    return LeanCommand((sys.executable, "-I", "-S", launcher, path), both_steps=True) if path else None
 
 
 def describe() -> str:

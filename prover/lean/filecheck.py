@@ -20,6 +20,7 @@ import tempfile
 import time
 from dataclasses import dataclass, field
 
+from prover.lean.launch_lean import STAGE_MARK
 from prover.lean.messages import Message, parse_json_lines
 from prover.lean.modules import header_words, source_roots
 
@@ -32,6 +33,7 @@ class LeanCommand:
     argv: tuple[str, ...]
     cwd: str | None = None
     search_path: tuple[str, ...] = ()
+    both_steps: bool = False  # the launcher runs a check's two steps in one start (``launch_lean.py --then``)
 
     def source_roots(self) -> tuple[str, ...]:
         """Where this Lean's module sources are (``lean/modules.py``): its project, the packages in it,
@@ -103,16 +105,25 @@ def run_lean_file(
         with open(path, "w", encoding="utf-8") as handle:
             handle.write(code)
         output = ["-R", tmp, "-o", os.path.join(tmp, f"{MODULE}.olean")] if check is not None else []
-        run = _run(command, [*output, path], timeout, memory_mb, command.environment())
-        if check is None or not run.ok or not os.path.exists(output[-1]):
-            run.seconds = time.perf_counter() - started
-            return run
-        preamble = check_preamble(code)
-        second = os.path.join(tmp, "Check.lean")
-        with open(second, "w", encoding="utf-8") as handle:
-            handle.write(preamble + check)
-        left = timeout - (time.perf_counter() - started)
-        checked = _run(command, [second], left, memory_mb, command.environment(tmp)) if left > 0 else None
+        if check is not None:
+            preamble = check_preamble(code)
+            second = os.path.join(tmp, "Check.lean")
+            with open(second, "w", encoding="utf-8") as handle:
+                handle.write(preamble + check)
+        if check is not None and command.both_steps:
+            args = [*output, path, "--then", output[-1], "--json", second]
+            both, text = _run(command, args, timeout, memory_mb, command.environment(tmp), raw=True)
+            run, checked = _split(both, text) if both.ok else (both, None)
+            if run.ok and not os.path.exists(output[-1]):  # no module (an error): the check did not run
+                run.seconds = time.perf_counter() - started
+                return run
+        else:
+            run = _run(command, [*output, path], timeout, memory_mb, command.environment())
+            if check is None or not run.ok or not os.path.exists(output[-1]):
+                run.seconds = time.perf_counter() - started
+                return run
+            left = timeout - (time.perf_counter() - started)
+            checked = _run(command, [second], left, memory_mb, command.environment(tmp)) if left > 0 else None
     if checked is None or not checked.ok:
         checked = checked or FileRun(timed_out=True)
         checked.messages, checked.check_messages = run.messages, None
@@ -146,8 +157,26 @@ def file_runner(command: LeanCommand, timeout: float = 60.0, memory_mb: int | No
     return run
 
 
-def _run(command: LeanCommand, args: list[str], timeout: float, memory_mb: int | None, env) -> FileRun:
-    """One Lean process; kills its process group after ``timeout`` seconds."""
+def _split(both: FileRun, text: str) -> tuple[FileRun, FileRun]:
+    """The two steps of one ``--then`` run (``launch_lean.py``), from its output ``text``."""
+    first, mark, rest = text.partition(STAGE_MARK)
+    if not mark:  # the launcher ended before its first step did
+        return FileRun(crashed=True, returncode=both.returncode, stderr=both.stderr), FileRun()
+    code, _, second = rest.partition("\n")
+    runs = []
+    for part, returncode in ((first, int(code.strip() or -1)), (second, both.returncode)):
+        run = FileRun(returncode=returncode, stderr=both.stderr, crashed=returncode not in (0, 1))
+        try:
+            run.messages = parse_json_lines(part)
+        except ValueError as error:
+            run.crashed, run.stderr = True, f"{error}\n{both.stderr}"
+        runs.append(run)
+    return runs[0], runs[1]
+
+
+def _run(command: LeanCommand, args: list[str], timeout: float, memory_mb: int | None, env, raw: bool = False):
+    """One Lean process; kills its process group after ``timeout`` seconds. ``raw``: (the run, its output
+    as text) for the caller to parse."""
     started = time.perf_counter()
     process = subprocess.Popen(
         [*command.argv, "--json", *args],
@@ -162,7 +191,8 @@ def _run(command: LeanCommand, args: list[str], timeout: float, memory_mb: int |
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        return FileRun(timed_out=True, seconds=time.perf_counter() - started)
+        timed_out = FileRun(timed_out=True, seconds=time.perf_counter() - started)
+        return (timed_out, "") if raw else timed_out
     finally:
         _kill_group(process)  # nothing of the group outlives the check
     run = FileRun(returncode=process.returncode, stderr=stderr.decode("utf-8", "replace")[-4000:])
@@ -172,7 +202,9 @@ def _run(command: LeanCommand, args: list[str], timeout: float, memory_mb: int |
     if process.returncode not in (0, 1) or any(marker in lowered for marker in _OOM_MARKERS):
         run.out_of_memory = any(marker in lowered for marker in _OOM_MARKERS)
         run.crashed = not run.out_of_memory
-        return run
+        return (run, text) if raw else run
+    if raw:
+        return run, text
     try:
         run.messages = parse_json_lines(text)
     except ValueError as error:
