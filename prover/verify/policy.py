@@ -479,8 +479,8 @@ def declared_axioms(header: str, run: Runner) -> frozenset[str] | VerifyResult:
     them from Init): the only ones a proof may use. One Lean run per header, kept for runners that have a
     ``cache_key`` (what identifies their Lean); an infrastructure failure is that verdict."""
     key = (header, getattr(run, "cache_key", None))
-    if key[1] is not None and key in _DECLARED:
-        return _DECLARED[key]
+    if key[1] is not None and (known := _DECLARED.get(key)) is not None:  # one read: threads share it
+        return known
     names = sorted(STANDARD_AXIOMS | NATIVE_DECIDE_AXIOMS)
     result = run(header, "".join(f"{_FULL_NAMES} #print axioms _root_.{name}\n" for name in names))
     failure = infrastructure_failure(result)
@@ -494,7 +494,7 @@ def declared_axioms(header: str, run: Runner) -> frozenset[str] | VerifyResult:
     )  # fmt: skip
     if key[1] is not None:
         if len(_DECLARED) > 1024:
-            _DECLARED.clear()
+            _DECLARED.clear()  # another thread's answer is asked of Lean again at worst
         _DECLARED[key] = found
     return found
 
