@@ -299,6 +299,13 @@ def assemble(
         f"theorem _root_.{chk} : type_of% @_root_.{ref} := @_root_.{parts.full_name}\n"
         f"{_FULL_NAMES} #print axioms _root_.{chk}\n"
     )
+    for arity in range(1, UNIVERSE_FALLBACKS + 1):  # the theorem's levels all set to the reference's one
+        levels = ", ".join(["prover_u"] * arity)  # a level name no scope declares (the REPL keeps the output's)
+        check += (
+            f"theorem _root_.{chk}_{arity}.{{prover_u}} : type_of% @_root_.{ref}.{{prover_u}} := "
+            f"@_root_.{parts.full_name}.{{{levels}}}\n"
+            f"{_FULL_NAMES} #print axioms _root_.{chk}_{arity}\n"
+        )
     return Assembled(
         header,
         before + model.rstrip(),  # no newline after: Lean's end-of-input errors stand on the model's last line
@@ -316,6 +323,24 @@ _FULL_NAMES = "set_option pp.fullNames true in"  # axioms by full name, whatever
 
 
 # --------------------------------------------------------------------------- the verdict
+
+UNIVERSE_FALLBACKS = 3  # levels of a restated theorem tried when Lean cannot pick them (its universe list's length)
+_STUCK = "stuck at solving universe constraint"
+
+
+def _universe_fallback(a: Assembled, check_messages: list[Message]) -> list[Message] | None:
+    """The messages of the first fallback check the kernel accepted, moved to the primary check's lines:
+    Lean's elaborator cannot pick the levels of a restatement more universe-polymorphic than the reference
+    (``t.{v, w} {α : Sort (max v w)}`` for ``{α : Sort u}``), so the check also states it with every level
+    of the theorem set to the reference's ``u``; any levels the kernel accepts prove the reference at every
+    ``u``. A reference with other than one level, or a theorem with other levels, is left to the first check."""
+    for arity in range(1, UNIVERSE_FALLBACKS + 1):
+        line = a.axioms_line + 2 * arity - 1
+        own = [m for m in check_messages if m.line in (line, line + 1)]
+        if own and not any(m.severity == "error" for m in own) and any(m.line == line + 1 for m in own):
+            return [replace(m, line=m.line - 2 * arity) for m in own]
+    return None
+
 
 _SORRY_WARNING = re.compile(r"declaration uses ['`]sorry['`]")
 _AXIOMS = re.compile(r"depends on axioms: \[(.*)\]", re.DOTALL)
@@ -374,7 +399,12 @@ def judge(
         return VerifyResult(Reason.SORRY, "declaration uses sorry", shown)
     if check_messages is None:
         return VerifyResult(Reason.ERROR, "the appended checks did not run", shown)
-    for m in check_messages:
+    primary = [m for m in check_messages if m.line <= a.axioms_line]
+    if any(m.line == a.check_line and m.severity == "error" and _STUCK in m.data for m in primary):
+        fallback = _universe_fallback(a, check_messages)
+        if fallback is not None:  # the kernel accepted the theorem at some levels: it proves every one
+            primary = fallback
+    for m in primary:
         if m.severity != "error":
             continue
         text = a.plain(m.data)
@@ -388,7 +418,7 @@ def judge(
             )
         return VerifyResult(Reason.ERROR, text, shown)
     axioms = next(
-        (x for m in check_messages if m.line == a.axioms_line and m.severity == "information"
+        (x for m in primary if m.line == a.axioms_line and m.severity == "information"
          and (x := parse_axioms(m.data)) is not None),
         None,
     )  # fmt: skip

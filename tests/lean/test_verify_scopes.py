@@ -127,3 +127,22 @@ def test_what_real_provers_write_is_read_and_accepted(file_checker, output):
     `Internal`, and the module system's `@[expose] public section`: real Lean accepts them, and so do we."""
     verdict = file_checker(PAIRS, output)
     assert verdict.accepted, (output, verdict.reason, verdict.detail)
+
+
+POLY = Reference("tu", "theorem tu.{w} {α : Sort w} (a : α) : MyEq a a :=", HEADER)
+
+
+@pytest.mark.parametrize(
+    "output, accepted",
+    [("theorem tu.{v, w} {α : Sort (max v w)} (a : α) : MyEq a a := MyEq.refl", True),  # as general
+     ("theorem tu.{v} {β : Sort v} (a : β) : MyEq a a := MyEq.refl", True),
+     ("theorem tu {α : Sort 1} (a : α) : MyEq a a := MyEq.refl", False)],  # less general: one level only
+)  # fmt: skip
+def test_a_universe_polymorphic_restatement_is_judged_by_the_kernel(checker, output, accepted):
+    """Lean's elaborator cannot pick the levels of `tu.{v, w} {α : Sort (max v w)}` against `{α : Sort u}`
+    ("stuck at solving universe constraint"); the check then also states it with the theorem's levels set
+    to the reference's, which the kernel accepts: it proves the reference at every level."""
+    verdict = checker(POLY, output)
+    assert verdict.accepted is accepted, (output, verdict.reason, verdict.detail)
+    if not accepted:
+        assert verdict.reason is Reason.STATEMENT_MISMATCH
