@@ -153,7 +153,7 @@ def file_runner(command: LeanCommand, timeout: float = 60.0, memory_mb: int | No
         return run_lean_file(header + body, command, timeout, memory_mb, check)
 
     run.cache_key = command  # type: ignore[attr-defined]  # the same command answers the same way
-    run.source_roots = lambda: command.source_roots()  # type: ignore[attr-defined]
+    run.source_roots = command.source_roots  # type: ignore[attr-defined]
     return run
 
 
@@ -176,7 +176,18 @@ def _split(both: FileRun, text: str) -> tuple[FileRun, FileRun]:
 
 def _run(command: LeanCommand, args: list[str], timeout: float, memory_mb: int | None, env, raw: bool = False):
     """One Lean process; kills its process group after ``timeout`` seconds. ``raw``: (the run, its output
-    as text) for the caller to parse."""
+    as text) for the caller to parse (``_split``); else the run with its messages."""
+    run, text = _process(command, args, timeout, memory_mb, env)
+    if raw or not run.ok:
+        return (run, text) if raw else run
+    try:
+        run.messages = parse_json_lines(text)
+    except ValueError as error:
+        run.crashed, run.stderr = True, f"{error}\n{run.stderr}"
+    return run
+
+
+def _process(command: LeanCommand, args: list[str], timeout: float, memory_mb: int | None, env) -> tuple[FileRun, str]:
     started = time.perf_counter()
     process = subprocess.Popen(
         [*command.argv, "--json", *args],
@@ -191,8 +202,7 @@ def _run(command: LeanCommand, args: list[str], timeout: float, memory_mb: int |
     try:
         stdout, stderr = process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        timed_out = FileRun(timed_out=True, seconds=time.perf_counter() - started)
-        return (timed_out, "") if raw else timed_out
+        return FileRun(timed_out=True, seconds=time.perf_counter() - started), ""
     finally:
         _kill_group(process)  # nothing of the group outlives the check
     run = FileRun(returncode=process.returncode, stderr=stderr.decode("utf-8", "replace")[-4000:])
@@ -202,14 +212,7 @@ def _run(command: LeanCommand, args: list[str], timeout: float, memory_mb: int |
     if process.returncode not in (0, 1) or any(marker in lowered for marker in _OOM_MARKERS):
         run.out_of_memory = any(marker in lowered for marker in _OOM_MARKERS)
         run.crashed = not run.out_of_memory
-        return (run, text) if raw else run
-    if raw:
-        return run, text
-    try:
-        run.messages = parse_json_lines(text)
-    except ValueError as error:
-        run.crashed, run.stderr = True, f"{error}\n{run.stderr}"
-    return run
+    return run, text
 
 
 def _kill_group(process: subprocess.Popen) -> None:
