@@ -1,7 +1,7 @@
 """Differential fuzzing of the verifier's lexer against real Lean: what is code?
 
-Random `prelude` files mix every token class Lean has (command tokens from Lean's own command table, asked
-of the Lean under test, glued to noise or to lines of real Lean text with `--seed_corpus`; numbers in every form, identifiers with `!`, `?`,
+Random `prelude` files mix every token class Lean has (command and term tokens from Lean's own parser
+tables, asked of the Lean under test, glued to noise or to lines of real Lean text with `--seed_corpus`; numbers in every form, identifiers with `!`, `?`,
 `'`, subscripts and `«»` parts, character literals next to primes after identifiers and symbols, strings
 with escapes and gaps after words that may or may not be interpolation prefixes, raw strings, nested,
 doc and module-doc comments, name literals, `#` commands, tokens glued with no space, every Unicode space
@@ -50,9 +50,10 @@ PARSE_ERROR = re.compile(
 CLASSES = ("number", "identifier", "char", "string", "raw", "line_comment", "block_comment", "doc",
            "guillemet", "name_literal", "hash", "space", "command")  # fmt: skip
 _DRAWN = CLASSES[:-1]  # what a segment draws; a text's command segment comes from a stream of its own
-# Lean's own command table (``lean_command_tokens``), set by the harness before generating; the
-# generator falls back to a few commands when it is not set, and says so in its texts' classes
+# Lean's own token tables (``lean_tokens``), set by the harness before generating: commands and the
+# other tokens of its term parsers; the generator falls back to a few commands when they are not set
 COMMAND_TOKENS: list[str] = []  # (but `#exit`, after which Lean reads nothing: no marker could agree)
+TERM_TOKENS: list[str] = []
 FRAGMENTS: list[str] = []
 # how a command of Lean's table stands as code in a prelude file (the others are glued to noise)
 COMMAND_TEMPLATES = {
@@ -168,7 +169,7 @@ class _Gen:
             tick = r.choice(["`", "``"])
             return f"def n{i} := {tick}{self.identifier()}{self.glue()}{self.marker()}\n"
         if kind == "command":  # a command token of Lean's own table, where it is code or where it is not
-            tokens = [t for t in COMMAND_TOKENS if t != "#exit"] or ["theorem", "#print", "open", "section", "end"]
+            tokens = [t for t in COMMAND_TOKENS + TERM_TOKENS if t != "#exit"] or ["theorem", "#print", "open", "end"]
             token = r.choice(tokens)
             fragment = r.choice(FRAGMENTS) if FRAGMENTS and r.random() < 0.3 else self.noise("\n")
             where = r.choice(["line", "block", "guillemet", "code", "code"])
@@ -202,16 +203,28 @@ def generate(seed: int) -> Case:
     return Case(seed, text, gen.k, gen.classes)
 
 
-def lean_command_tokens(lean: LeanCommand) -> list[str]:
-    """Every token that starts a command in ``lean``'s builtin parser table, as Lean itself lists them when
-    a command cannot start ("unexpected token '$'; expected '#check', ..., 'with_weak_namespace' or ...")."""
-    run = run_lean_file("prelude\n$\n", lean, timeout=120)
-    said = next((m.data for m in run.messages if "expected '" in m.data), "")
-    listed = said.split("; expected ", 1)[-1]
-    tokens = re.findall(r"'([^']+)'", listed)
-    if len(tokens) < 20:
-        raise RuntimeError(f"Lean did not list its commands: {said[:300]!r}")
-    return tokens
+# places where Lean's parser lists what it expects (a `$` no parser reads), as commands and in terms,
+# binders and structures: one file, each probe a command (Lean's recovery resumes at the next one)
+TOKEN_PROBES = (
+    "$", "def x : MyNat := fun $", "def x : MyNat := let $", "def x : MyNat := (MyNat.zero $",
+    "def x : MyNat := have $", "def x : MyNat := ⟨$", "def x : MyNat := ∀ $", "def x : MyNat := do $",
+    "def x : MyNat := match MyNat.zero $", "def x $", "theorem t $", "open $", "attribute $",
+    "instance $", "def x : MyNat := $(", "def x : MyNat := { $", "def x : MyNat := fun x => $",
+)  # fmt: skip
+
+
+def lean_tokens(lean: LeanCommand) -> tuple[list[str], list[str]]:
+    """Tokens of ``lean``'s builtin parser tables, as Lean itself lists them where a `$` cannot be read
+    ("unexpected token '$'; expected '#check', ..., 'with_weak_namespace' or ..."): the commands (what
+    can start one) and the other tokens of its term, binder and structure parsers."""
+    run = run_lean_file(HEADER + "".join(f"{probe}\n" for probe in TOKEN_PROBES), lean, timeout=120)
+    listed = [m.data.split("; expected ", 1)[1] for m in run.messages if "; expected '" in m.data]
+    lists = [re.findall(r"'([^']+)'", said) for said in listed]
+    commands = max(lists, key=len, default=[])  # the longest list: every command Lean knows
+    others = sorted({t for tokens in lists for t in tokens} - set(commands) - {"$"})
+    if len(commands) < 20 or len(others) < 10:
+        raise RuntimeError(f"Lean did not list its tokens: {listed[:3]!r}")
+    return commands, others
 
 
 def lean_ran(messages: list[Message], markers: int) -> tuple[set[int], bool]:
@@ -291,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     lean = LeanCommand(tuple(args.lean.split())) if args.lean else embedded.command()
     if lean is None:
         raise SystemExit(embedded.HINT)
-    COMMAND_TOKENS[:] = lean_command_tokens(lean)
+    COMMAND_TOKENS[:], TERM_TOKENS[:] = lean_tokens(lean)
     if args.seed_corpus:
         FRAGMENTS[:] = sorted({line.strip() for path in sorted(Path(args.seed_corpus).rglob("*"))
                                if path.suffix in (".lean", ".txt") and path.is_file()

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from prover.flags import _coerce
 from prover.io import repair_jsonl
 from prover.search.run import Search, shard
+from prover.search.store import model_fingerprint
 from prover.train.checkpoint import STATE_FILE, checkpoint_dir, complete_checkpoints, find_checkpoint
 
 
@@ -114,3 +115,24 @@ def test_every_setting_is_fingerprinted_or_declared_harmless():
         extra = declared - expected
         assert not extra, f"{cls.__name__}: {sorted(extra)} declared harmless: say why here, or fingerprint them"
         assert declared == expected, f"{cls.__name__}: {sorted(expected - declared)} are fingerprinted now"
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.lists(st.binary(min_size=1, max_size=64), min_size=1, max_size=4), st.data())
+def test_the_model_fingerprint_changes_when_any_byte_of_any_file_changes(tmp_path_factory, contents, data):
+    """Size and time kept as they were (a retrained model written over the old one, `cp -p`, a copy)."""
+    model = tmp_path_factory.mktemp("model")
+    for i, content in enumerate(contents):
+        (model / f"w{i}.safetensors").write_bytes(content)
+    before = model_fingerprint(str(model))
+    i = data.draw(st.integers(0, len(contents) - 1))
+    at = data.draw(st.integers(0, len(contents[i]) - 1))
+    path = model / f"w{i}.safetensors"
+    stat = path.stat()
+    changed = bytearray(contents[i])
+    changed[at] ^= 1 << data.draw(st.integers(0, 7))
+    path.write_bytes(bytes(changed))
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert model_fingerprint(str(model)) != before
+    path.write_bytes(contents[i])
+    assert model_fingerprint(str(model)) == before  # the same weights: the same fingerprint

@@ -200,6 +200,7 @@ def test_model_and_sampler_in_the_fingerprint(tmp_path):
     (model / "sub").mkdir()
     found = model_fingerprint(str(model))
     assert found["path"] == str(model) and list(found["files"]) == ["config.json"] and found["files"]["config.json"][0] == 2
+    assert found["files"]["config.json"][1] == "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"  # sha256 of {}
     assert model_fingerprint("org/name") == {"name": "org/name"}
     assert fingerprint(tmp_path, engine="hf")["sampler"] == {"engine": "hf"}
     assert fingerprint(tmp_path, engine="vllm")["sampler"] == {"engine": "vllm", "tensor_parallel_size": 1}

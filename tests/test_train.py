@@ -98,21 +98,34 @@ def test_final_model_and_checkpoint_reload(tmp_path):
     ]
 
 
+def linear_rate(step: int, peak: float, warmup: int, total: int) -> float:
+    """The rate transformers' linear schedule gives optimizer step ``step`` (1-based: it uses the rate
+    after ``step - 1`` scheduler steps)."""
+    k = step - 1
+    return peak * (k / warmup if k < warmup else max(0.0, (total - k) / (total - warmup)))
+
+
 @pytest.mark.slow
-def test_resume_continues_exactly_like_the_uninterrupted_run(tmp_path):
-    full = config(tmp_path / "full", loss="dco", n=8, max_steps=6, save_steps=3, epsilon=0.0)
+def test_resume_across_an_epoch_boundary_with_evaluation_equals_the_uninterrupted_run(tmp_path):
+    """The whole metrics.jsonl after the checkpoint, evaluations and learning rate included, with a
+    schedule whose values are known: a resume that forgets when it last evaluated, or logs the rate one
+    step late, differs."""
+    settings = dict(loss="dco", n=8, max_steps=12, save_steps=6, epsilon=0.0, lr_scheduler="linear",
+                    warmup_steps=2, logging_steps=1)  # fmt: skip
+    full = config(tmp_path / "full", **settings)
     run_train(full)
-    resumed = config(tmp_path / "resumed", loss="dco", n=8, max_steps=6, save_steps=3, epsilon=0.0)
-    resumed.resume = os.path.join(full.output_dir, "checkpoint-3")
+    resumed = config(tmp_path / "resumed", **settings, resume=os.path.join(full.output_dir, "checkpoint-6"))
     run_train(resumed)
-    expected = {r["step"]: r for r in metrics(full)}
+    rows = {r["step"]: r for r in metrics(full)}
+    assert [r["lr"] for r in rows.values()] == pytest.approx([linear_rate(s, 1e-3, 2, 12) for s in rows])
+    evaluated = [s for s, r in rows.items() if "eval_ce" in r]
+    assert 6 > evaluated[0] and any(6 < s < 12 for s in evaluated) and evaluated[-1] == 12  # an epoch each side
     for row in metrics(resumed):
-        for key in ("loss", "ce", "logp", "weight", "lr"):
-            assert row[key] == pytest.approx(expected[row["step"]][key], rel=1e-9, abs=1e-12), (
-                row["step"],
-                key,
-            )
-    assert [r["step"] for r in metrics(resumed)] == [4, 5, 6]
+        expected = rows[row["step"]]
+        assert set(row) == set(expected), row["step"]
+        for key in set(row) - {"tokens_per_s"}:
+            assert row[key] == pytest.approx(expected[key], rel=1e-9, abs=1e-12), (row["step"], key)
+    assert [r["step"] for r in metrics(resumed)] == list(range(7, 13))
 
 
 def test_resume_latest_skips_unfinished_checkpoints(tmp_path):

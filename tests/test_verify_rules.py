@@ -7,7 +7,10 @@ import re
 
 import pytest
 from conftest import MINIF2F, requires_minif2f
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from prover.lean import lexer
 from prover.lean.lexer import (
     LexError,
     TooManyReadings,
@@ -1046,3 +1049,26 @@ def test_a_reference_that_opens_std_makes_the_short_runtime_names_refused():
     reference = Reference("foo", "theorem foo (a : Nat) : a + 0 = a := by", "import Mathlib\nopen Std\n")
     found = rule_violations(code_tokens(tokenize("exact Internal.UV.x")), reference_names(reference))
     assert found and "Internal.UV.x" in found[0]
+
+
+_FAST_PATH_PIECES = ["h", ".", "1", "..", "...", "x.y", "r", 'r"a"', "{", "}", "(", ")", ",", " ", "\n", "'", "''",
+                     "«a»", "α", "₀", '"', 's!"', "\\", "--", "/-", "-/", "#print", "`", "0x1", "e", "_", "?", "!",
+                     "|>.", ".1", "é", "ℕ", "⟨", "⟩", "\r\n", "·", ":=", "$"]  # fmt: skip
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(_FAST_PATH_PIECES), max_size=30).map("".join))
+def test_the_lexers_fast_paths_read_as_the_full_readers(text):
+    """One-character symbols, `.` and plain ASCII names skip the token classes (the reading-time budget);
+    with the fast paths off every reading and every refusal is the same."""
+
+    def read() -> object:
+        try:
+            return readings(text)
+        except LexError as error:
+            return type(error), str(error)
+
+    fast = read()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(lexer, "_PLAIN_OF", None)  # what the fast paths test for: TOKEN_CLASSES unchanged
+        assert read() == fast

@@ -84,12 +84,16 @@ def _subscript(c: str) -> bool:
     return 0x2080 <= v <= 0x2089 or 0x2090 <= v <= 0x209C or 0x1D62 <= v <= 0x1D6A or v == 0x2C7C
 
 
+_ASCII_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_ASCII_REST_CHARS = _ASCII_FIRST | frozenset("0123456789'!?")
+
+
 def id_first(c: str) -> bool:
-    return ("a" <= c <= "z") or ("A" <= c <= "Z") or c == "_" or _letter_like(c)
+    return c in _ASCII_FIRST or (c > "\x7f" and _letter_like(c))
 
 
 def id_rest(c: str) -> bool:
-    return id_first(c) or ("0" <= c <= "9") or c in "'!?" or _subscript(c)
+    return c in _ASCII_REST_CHARS or (c > "\x7f" and (_letter_like(c) or _subscript(c)))
 
 
 _SYMBOLS = sorted(
@@ -186,16 +190,27 @@ class _Lexer:
         """Tokens from ``i``; with ``stop_at_brace``, up to the ``}`` that closes an interpolation."""
         text, n, out, depth, budget = self.text, self.n, [], 0, self.budget
         while i < n:
-            blank = _BLANKS.match(text, i)  # Lean's whitespace: spaces, newlines, CRLF
-            i = blank.end()
-            if i >= n:
-                break
             c = text[i]
+            newline = False
+            if c in " \n\r":
+                blank = _BLANKS.match(text, i)  # Lean's whitespace: spaces, newlines, CRLF
+                newline = "\n" in blank.group()
+                i = blank.end()
+                if i >= n:
+                    break
+                c = text[i]
             if not " " < c < "\x7f" and _bad_char(c):  # a tab, a lone CR, any other space
                 self.fail(f"a character Lean does not read between tokens (U+{ord(c):04X})", i)
-            token = self.token(i, out[-1] if out else None)
-            if "\n" in blank.group() or i == 0 or text[i - 1] == "\n":
-                token = token._replace(line_start=True)
+            line_start = newline or i == 0 or text[i - 1] == "\n"
+            fast = TOKEN_CLASSES is _PLAIN_OF
+            if fast and (c in _PLAIN_SYMBOLS or (c == _PLAIN_DOT and not text.startswith(_LONGER_DOTS, i))):  # `{`, `,`, `.`
+                token = _new_tuple(Token, ("symbol", c, i, i + 1, "", False, (), line_start))
+            elif fast and c in _PLAIN_WORD_FIRST and (end := self.ascii_word_end(i)):  # `h₀.le`: the rest
+                token = _new_tuple(Token, ("word", text[i:end], i, end, text[i:end], False, (), line_start))
+            else:
+                token = self.token(i, out[-1] if out else None)
+                if line_start:
+                    token = token._replace(line_start=True)
             budget[0] -= token.end - i  # self.spend, inline: once per token
             if budget[0] < 0:
                 self.spend(0)
@@ -222,7 +237,8 @@ class _Lexer:
         """The token at ``i``: the first token class (``TOKEN_CLASSES``, in Lean's order) that reads one;
         a class is asked only where it can start (``_STARTS``)."""
         c = self.text[i]
-        for read in _classes_at(c):
+        classes = _DISPATCH.get(c) if _DISPATCH_OF is TOKEN_CLASSES else None
+        for read in classes if classes is not None else _classes_at(c):
             token = read(self, i, previous)
             if token is not None:
                 return token
@@ -322,6 +338,17 @@ class _Lexer:
             return None
         end, name, escaped = self.ident(i)
         return Token("word", self.text[i:end], i, end, name, escaped)
+
+    def ascii_word_end(self, i: int) -> int:
+        """End of the ASCII dotted name at ``i`` when nothing after it could extend it (0 otherwise: the
+        full reader decides): the lexer's fast path for most of an output's names."""
+        text = self.text
+        end = _ASCII_NAME.match(text, i).end()
+        after = text[end : end + 1]
+        if after == ".":  # `h.1`, `x.(f)`: a name part cannot start after the dot
+            after = text[end + 1 : end + 2]
+            return end if after < "\x80" and after not in _ASCII_FIRST else 0
+        return end if after < "\x80" else 0
 
     def hash_command(self, i: int, previous: Token | None) -> Token | None:
         command = _hash_command(self.text, i) if self.text[i] == "#" else ""
@@ -646,6 +673,21 @@ def _classes_at(c: str) -> list:
     if c not in _DISPATCH:
         _DISPATCH[c] = [read for name, read in TOKEN_CLASSES if name not in _STARTS or _STARTS[name](c)]
     return _DISPATCH[c]
+
+
+# ASCII characters that are a symbol of one character wherever they stand: no token class starts with
+# them and no longer symbol does (the lexer's fast path, most of an output's brackets and commas; `.`
+# too where no `..` follows)
+_PLAIN_SYMBOLS = frozenset(
+    c for c in map(chr, range(33, 127)) if not _classes_at(c) and _SYMBOLS_BY_FIRST.get(c, [c]) == [c]
+)
+_LONGER_DOTS = tuple(symbol for symbol in _SYMBOLS_BY_FIRST.get(".", ()) if symbol != ".")
+_PLAIN_DOT = "" if _classes_at(".") else "."
+_PLAIN_OF = TOKEN_CLASSES  # a test that replaces TOKEN_CLASSES turns the fast path off
+# letters that only a name can start with (not `r` of r"...": its class comes first), and ASCII names
+_PLAIN_WORD_FIRST = frozenset(c for c in _ASCII_FIRST if [r.__name__ for r in _classes_at(c)] == ["word"])
+_ASCII_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_'!?]*(?:\.[A-Za-z_][A-Za-z0-9_'!?]*)*")
+_new_tuple = tuple.__new__  # a Token with every field given, without NamedTuple's Python-level __new__
 
 
 def tokenize(text: str) -> list[Token]:

@@ -25,7 +25,7 @@ def fuzz(prelude_lean):
     """The generator, and Lean's messages on the fixed texts (Lean's verdict does not depend on the lexer, so
     the mutation runner keeps them in a file named by PROVER_LEXER_FUZZ_CACHE for all the lexer's mutants)."""
     module = load_script(ROOT / "benchmarks" / "lexer_fuzz.py", "lexer_fuzz")
-    module.COMMAND_TOKENS[:] = module.lean_command_tokens(prelude_lean)  # the grammar's commands are Lean's
+    module.COMMAND_TOKENS[:], module.TERM_TOKENS[:] = module.lean_tokens(prelude_lean)  # the grammar's tokens are Lean's
     cases = [module.generate(seed) for seed in SEEDS]
     cache = os.environ.get("PROVER_LEXER_FUZZ_CACHE")
     return module, cases, module.lean_messages(cases, prelude_lean, workers=2, cache=Path(cache) if cache else None)
@@ -126,3 +126,5 @@ def test_the_fuzz_glues_leans_own_commands(fuzz):
     module, cases, _ = fuzz
     glued = [c for c in cases if "command" in c.classes]
     assert len(glued) >= 50 and any(any(tok in c.text for tok in ("#check_failure", "assert_not_exists")) for c in glued)
+    assert {"`(tactic|", "erased", "⦃"} <= set(module.TERM_TOKENS)  # term tokens, from Lean's term parsers
+    assert any(any(tok in c.text for tok in module.TERM_TOKENS if len(tok) > 2) for c in glued)
