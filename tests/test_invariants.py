@@ -12,9 +12,14 @@ from hypothesis import strategies as st
 
 from prover.flags import _coerce
 from prover.io import repair_jsonl
+from prover.lean.messages import Message
+from prover.lean.protocol import ProofStepResponse
 from prover.search.run import Search, shard
 from prover.search.store import model_fingerprint
 from prover.train.checkpoint import STATE_FILE, checkpoint_dir, complete_checkpoints, find_checkpoint
+from prover.train.units import UnitSampler, UnitStream
+from prover.verify.interactive import ProofSession
+from prover.verify.policy import Reference
 
 
 @given(st.lists(st.integers(), max_size=60), st.integers(min_value=1, max_value=12))
@@ -136,3 +141,80 @@ def test_the_model_fingerprint_changes_when_any_byte_of_any_file_changes(tmp_pat
     assert model_fingerprint(str(model)) != before
     path.write_bytes(contents[i])
     assert model_fingerprint(str(model)) == before  # the same weights: the same fingerprint
+
+
+class _CountingRepl:
+    """The tactic REPL's bookkeeping only (states and goals; no proof is ever completed, so no verdict is
+    asked): a tactic starting with "bad" is an error, any other makes a new state whose goal names the path."""
+
+    def __init__(self):
+        self.paths = {0: ""}
+
+    def start_proof(self, statement, header="", timeout=60.0):
+        return ProofStepResponse(0, ["⊢ root"])
+
+    def apply(self, state, tactic, timeout=60.0):
+        if tactic.startswith("bad"):
+            return ProofStepResponse(state, [], [Message("error", 1, 0, None, None, f"unknown tactic {tactic}")])
+        new = len(self.paths)
+        self.paths[new] = f"{self.paths[state]}/{tactic}"
+        return ProofStepResponse(new, [f"⊢ {self.paths[new]}"])
+
+    def close(self):
+        pass
+
+
+@given(st.lists(st.sampled_from(["good1", "good2", "bad1", "bad2", "undo"]), max_size=20))
+def test_prover_prove_keeps_its_state_after_a_failed_tactic(commands):
+    """After a tactic Lean refuses, the goals, the proof text and what undo returns to are what they were;
+    the session always equals the good tactics applied in order (undo pops the last)."""
+    session = ProofSession(Reference("t", "theorem t : True := by"), _CountingRepl, lambda r, o: None)
+    session.start()
+    kept: list[str] = []
+    for command in commands:
+        before = (session.goals, session.proof(), len(session.steps))
+        if command == "undo":
+            session.undo()
+            kept = kept[:-1]
+        else:
+            outcome = session.apply(command)
+            if command.startswith("bad"):
+                assert outcome.errors and (session.goals, session.proof(), len(session.steps)) == before
+            else:
+                kept.append(command)
+        assert [s.tactic for s in session.steps] == kept
+        assert session.goals == [f"⊢ {''.join('/' + t for t in kept)}" if kept else "⊢ root"]
+
+
+@settings(max_examples=100, deadline=None)
+@given(
+    st.integers(2, 12), st.integers(0, 1000),
+    st.lists(st.lists(st.integers(1, 4), min_size=1, max_size=3), min_size=1, max_size=8),
+    st.sets(st.integers(0, 11)), st.booleans(),
+)  # fmt: skip
+def test_the_unit_stream_keeps_its_order_across_steps_and_a_resume(n, seed, steps, confident, filtered):
+    """What the steps train, concatenated, is the seeded stream in order (with the filter: its survivors in
+    order), however the steps split it into micro-batches, and also with a checkpoint's state reloaded
+    (through JSON, as a checkpoint holds it) at every step boundary."""
+    confident = {u for u in confident if u < n}
+    if filtered and len(confident) == n:
+        confident.discard(0)
+    score = (lambda units: [0.0 if u in confident else 1.0 for u in units]) if filtered else None
+
+    def sampler(state=None):
+        made = UnitSampler(UnitStream(n, seed), epsilon=0.5, score=score, score_batch=3)
+        if state is not None:
+            made.load_state_dict(json.loads(json.dumps(state)))
+        return made
+
+    stream = UnitStream(n, seed)
+    expected = [u for u in (stream.next() for _ in range(50 * n)) if not (filtered and u in confident)]
+    for reload in (False, True):
+        drawing, trained = sampler(), []
+        for sizes in steps:
+            if reload:
+                drawing = sampler(drawing.state_dict())
+            batches, _, _ = drawing.draw_step(sizes)
+            assert [len(b) for b in batches] == sizes
+            trained += [u for b in batches for u in b]
+        assert trained == expected[: len(trained)], reload

@@ -112,6 +112,18 @@ def test_stop_on_first_stops_a_solved_theorem(tmp_path, model, bench, monkeypatc
     assert two[-1] == "proved" and two.count("proved") == 1  # nothing after the first proof
     assert len([a for a in attempts if a["theorem"] == "two_eq_zero"]) == 6
     assert summary.pass_at_k is None and "stop_on_first" in summary.note
+    # killed before or after the proof and resumed: the same records (a resume must not draw past the proof)
+    import shutil
+
+    expected, lines = _records(cfg.output_dir), open(os.path.join(cfg.output_dir, "attempts.jsonl")).readlines()
+    proved_at = next(i for i, a in enumerate(attempts) if a["status"] == "proved")
+    for cut in (proved_at, proved_at + 1):
+        run = tmp_path / f"cut{cut}"
+        shutil.copytree(cfg.output_dir, run)
+        (run / "attempts.jsonl").write_text("".join(lines[:cut]))
+        Search(search_config(tmp_path, model, bench, stop_on_first=True, greedy=False, output_dir=str(run),
+                             resume=True, batch_theorems=1)).run()  # fmt: skip
+        assert _records(run) == expected, f"killed after {cut} records"
 
 
 def test_sigkill_then_resume_gives_exactly_n_attempts(tmp_path, model, bench, prelude_lean):
