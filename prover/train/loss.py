@@ -165,7 +165,8 @@ def objective(
     n: int | float = 1,
     reduction: str = "mean",
     group_ids: torch.Tensor | None = None,
-    num_items_in_batch: int | float | None = None,
+    num_items_in_batch: int | float | torch.Tensor | None = None,
+    epsilon: float = 0.0,
 ) -> LossOutput:
     """The training objective ``loss`` (``ce``, ``dco``, ``dco_step``) from one forward's logits.
 
@@ -174,12 +175,16 @@ def objective(
     whole proof's probability, the product of its steps' p(tactic | state), and every step of a trace gets
     F(N, p(proof)); all steps of a trace must be in ``logits``. ``num_items_in_batch`` replaces the batch
     mean by ``sum / num_items_in_batch`` (gradient accumulation over micro-batches equals one big batch).
+    ``epsilon`` > 0 leaves examples with F <= epsilon out of the loss (weight 0: what the confidence filter
+    drops, for trainers that cannot draw refills; ``prover train`` filters before the step instead).
     """
     if loss not in LOSSES:
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     ce, logp, _ = sequence_stats(logits, labels, reduction)
     # CE is DCO with N = 1, whose weight is exactly 1 (F(1, p) = 1 is tested to the bit)
     weights = dco_weights(logp, 1 if loss == "ce" else n, group_ids if loss == "dco" else None)
+    if epsilon > 0:
+        weights = torch.where(weights > epsilon, weights, torch.zeros_like(weights))
     weighted = weights.to(ce.dtype) * ce
     total = weighted.mean() if num_items_in_batch is None else weighted.sum() / num_items_in_batch
     return LossOutput(total, ce, logp, weights)
