@@ -252,14 +252,16 @@ COMMANDS = {
 
 
 def _add_commands(parent: argparse.ArgumentParser, commands: dict[str, Command], dest: str, metavar: str,
-                  common: argparse.ArgumentParser) -> None:  # fmt: skip
+                  common: argparse.ArgumentParser, stages: dict[str, argparse.ArgumentParser],
+                  prefix: str = "") -> None:  # fmt: skip
     subparsers = parent.add_subparsers(dest=dest, metavar=metavar, required=True)
     for name, command in commands.items():
         parser = subparsers.add_parser(
             name, parents=[common], help=command.help, description=command.description or None
         )
+        stages[f"{prefix}{name}"] = parser
         if command.subcommands:
-            _add_commands(parser, command.subcommands, f"{name}_command", "COMMAND", common)
+            _add_commands(parser, command.subcommands, f"{name}_command", "COMMAND", common, stages, f"{name} ")
         elif dataclasses.is_dataclass(command.arguments):
             add_dataclass_arguments(parser, command.arguments)
         else:
@@ -276,13 +278,28 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
     common = argparse.ArgumentParser(add_help=False)  # --log-level after the stage too
     common.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS, help="logging level")
-    _add_commands(parser, COMMANDS, "stage", "STAGE", common)
+    parser.stages = {}  # "train", "data check", ...: each command's own parser
+    _add_commands(parser, COMMANDS, "stage", "STAGE", common, parser.stages)
     return parser
+
+
+def _unknown_flags(extra: list[str], stage: str, stages: dict[str, argparse.ArgumentParser]) -> str:
+    """The error for flags ``stage`` does not take, naming the command each one belongs to."""
+    said = f"unrecognized arguments: {' '.join(extra)}"
+    for flag in dict.fromkeys(a.split("=", 1)[0] for a in extra if a.startswith("--")):
+        owners = [name for name, p in stages.items() if name != stage and flag in p._option_string_actions]
+        if owners:
+            said += f"; {flag} belongs to {' and '.join(f'prover {o}' for o in owners)}"
+    return said
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if extra:  # answered by the command's own parser ("prover search: error: ..."), not the top level's
+        sub = getattr(args, f"{args.stage}_command", None)  # `prover data check`
+        stage = f"{args.stage} {sub}" if sub else args.stage
+        parser.stages[stage].error(_unknown_flags(extra, stage, parser.stages))
     logging.basicConfig(
         level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )

@@ -170,3 +170,17 @@ def test_a_switch_named_as_a_negation_has_no_double_negative(capsys):
     assert parser.parse_args(["verify", "x.jsonl", "--no-cache"]).no_cache is True
     with pytest.raises(SystemExit):  # an unknown flag to argparse
         parser.parse_args(["verify", "x.jsonl", "--no-no_cache"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "said"),
+    [
+        (["search", "--loss", "dco"], "prover search: error: unrecognized arguments: --loss dco; --loss belongs to prover train"),
+        (["train", "--strategy=tree"], "prover train: error: unrecognized arguments: --strategy=tree; --strategy belongs to prover search"),
+        (["data", "check", "x.jsonl", "--bogus"], "prover data check: error: unrecognized arguments: --bogus"),
+    ],
+)
+def test_a_flag_of_another_stage_is_answered_by_the_stage_naming_where_it_belongs(capsys, argv, said):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2 and capsys.readouterr().err.strip().splitlines()[-1] == said

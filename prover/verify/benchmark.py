@@ -58,6 +58,8 @@ def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theore
     missing = wanted - {t.name for t in theorems}
     if missing:
         raise ValueError(f"{path}: no theorem(s) {', '.join(sorted(missing))} in split {split!r}")
+    if not seen:
+        raise ValueError(f"{path}: the file is empty (no benchmark records)")
     if not theorems:
         raise ValueError(f"{path}: no theorems in split {split!r}")
     return theorems

@@ -9,6 +9,7 @@ assembled proof passes the same acceptance rules as ``prover verify``.
 from __future__ import annotations
 
 import math
+import re
 import signal
 import sys
 import threading
@@ -46,9 +47,16 @@ def render_goals(goals: list[str]) -> str:
     return "\n\n".join(f"Goal {i}:\n{goal}" for i, goal in enumerate(goals, start=1))
 
 
+_INTERNAL = re.compile(r"internal exception #\d+")
+
+
 def render_messages(messages: list[Message], source: str = "") -> str:
+    """Lean's messages for a person; Lean's "internal exception #N" (the elaborator giving up on a command
+    whose parse already failed) is left out where a real error on the same line says what went wrong."""
+    lines_with_errors = {m.line for m in messages if m.severity == "error" and not _INTERNAL.fullmatch(m.data)}
+    shown = [m for m in messages if not (_INTERNAL.fullmatch(m.data) and m.line in lines_with_errors)]
     return "\n".join(
-        m.format(source) if source else f"{m.line}:{m.column}: {m.severity}: {m.data}" for m in messages
+        m.format(source) if source else f"{m.line}:{m.column}: {m.severity}: {m.data}" for m in shown
     )
 
 

