@@ -175,6 +175,7 @@ class TrainConfig:
     save_steps: int = option(500, "checkpoint every K optimizer steps (and at the end)", run=False)
     save_total_limit: int = option(0, "keep only the newest K checkpoints; 0 keeps all", run=False)
     logging_steps: int = option(1, "write metrics every K steps", run=False)
+    threads: int = option(0, "torch CPU threads; 0: the thread policy (prover/threads.py: usable CPUs less busy ones; 1 for tiny models)", run=False)
     resume: str = option(
         "", "resume from 'latest' (in --output_dir) or a checkpoint path", const="latest", run=False
     )
@@ -428,6 +429,7 @@ class SearchConfig:
     )
     timeout: float = option(300.0, "seconds per Lean check or tactic", run=False)
     workers: int = option(0, "parallel Lean processes; 0: min(cores, RAM / 8 GB)", run=False)
+    threads: int = option(0, "torch CPU threads of the transformers sampler; 0: the thread policy (prover/threads.py)", run=False)
     memory_mb: int = option(16384, "address-space cap per Lean process in MB", run=False)
     backend: str = option(
         "auto",

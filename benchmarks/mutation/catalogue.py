@@ -10,12 +10,13 @@ written but not restored, swapped arguments, dropped checks, wrong defaults. Eac
 file (the catalogue refuses an edit that does not apply exactly once, so it cannot rot silently), applied
 to a copy of the project (runs/catalogue/work, never the working tree); the stage's tests run there
 (`pytest -x`: the first failure kills it). Prints the kill rate per stage and every survivor, and writes
-runs/catalogue/results.json; docs/benchmarks.md has the scores and why each survivor survives.
+runs/catalogue/results.jsonl (a killed run resumes where it stopped); docs/benchmarks.md has the scores and why each survivor survives.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -276,13 +277,23 @@ def run_one(mistake: Mistake, work: Path, timeout: int) -> tuple[str, float, str
     return outcome, time.perf_counter() - started, failed
 
 
+def identity(mistake: Mistake) -> str:
+    """The mistake, its file and its stage's test files: a result is reused only while none changed."""
+    digest = hashlib.sha256(json.dumps([mistake.stage, mistake.path, mistake.old, mistake.new]).encode())
+    for path in sorted({*TESTS[mistake.stage].split(), mistake.path}):
+        digest.update((ROOT / path).read_bytes())
+    return digest.hexdigest()[:16]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--stage", choices=sorted(TESTS), action="append", help="only these stages")
     parser.add_argument("--list", action="store_true", help="print the catalogue and stop")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per mistake (a hang is caught)")
+    parser.add_argument("--fresh", action="store_true", help="run every mistake again (default: resume)")
     args = parser.parse_args(argv)
-    chosen = [m for m in MISTAKES if not args.stage or m.stage in args.stage]
+    order = args.stage or list(dict.fromkeys(m.stage for m in MISTAKES))  # stages in the order asked
+    chosen = sorted((m for m in MISTAKES if m.stage in order), key=lambda m: order.index(m.stage))
     for mistake in chosen:
         check_applies(mistake)
     if args.list:
@@ -292,14 +303,22 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     work = WORK / "work"
     copy_project(work)
+    # a killed run resumes: each result is kept as it comes, under the mistake's identity and the tests' code
+    kept = {}
+    if (WORK / "results.jsonl").is_file() and not args.fresh:
+        kept = {r["id"]: r for r in map(json.loads, (WORK / "results.jsonl").read_text().splitlines()) if r}
     results = []
     for i, mistake in enumerate(chosen, 1):
+        key = identity(mistake)
+        if key in kept:
+            results.append(kept[key])
+            continue
         outcome, seconds, failed = run_one(mistake, work, args.timeout)
-        results.append({"stage": mistake.stage, "path": mistake.path, "what": mistake.what, "outcome": outcome,
-                        "seconds": round(seconds, 1), "caught_by": failed})  # fmt: skip
+        results.append({"id": key, "stage": mistake.stage, "path": mistake.path, "what": mistake.what,
+                        "outcome": outcome, "seconds": round(seconds, 1), "caught_by": failed})  # fmt: skip
+        with open(WORK / "results.jsonl", "a", encoding="utf-8") as handle:
+            handle.write(json.dumps(results[-1]) + "\n")
         print(f"[{i}/{len(chosen)}] {outcome:8} {seconds:6.1f}s {mistake.stage:7} {mistake.what}", flush=True)
-    WORK.mkdir(parents=True, exist_ok=True)
-    (WORK / "results.json").write_text(json.dumps(results, indent=1))
     print("\nstage     mistakes  killed  score")
     for stage in sorted({r["stage"] for r in results}):
         rows = [r for r in results if r["stage"] == stage]

@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from prover import threads
 from prover.config import SearchConfig
 from prover.lean.setup import LeanSetup
 from prover.prompts import format_goals, tactic_body
@@ -390,4 +391,7 @@ def build_sampler(cfg: SearchConfig, engine: str | None = None) -> Sampler:
         return RaySampler(engine, cfg.model, cfg.engines, gpus, cfg.ray or "auto", **options)
     if engine == "vllm":
         return VLLMSampler(cfg.model, **vllm_options)
-    return HFSampler.from_pretrained(cfg.model)
+    sampler = HFSampler.from_pretrained(cfg.model)
+    if sampler.model.device.type == "cpu":
+        threads.apply(cfg.threads, model=sampler.model)
+    return sampler

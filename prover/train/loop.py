@@ -15,6 +15,7 @@ import math
 import os
 import time
 
+from prover import threads
 from prover.config import TrainConfig, describe_changes, setting_changes
 from prover.flags import save_config
 from prover.io import append_jsonl, atomic_write_text, read_jsonl
@@ -131,6 +132,7 @@ class ProverTrainer:
         self.metrics_path = os.path.join(cfg.output_dir, "metrics.jsonl")
         self.data = load_train_data(cfg, self.checkpoint)
         model = build_model(cfg, self.data.tokenizer, self.checkpoint)
+        threads.apply(cfg.threads, model=model)
         if self.main:  # only now: a run that fails to start leaves nothing behind
             self._start_run_directory()
         self._prepare(model)
