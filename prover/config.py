@@ -66,7 +66,21 @@ SCHEDULERS = (
 
 # --------------------------------------------------------------------------- the training stage
 
-LOSSES = ("ce", "dco", "dco_step")
+@dataclass(frozen=True)
+class Loss:
+    """A training objective, as the trainer, the CLI and the plugged-in Trainer loss read it."""
+
+    help: str
+    budget: str | None  # the TrainConfig field that holds its N (None: N = 1, CE)
+    over_traces: bool = False  # every step of a tactic trace weighted by its whole proof's p
+
+
+LOSS_REGISTRY = {
+    "ce": Loss("cross-entropy (DCO with N = 1)", None),
+    "dco": Loss("sequence-level DCO at --n (a whole proof; over traces with trace_id, the whole trace)", "n", True),
+    "dco_step": Loss("step-level DCO: each (state, tactic) at the per-step budget --n_eff", "n_eff"),
+}
+LOSSES = tuple(LOSS_REGISTRY)
 
 
 def setting_changes(before: dict[str, Any], now: dict[str, Any]) -> dict[str, list]:
@@ -134,9 +148,7 @@ class TrainConfig:
     whole_prompt: str = option(WHOLE_PROMPT, "prompt template of whole-proof models")
     whole_target: str = option(WHOLE_TARGET, "target template of whole-proof models (eos is appended)")
     # objective
-    loss: str = option(
-        "dco", "ce | dco (sequence level; whole proof over traces with trace_id) | dco_step", LOSSES
-    )
+    loss: str = option("dco", " | ".join(f"{name}: {loss.help}" for name, loss in LOSS_REGISTRY.items()), LOSSES)
     n: int = option(16, "DCO sample budget N (pass@N the model is trained for); N = 1 is CE")
     n_eff: int = option(4, "per-step budget N_eff of dco_step")
     epsilon: float = option(
@@ -214,7 +226,7 @@ class TrainConfig:
                 f"--lr_scheduler must be one of {', '.join(SCHEDULERS)}, got {self.lr_scheduler!r}"
             )
         defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        if self.loss == "ce" and (self.n != defaults["n"] or self.n_eff != defaults["n_eff"]):
+        if LOSS_REGISTRY[self.loss].budget is None and (self.n != defaults["n"] or self.n_eff != defaults["n_eff"]):
             raise ValueError(
                 "--n and --n_eff are DCO's budgets; --loss ce trains with N = 1 (drop them, or pick a DCO loss)"
             )
@@ -249,7 +261,8 @@ class TrainConfig:
     @property
     def budget(self) -> int:
         """The N of the objective in force (1 for CE)."""
-        return {"ce": 1, "dco": self.n, "dco_step": self.n_eff}[self.loss]
+        field_name = LOSS_REGISTRY[self.loss].budget
+        return 1 if field_name is None else getattr(self, field_name)
 
 
 # --------------------------------------------------------------------------- the verification stage
@@ -351,7 +364,20 @@ class VerifyConfig:
 
 # --------------------------------------------------------------------------- the search stage
 
-STRATEGIES = ("rollout", "tree", "whole")
+@dataclass(frozen=True)
+class Strategy:
+    """A search strategy, as the CLI and the search run read it (its code: ``search/strategies.py``)."""
+
+    help: str
+    tactics: bool  # drives Lean's REPL tactic by tactic (a tactic model); else whole proofs
+
+
+STRATEGY_REGISTRY = {
+    "rollout": Strategy("one tactic at a time until the proof closes (tactic model)", True),
+    "tree": Strategy("best-first search over tactics (tactic model)", True),
+    "whole": Strategy("whole proofs in one completion (whole-proof model)", False),
+}
+STRATEGIES = tuple(STRATEGY_REGISTRY)
 SAMPLERS = ("auto", "vllm", "hf")
 
 
@@ -370,9 +396,7 @@ class SearchConfig:
     )
     names: str = option("", "comma-separated theorem names (a subset of the split)")
     strategy: str = option(
-        "rollout",
-        "rollout (tactic model), tree (best-first, tactic model) or whole (whole-proof model)",
-        STRATEGIES,
+        "rollout", " | ".join(f"{name}: {s.help}" for name, s in STRATEGY_REGISTRY.items()), STRATEGIES
     )
     sampler: str = option(
         "auto", "generation engine: vllm (GPU), hf (transformers) or auto", SAMPLERS, run=False

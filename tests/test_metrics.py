@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from prover.report.metrics import confidence_split, default_ks, pass_at_k, pass_at_k_groups, pass_at_k_table
+from prover.metrics import confidence_split, default_ks, pass_at_k, pass_at_k_groups, pass_at_k_table
 
 
 @pytest.mark.parametrize("n", [1, 2, 5, 8])

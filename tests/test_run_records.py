@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from prover.io import append_jsonl
+from prover.metrics import estimate, unfinished
 from prover.search.records import (
     Attempt,
     Greedy,
@@ -16,13 +17,11 @@ from prover.search.records import (
     Summary,
     Timing,
     Usage,
-    estimate,
     outcomes,
     read_attempts,
     read_greedy,
     read_summary,
     read_usage,
-    unfinished,
 )
 
 

@@ -39,7 +39,7 @@ MODULES = {
     "prover/search/merge.py": "tests/test_merge.py",
     "prover/train/units.py": "tests/test_units.py",
     "prover/train/loss.py": "tests/test_loss.py",
-    "prover/report/metrics.py": "tests/test_metrics.py",
+    "prover/metrics.py": "tests/test_metrics.py",
 }
 COPIED = ("prover", "tests", "data", "benchmarks", "scripts", "configs", "lean_project", "README.md")
 KILLED = {"killed", "timeout", "segfault"}  # a mutant that hangs or crashes the tests is caught

@@ -142,7 +142,7 @@ def evaluate(model_dir: str, problems, modulus: int, samples: int, seed: int) ->
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from prover.report.metrics import pass_at_k
+    from prover.metrics import pass_at_k
     from prover.search.samplers import HFSampler
 
     tokenizer = AutoTokenizer.from_pretrained(model_dir)

@@ -37,7 +37,7 @@ def main() -> int:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from prover.config import TrainConfig
-    from prover.report.metrics import pass_at_k
+    from prover.metrics import pass_at_k
     from prover.search.samplers import HFSampler
     from prover.train.loop import run_train
 

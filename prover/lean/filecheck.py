@@ -13,13 +13,12 @@ from __future__ import annotations
 
 import functools
 import os
-import resource
-import signal
 import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
 
+from prover.lean import process as lean_process
 from prover.lean.launch_lean import STAGE_MARK
 from prover.lean.messages import Message, parse_json_lines
 from prover.lean.modules import header_words, source_roots
@@ -64,17 +63,6 @@ class FileRun:
     def ok(self) -> bool:
         """Lean ran to its end (its messages are its verdict)."""
         return not (self.timed_out or self.out_of_memory or self.crashed)
-
-
-def _limit_memory(megabytes: int):
-    def apply() -> None:
-        limit = megabytes * 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    return apply
-
-
-_OOM_MARKERS = ("out of memory", "std::bad_alloc", "cannot allocate memory", "failed to allocate")
 
 
 MODULE = "ProverOutput"  # the module the check imports
@@ -189,35 +177,17 @@ def _run(command: LeanCommand, args: list[str], timeout: float, memory_mb: int |
 
 def _process(command: LeanCommand, args: list[str], timeout: float, memory_mb: int | None, env) -> tuple[FileRun, str]:
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [*command.argv, "--json", *args],
-        cwd=command.cwd,
-        env=env,
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group: killed as a whole
-        preexec_fn=_limit_memory(memory_mb) if memory_mb else None,
-    )
+    started_process = lean_process.start([*command.argv, "--json", *args], command.cwd, env, memory_mb)
     try:
-        stdout, stderr = process.communicate(timeout=timeout)
+        stdout, stderr = started_process.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         return FileRun(timed_out=True, seconds=time.perf_counter() - started), ""
     finally:
-        _kill_group(process)  # nothing of the group outlives the check
-    run = FileRun(returncode=process.returncode, stderr=stderr.decode("utf-8", "replace")[-4000:])
+        lean_process.kill_group(started_process)  # nothing of the group outlives the check
+    run = FileRun(returncode=started_process.returncode, stderr=stderr.decode("utf-8", "replace")[-4000:])
     run.seconds = time.perf_counter() - started
     text = stdout.decode("utf-8", "replace")
-    lowered = run.stderr.lower()
-    if process.returncode not in (0, 1) or any(marker in lowered for marker in _OOM_MARKERS):
-        run.out_of_memory = any(marker in lowered for marker in _OOM_MARKERS)
+    if started_process.returncode not in (0, 1) or lean_process.out_of_memory(run.stderr):
+        run.out_of_memory = lean_process.out_of_memory(run.stderr)
         run.crashed = not run.out_of_memory
     return run, text
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
-    process.wait()

@@ -30,7 +30,7 @@ class ReplPool:
     """``run(header, body)`` from any of ``workers`` threads; ``close()`` ends every REPL.
 
     A transport, like the file checker: it returns Lean's messages (lines counted over header + body, as a
-    file would number them) or an infrastructure failure, and never judges them (``verify.py`` does)."""
+    file would number them) or an infrastructure failure, and never judges them (``verify/policy.py`` does)."""
 
     def __init__(self, settings: ReplSettings, timeout: float = 300.0):
         self.settings, self.timeout = settings, timeout

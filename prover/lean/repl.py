@@ -12,16 +12,14 @@ from __future__ import annotations
 import collections
 import json
 import logging
-import os
 import queue
-import resource
-import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
+from prover.lean import process as lean_process
 from prover.lean.messages import Message
 from prover.lean.protocol import (
     Command,
@@ -58,7 +56,19 @@ class ReplProtocolError(ReplError):
     """The process answered something that is not a REPL reply (the message holds the raw text)."""
 
 
-_OOM_MARKERS = ("out of memory", "std::bad_alloc", "cannot allocate memory")
+@runtime_checkable
+class TacticRepl(Protocol):
+    """What search and ``prover prove`` need of Lean in tactic mode, whatever runs it (this REPL, the test
+    stand-ins, a server such as kimina-lean-server): start a proof, apply a tactic to a proof state, close.
+    A reply with Lean's errors is a reply (``ProofStepResponse.errors``); a failure of the machinery raises a
+    ``ReplError`` (``ReplTimeout``, ``ReplCrashed``, ``ReplOutOfMemory``, ``ReplProtocolError``), which is
+    never the model's fault."""
+
+    def start_proof(self, statement: str, header: str = "", timeout: float = 60.0) -> ProofStepResponse: ...
+
+    def apply(self, proof_state: int, tactic: str, timeout: float = 60.0) -> ProofStepResponse: ...
+
+    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -67,7 +77,7 @@ class ReplSettings:
 
     argv: tuple[str, ...]
     cwd: str | None = None
-    memory_mb: int | None = 16384  # RLIMIT_AS of the process; None: no cap
+    memory_mb: int | None = None  # RLIMIT_AS of the process group's leader; None: no cap
     max_commands: int = 500  # recycle after this many requests (the REPL leaks)
     max_rss_mb: int | None = 12288  # recycle above this resident size of the group
 
@@ -96,21 +106,8 @@ class LeanRepl:
 
     def start(self) -> None:
         self.close()
-        memory = self.settings.memory_mb
-
-        def limit() -> None:
-            if memory:
-                resource.setrlimit(resource.RLIMIT_AS, (memory * 2**20, memory * 2**20))
-
-        self._process = subprocess.Popen(
-            list(self.settings.argv),
-            cwd=self.settings.cwd,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,  # own process group: `lake env` forks the repl binary
-            preexec_fn=limit,
-        )
+        self._process = lean_process.start(self.settings.argv, self.settings.cwd, None, self.settings.memory_mb,
+                                           stdin=subprocess.PIPE)  # fmt: skip
         self._lines = queue.Queue()
         self._stderr.clear()
         self._headers.clear()
@@ -137,11 +134,7 @@ class LeanRepl:
         process, self._process = self._process, None
         if process is None:
             return
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        process.wait()
+        lean_process.kill_group(process)
         for stream in (process.stdin, process.stdout, process.stderr):
             try:
                 stream.close()
@@ -213,7 +206,7 @@ class LeanRepl:
         time.sleep(0.05)  # let the stderr pump catch the last words
         tail = self.stderr_tail()
         self.close()
-        if error is ReplCrashed and any(marker in tail.lower() for marker in _OOM_MARKERS):
+        if error is ReplCrashed and lean_process.out_of_memory(tail):
             error = ReplOutOfMemory
         raise error(f"{why}{': ' + tail.strip()[-1000:] if tail.strip() else ''}")
 

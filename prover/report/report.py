@@ -12,8 +12,9 @@ import os
 import textwrap
 from dataclasses import asdict
 
+from prover import metrics
 from prover.io import atomic_write_text
-from prover.report.metrics import confidence_split, pass_at_k_table
+from prover.metrics import confidence_split, estimate, pass_at_k_table
 
 logger = logging.getLogger(__name__)
 
@@ -45,17 +46,13 @@ def load_run(run_dir: str) -> dict:
 
 def unfinished(run: dict) -> str | None:
     """Why a run's attempts are not all there, or None (also when its config says too little to tell)."""
-    from prover.search.records import unfinished as why
-
     n = run["settings"].get("n")
     if not run.get("expected") or not isinstance(n, int):  # no fingerprint: the attempts as they are
         return None
-    return why(run["results"], run["expected"], n, run["stop_on_first"])
+    return metrics.unfinished(run["results"], run["expected"], n, run["stop_on_first"])
 
 
 def run_report(run: dict) -> dict:
-    from prover.search.records import estimate
-
     results, n = run["results"], run["settings"].get("n")
     pass_at_k, note = estimate(
         results, run.get("expected"), n if isinstance(n, int) else None, run["stop_on_first"]

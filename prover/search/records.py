@@ -88,8 +88,10 @@ class Timing:
     model_load: float = 0.0
     search: float = 0.0  # the search itself (wall)
     generation: float = 0.0  # sampling (wall; the main thread)
-    lean_wall: float = 0.0  # waiting on Lean: proof starts, tactics and checks (wall)
+    lean_wall: float = 0.0  # waiting on Lean: proof starts, tactics and checks (wall, the main thread)
     lean_worker_sum: float = 0.0  # Lean calls summed over workers
+    lean_busy: float = 0.0  # wall time during which any Lean call ran (while sampling too)
+    overlap: float = 0.0  # wall time sampling and Lean ran at once: generation + lean_busy - search, >= 0
 
     def __add__(self, other: Timing) -> Timing:
         return Timing(*(a + b for a, b in zip(astuple(self), astuple(other))))
@@ -97,7 +99,8 @@ class Timing:
     def describe(self) -> str:
         return (
             f"wall {self.wall:.1f}s (model load {self.model_load:.1f}s, search {self.search:.1f}s: generation "
-            f"{self.generation:.1f}s, Lean {self.lean_wall:.1f}s; Lean summed over workers {self.lean_worker_sum:.1f}s)"
+            f"{self.generation:.1f}s, Lean busy {self.lean_busy:.1f}s, both at once {self.overlap:.1f}s; Lean "
+            f"summed over workers {self.lean_worker_sum:.1f}s)"
         )
 
 
@@ -167,6 +170,8 @@ class Summary:
         redone = {(r.theorem, r.attempt) for r in records if not Status(r.status).is_infrastructure}
         failures = {(r.theorem, r.attempt) for r in records if Status(r.status).is_infrastructure} - redone
         results = {name: results.get(name, []) for name in expected}
+        from prover.metrics import estimate  # numpy: loaded when a summary is made, not with the records
+
         pass_at_k, note = estimate(results, expected, cfg.n, cfg.stop_on_first)
         return cls(
             strategy=cfg.strategy,
@@ -189,45 +194,6 @@ class Summary:
     @property
     def usage(self) -> Usage:
         return Usage(self.seconds, self.tokens, self.lean_steps, self.sessions, self.proof_checks, self.checks_reused)
-
-
-def unfinished(
-    results: dict[str, list[bool]], expected: list[str], n: int, stop_on_first: bool
-) -> str | None:
-    """Why a run's attempts are not all there (killed, or still running), or None: every theorem of
-    ``expected`` needs ``n`` attempts (or, with ``stop_on_first``, a proof)."""
-    started = [t for t in expected if results.get(t)]
-    done = [t for t in started if len(results[t]) >= n or (stop_on_first and any(results[t]))]
-    if len(done) == len(expected):
-        return None
-    attempts = sum(len(results[t]) for t in started)
-    return (f"unfinished: {attempts} of {n * len(expected)} attempts, {len(done)} of {len(expected)} theorems "
-            "done (finish it with prover search --resume); pass@k is not estimable")  # fmt: skip
-
-
-def estimate(
-    results: dict[str, list[bool]], expected: list[str] | None, n: int | None, stop_on_first: bool
-) -> tuple[dict | None, str]:
-    """pass@k of a run's ``results`` ("k" -> {"pass_at_k", "stderr"}), or None and why it is not
-    estimable. ``expected`` (its theorems) and ``n`` tell a finished run from one that stopped early; without
-    them (an old run's config) the theorems must at least have as many attempts each."""
-    from prover.report.metrics import pass_at_k_table
-
-    if expected and n and (why := unfinished(results, expected, n, stop_on_first)) is not None:
-        return None, why
-    if stop_on_first:
-        return (
-            None,
-            "stop_on_first: attempts stopped at the first proof, so only solved / theorems is estimable",
-        )
-    if not results:
-        return None, ""
-    if len({len(v) for v in results.values()}) != 1:
-        return (
-            None,
-            "the theorems have different numbers of attempts (an unfinished run?): only solved / theorems is estimable",
-        )
-    return {str(k): v for k, v in pass_at_k_table(results).items()}, ""
 
 
 def outcomes(records: list[Attempt]) -> tuple[dict[str, list[bool]], list[str]]:

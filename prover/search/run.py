@@ -1,6 +1,6 @@
 """``prover search``: N attempts per benchmark theorem; a success counts only once the verifier accepts it.
 
-This module runs a search: it loads the benchmark, opens the run directory (``run_store``), builds the
+This module runs a search: it loads the benchmark, opens the run directory (``store.py``), builds the
 sampler (``build_sampler``) and the checker, hands each batch of theorems to a strategy
 (``strategies``) and accounts for time. The run directory is append-only and resumable: attempts are
 identified by (theorem, attempt index), and a resumed run fills in exactly the missing indices.
@@ -19,7 +19,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 from prover import threads
-from prover.config import SearchConfig
+from prover.benchmark import Theorem, load_theorems
+from prover.config import STRATEGY_REGISTRY, SearchConfig
+from prover.lean.repl import TacticRepl
 from prover.lean.setup import LeanSetup
 from prover.prompts import format_goals, tactic_body
 from prover.search.ray import RaySampler
@@ -27,7 +29,6 @@ from prover.search.records import Attempt, Greedy, Status, Summary, Timing, Usag
 from prover.search.samplers import Completion, HFSampler, Sampler, VLLMSampler, resolve_engine
 from prover.search.store import RunStore, done_and_solved
 from prover.search.strategies import STRATEGIES, NoStart
-from prover.verify.benchmark import Theorem, load_theorems
 from prover.verify.checker import Checker, CheckSettings
 from prover.verify.policy import BadReference, Reason, Reference, VerifyResult
 from prover.verify.ray import RayVerifier
@@ -50,7 +51,7 @@ class Search:
         cfg: SearchConfig,
         sampler: Sampler | None = None,
         verify: Callable[[Reference, str], VerifyResult] | None = None,
-        repl_factory: Callable[[], object] | None = None,
+        repl_factory: Callable[[], TacticRepl] | None = None,
     ):
         created = time.perf_counter()
         self.cfg = cfg
@@ -65,10 +66,10 @@ class Search:
         self.timing = Timing()
         self._created = created
         # Lean before the model: a missing Lean is said in a second, not after minutes of loading
-        if repl_factory is None and cfg.strategy != "whole":
+        if repl_factory is None and STRATEGY_REGISTRY[cfg.strategy].tactics:
             setup.require_repl(cfg.memory_mb or None)
         if verify is None:
-            setup.require_for(t.reference for t in self.theorems)
+            setup.require_for(Reference.of(t) for t in self.theorems)
             logger.info("Lean: %s", lean)
         self._checker = None
         if verify is None:
@@ -80,6 +81,7 @@ class Search:
         self.verify = verify
         self.repl_factory = repl_factory or _default_repl_factory(cfg, setup)
         loading = time.perf_counter()
+        self._owns_sampler = sampler is None  # engines this run starts (Ray actors, vLLM) end with it
         try:
             self.sampler = sampler if sampler is not None else build_sampler(cfg, engine)
         except BaseException:
@@ -91,6 +93,7 @@ class Search:
         self.proof_checks = self.checks_reused = 0
         self._verdicts: dict[tuple[str, str], _Verdict] = {}  # (theorem, proof) -> its verdict
         self._counting = threading.Lock()  # Lean calls are counted from worker threads
+        self._lean_active, self._busy_since = 0, 0.0  # Lean calls running now, and since when any has
         self._bad_statements: set[str] = set()  # logged once each
 
     # ------------------------------------------------------------------ the run
@@ -146,6 +149,8 @@ class Search:
             bar.close()
             if self._checker is not None:
                 self._checker.close()
+            if self._owns_sampler and hasattr(self.sampler, "close"):
+                self.sampler.close()  # Ray engines and vLLM do not outlive the run (a notebook keeps going)
         return self.summarize()
 
     # ------------------------------------------------------------------ what strategies call
@@ -188,10 +193,25 @@ class Search:
         with self.waiting_on_lean():
             return list(pool.map(fn, items))
 
-    def _count_lean(self, started: float) -> None:
+    @contextmanager
+    def _lean_call(self) -> Iterator[None]:
+        """One call into Lean (a check, a proof start, a tactic): counted, its time summed over workers, and
+        the wall time during which any call ran (``lean_busy``, the union of the calls' intervals)."""
+        started = time.perf_counter()
         with self._counting:
-            self.lean_steps += 1
-            self.timing.lean_worker_sum += time.perf_counter() - started
+            if self._lean_active == 0:
+                self._busy_since = started
+            self._lean_active += 1
+        try:
+            yield
+        finally:
+            ended = time.perf_counter()
+            with self._counting:
+                self.lean_steps += 1
+                self.timing.lean_worker_sum += ended - started
+                self._lean_active -= 1
+                if self._lean_active == 0:
+                    self.timing.lean_busy += ended - self._busy_since
 
     def check(self, theorem: Theorem, proof: str) -> VerifyResult:
         """The verifier's verdict on ``proof``: Lean runs once per distinct (theorem, proof) in a run (an
@@ -221,13 +241,12 @@ class Search:
         return result
 
     def _run_check(self, theorem: Theorem, proof: str) -> VerifyResult:
-        started = time.perf_counter()
         try:
-            result = self.verify(theorem.reference, proof)
+            with self._lean_call():
+                result = self.verify(Reference.of(theorem), proof)
         except BadReference as error:  # a bare check_proof raises where the Checker answers bad_statement
             result = VerifyResult(Reason.BAD_STATEMENT, str(error))
         finally:
-            self._count_lean(started)
             with self._counting:
                 self.proof_checks += 1
         if result.reason is Reason.BAD_STATEMENT and theorem.name not in self._bad_statements:
@@ -249,8 +268,7 @@ class Search:
         failing twice (an infrastructure failure, no judgement)."""
         from prover.lean.repl import ReplError
 
-        started = time.perf_counter()
-        try:
+        with self._lean_call():
             for tries in (1, 2):
                 try:
                     reply = repl.start_proof(theorem.formal_statement, theorem.header, self.cfg.timeout)
@@ -261,8 +279,6 @@ class Search:
                 except ValueError as error:  # Lean's error on the statement
                     return NoStart(Status.BAD_STATEMENT, str(error))
             raise AssertionError("unreachable")
-        finally:
-            self._count_lean(started)
 
     def step(self, repl, state: int, tactic: str):
         """The REPL's reply to ``tactic`` on ``state``, or the Status that ends it here: ``lean_error`` when
@@ -273,15 +289,13 @@ class Search:
         tactic = tactic.strip()
         if not tactic:
             return Status.LEAN_ERROR
-        started = time.perf_counter()
         try:
-            reply = repl.apply(state, tactic, self.cfg.timeout)
+            with self._lean_call():
+                reply = repl.apply(state, tactic, self.cfg.timeout)
         except ReplTimeout:
             return Status.LEAN_ERROR
         except ReplError:
             return Status.REPL_FAILURE
-        finally:
-            self._count_lean(started)
         return Status.LEAN_ERROR if reply.errors else reply
 
     # ------------------------------------------------------------------ diagnostics and summary
@@ -292,7 +306,7 @@ class Search:
         theorems = [t for t in self.theorems if t.name not in seen]
         if not theorems:
             return
-        if self.cfg.strategy == "whole":
+        if not STRATEGY_REGISTRY[self.cfg.strategy].tactics:
             completions = self.generate(
                 [self.whole_prompt(t) for t in theorems],
                 1,
@@ -336,6 +350,9 @@ class Search:
         """All sessions' usage so far: the earlier ones' and this one's."""
         now = time.perf_counter()
         self.timing.wall, self.timing.search = now - self._created, now - self._started
+        with self._counting:  # a Lean call still running counts up to now
+            busy = self.timing.lean_busy + (now - self._busy_since if self._lean_active else 0.0)
+        self.timing.overlap = max(0.0, self.timing.generation + busy - self.timing.search)
         return self._before + Usage(dataclasses.replace(self.timing), self.tokens, self.lean_steps, 1,
                                     self.proof_checks, self.checks_reused)  # fmt: skip
 

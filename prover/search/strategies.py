@@ -18,14 +18,16 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable
 from concurrent.futures import Executor, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from prover.benchmark import Theorem
 from prover.config import SearchConfig
+from prover.lean.repl import TacticRepl
 from prover.prompts import format_goals, tactic_body
 from prover.search.records import Attempt, Status
 from prover.search.samplers import Completion
-from prover.verify.benchmark import Theorem
 from prover.verify.policy import Reason, VerifyResult
 
 
@@ -33,7 +35,7 @@ class SearchView(Protocol):
     """What the strategies use of a running search: the settings, sampling, and Lean (each call counted)."""
 
     cfg: SearchConfig
-    repl_factory: Callable[[], Any]
+    repl_factory: Callable[[], TacticRepl]
 
     def seed_for(self, theorem: Theorem, *where: int) -> int: ...
 
@@ -45,6 +47,8 @@ class SearchView(Protocol):
 
     def lean_map(self, pool: Executor, fn: Callable, items) -> list: ...
 
+    def waiting_on_lean(self) -> AbstractContextManager[None]: ...
+
     def check(self, theorem: Theorem, proof: str) -> VerifyResult: ...
 
     def start(self, repl, theorem: Theorem) -> tuple[int, list[str]] | NoStart: ...
@@ -55,29 +59,53 @@ class SearchView(Protocol):
 Record = Callable[[Attempt], None]
 
 
+CHUNKS = 4  # a round of whole proofs is sampled in this many parts: Lean checks one while the next samples
+
+
 def whole(search: SearchView, todo: dict[Theorem, list[int]], record: Record, solved: set[str]) -> None:
+    """Rounds of one attempt per missing slot (one per theorem with ``stop_on_first``), each sampled in
+    ``CHUNKS`` parts: Lean checks a part while the next is sampled. What a part samples depends on its seeds
+    only, so the records are those of one part after the other, in the same order. With ``stop_on_first``
+    the next round depends on the proofs found: a round is one part, checked before the next is drawn."""
     cfg = search.cfg
     with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
+        checking = None  # the part Lean is checking: its draws and their verdicts to come
+
+        def finish(part) -> None:
+            drawn, verdicts = part
+            with search.waiting_on_lean():
+                results = [v.result() for v in verdicts]
+            for (t, index, c), result in zip(drawn, results):
+                record(attempt(t, index, "whole", c.text, [], [c.logprob], c.tokens, result))
+
         while todo:
             width = 1 if cfg.stop_on_first else max(len(m) for m in todo.values())
             wanted = [(t, index) for t, missing in todo.items() for index in missing[:width]]
-            completions = search.generate(
-                [search.whole_prompt(t) for t, _ in wanted],
-                1,
-                cfg.max_tokens_proof,
-                [search.seed_for(t, index) for t, index in wanted],
-                [cfg.proof_stop],
-            )
-            drawn = [(t, index, c) for (t, index), (c,) in zip(wanted, completions)]
-            results = search.lean_map(pool, lambda job: search.check(job[0], job[2].text), drawn)
-            for (t, index, c), result in zip(drawn, results):
-                record(attempt(t, index, "whole", c.text, [], [c.logprob], c.tokens, result))
+            size = len(wanted) if cfg.stop_on_first else -(-len(wanted) // CHUNKS)
+            for start in range(0, len(wanted), size):
+                chunk = wanted[start : start + size]
+                completions = search.generate(
+                    [search.whole_prompt(t) for t, _ in chunk],
+                    1,
+                    cfg.max_tokens_proof,
+                    [search.seed_for(t, index) for t, index in chunk],
+                    [cfg.proof_stop],
+                )
+                drawn = [(t, index, c) for (t, index), (c,) in zip(chunk, completions)]
+                if checking is not None:  # the previous part's verdicts, recorded before this part's
+                    finish(checking)
+                checking = (drawn, [pool.submit(search.check, t, c.text) for t, _, c in drawn])
+            if cfg.stop_on_first:  # the next round needs this one's proofs
+                finish(checking)
+                checking = None
             # each theorem's first `width` missing attempts were drawn in this round
             todo = {
                 t: missing[width:]
                 for t, missing in todo.items()
                 if missing[width:] and not (cfg.stop_on_first and t.name in solved)
             }
+        if checking is not None:
+            finish(checking)
 
 
 # --------------------------------------------------------------------------- tactic by tactic

@@ -1,8 +1,8 @@
 """Training data: read tactic pairs, LeanDojo traces and whole proofs; validate; guard against contamination.
 
 Readers return plain frozen records and name ``file:line: field`` for every bad input. Turning records into
-prompts and token ids lives in ``prompts.py``; nothing here imports torch or transformers (``datasets`` is
-imported only for hub names and folders).
+prompts lives in ``prover/prompts.py``, into token ids in ``tokenize.py``; nothing here imports torch or
+transformers (``datasets`` is imported only for hub names and folders).
 """
 
 from __future__ import annotations
@@ -280,7 +280,7 @@ def normalize_statement(statement: str) -> str:
 
 def read_benchmark_statements(path: str) -> tuple[set[str], set[str]]:
     """(normalised statements, names) of a benchmark, read as search reads it."""
-    from prover.verify.benchmark import load_theorems
+    from prover.benchmark import load_theorems
 
     theorems = load_theorems(path)
     return {normalize_statement(t.formal_statement) for t in theorems}, {t.name for t in theorems}

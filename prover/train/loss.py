@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from prover.config import LOSSES
+from prover.config import LOSS_REGISTRY, LOSSES
 
 IGNORE_INDEX = -100
 _LOG2 = math.log(2.0)
@@ -182,7 +182,8 @@ def objective(
         raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {loss!r}")
     ce, logp, _ = sequence_stats(logits, labels, reduction)
     # CE is DCO with N = 1, whose weight is exactly 1 (F(1, p) = 1 is tested to the bit)
-    weights = dco_weights(logp, 1 if loss == "ce" else n, group_ids if loss == "dco" else None)
+    spec = LOSS_REGISTRY[loss]
+    weights = dco_weights(logp, 1 if spec.budget is None else n, group_ids if spec.over_traces else None)
     if epsilon > 0:
         weights = torch.where(weights > epsilon, weights, torch.zeros_like(weights))
     weighted = weights.to(ce.dtype) * ce

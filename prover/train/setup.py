@@ -8,7 +8,7 @@ import random
 from dataclasses import dataclass
 from typing import Any
 
-from prover.config import TrainConfig
+from prover.config import LOSS_REGISTRY, TrainConfig
 from prover.train.data import ReadReport, drop_contaminated, read_examples
 from prover.train.tokenize import PromptFormat, build_units, drop_overlong, tokenize_examples
 
@@ -63,7 +63,7 @@ def load_train_data(cfg: TrainConfig, checkpoint: str | None = None) -> TrainDat
         raise ValueError(f"{cfg.data}: no training examples left")
     tokenizer = load_tokenizer(cfg, checkpoint, examples)
     fmt = prompt_format(cfg)
-    by_trace = cfg.loss == "dco"
+    by_trace = LOSS_REGISTRY[cfg.loss].over_traces
 
     def prepare(items):
         tokenized = tokenize_examples(items, tokenizer, fmt, cfg.max_length)

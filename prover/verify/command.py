@@ -15,10 +15,10 @@ import time
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
+from prover.benchmark import load_theorems
 from prover.config import VerifyConfig
 from prover.io import append_jsonl, jsonl_objects, read_text
 from prover.lean.setup import NOT_SET_UP, LeanSetup
-from prover.verify.benchmark import load_theorems
 from prover.verify.cache import VerdictCache, verdict_key
 from prover.verify.checker import Checker, CheckSettings
 from prover.verify.policy import Reference, check_statement, parse_statement
@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 def read_references(path: str) -> dict[str, Reference]:
     """Reference statements of a benchmark (DeepSeek / MiniF2F schema), by name."""
-    return {t.name: t.reference for t in load_theorems(path)}
+    return {t.name: Reference.of(t) for t in load_theorems(path)}
 
 
 def reference_from(statement: str, header: str, benchmark: str, name: str) -> Reference | None:

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from prover.lean.messages import Message
+from prover.lean.repl import TacticRepl
 from prover.prompts import TACTIC_PROMPT, format_goals, tactic_body
 from prover.verify.policy import (
     BadReference,
@@ -102,7 +103,7 @@ class FileReport:
 def check_file(
     code: str, run: Runner, reference: Reference | None = None, allow_native_decide: bool = False
 ) -> FileReport:
-    """The verifier's verdict on a person's file (``verify.py`` decides, as for every command), with each
+    """The verifier's verdict on a person's file (``policy.py`` decides, as for every command), with each
     theorem's axioms."""
     if reference is not None:
         verdict = check_proof(reference, code, run, allow_native_decide)
@@ -138,7 +139,7 @@ class ProofSession:
     def __init__(
         self,
         reference: Reference,
-        repl_factory: Callable[[], object],
+        repl_factory: Callable[[], TacticRepl],
         verify: Callable[[Reference, str], VerifyResult],
         sampler=None,
         timeout: float = 300.0,

@@ -75,6 +75,11 @@ class Reference:
     formal_statement: str
     header: str = ""
 
+    @classmethod
+    def of(cls, theorem) -> Reference:
+        """The reference of a benchmark's theorem (``prover.benchmark.Theorem``)."""
+        return cls(theorem.name, theorem.formal_statement, theorem.header)
+
     @property
     def header_text(self) -> str:
         """The header as it starts every checked file (newline-terminated)."""

