@@ -41,7 +41,7 @@ TESTS = {
     "tests/lean/test_verify_prelude.py tests/lean/test_verify_reading.py tests/lean/test_verify_scopes.py "
     "tests/lean/test_verify_imports.py tests/lean/test_verify_cli.py tests/lean/test_check_file.py "
     "tests/lean/test_interactive.py",
-    "lean": "tests/test_modules.py tests/lean/test_filecheck.py tests/lean/test_repl.py tests/lean/test_pool.py "
+    "lean": "tests/test_process.py tests/test_modules.py tests/lean/test_filecheck.py tests/lean/test_repl.py tests/lean/test_pool.py "
     "tests/lean/test_protocol.py tests/lean/test_axioms_lean.py tests/test_verify_rules.py "
     "tests/lean/test_verify_prelude.py",
     "report": "tests/test_metrics.py tests/test_report.py tests/test_run_records.py",
@@ -242,15 +242,20 @@ def project_files() -> list[str]:
 
 
 def copy_project(work: Path) -> None:
+    """The project's files, and ../shared beside the copy as beside the checkout (MiniF2F and the REPL's
+    transcripts: without them those tests skip, and a mistake only they catch would seem to survive)."""
     shutil.rmtree(work, ignore_errors=True)
     for path in project_files():
         target = work / path
         target.parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(ROOT / path, target)
+    shared = work.parent / "shared"
+    if (ROOT.parent / "shared").is_dir() and not shared.exists():
+        shared.symlink_to(ROOT.parent / "shared")
 
 
-def check_applies(mistake: Mistake) -> str:
-    text = (ROOT / mistake.path).read_text(encoding="utf-8")
+def check_applies(mistake: Mistake, root: Path = ROOT) -> str:
+    text = (root / mistake.path).read_text(encoding="utf-8")
     count = text.count(mistake.old)
     if count != 1:
         raise SystemExit(f"{mistake.path}: the edit for {mistake.what!r} matches {count} places (needs exactly 1)")
@@ -259,7 +264,7 @@ def check_applies(mistake: Mistake) -> str:
 
 def run_one(mistake: Mistake, work: Path, timeout: int) -> tuple[str, float, str]:
     """(killed | survived | timeout, seconds, the first failing test)."""
-    original = check_applies(mistake)
+    original = check_applies(mistake, work)  # the copy's text: edits to the checkout meanwhile change nothing
     target = work / mistake.path
     target.write_text(original.replace(mistake.old, mistake.new), encoding="utf-8")
     env = {**os.environ, "PYTHONPATH": str(work), "PYTHONDONTWRITEBYTECODE": "1"}

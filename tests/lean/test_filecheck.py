@@ -53,7 +53,18 @@ def test_crash_is_reported_as_a_crash():
 @pytest.mark.slow  # waits on a deadline, a memory cap or a signal
 def test_memory_cap_turns_a_flood_into_oom():
     run = run_lean_file("", stand_in("oom"), timeout=60, memory_mb=512)
-    assert run.out_of_memory and not run.crashed
+    assert run.out_of_memory and not run.crashed and not run.ok  # its messages are no verdict
+
+
+@pytest.mark.slow  # waits on a deadline
+def test_the_output_and_its_check_share_one_deadline(monkeypatch):
+    """Two processes (the output compiled, then the check importing it), one time limit: each taking 60%
+    of it times the whole run out, as one slow proof must."""
+    monkeypatch.setenv("STAND_IN_SLEEP", "1.2")
+    run = run_lean_file("theorem t : True := trivial", stand_in("slow"), timeout=2.0, check="#print axioms t")
+    assert run.timed_out and run.check_messages is None
+    monkeypatch.setenv("STAND_IN_SLEEP", "0.2")
+    assert run_lean_file("theorem t : True := trivial", stand_in("slow"), timeout=2.0, check="#print axioms t").ok
 
 
 def test_output_that_is_not_lean_json_is_a_crash():

@@ -5,6 +5,7 @@ hang      sleep forever, after starting a child that sleeps forever too (the orp
 crash     die from SIGSEGV
 oom       allocate until the address-space limit stops it, then report it as Lean does
 garbage   print a line that is not a Lean JSON message
+slow      take STAND_IN_SLEEP seconds, then succeed with no message (writing the `-o` module when asked)
 """
 
 import os
@@ -32,3 +33,7 @@ elif mode == "oom":
         sys.exit(1)
 elif mode == "garbage":
     print("this is not JSON")
+elif mode == "slow":
+    time.sleep(float(os.environ["STAND_IN_SLEEP"]))
+    if "-o" in sys.argv:
+        open(sys.argv[sys.argv.index("-o") + 1], "wb").close()
