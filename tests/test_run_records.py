@@ -147,8 +147,9 @@ def test_usage_and_timing_add_every_field():
 
 
 def test_timing_describes_where_the_time_went():
-    assert Timing(10, 1, 8, 5, 2.5, 7.25).describe() == (
-        "wall 10.0s (model load 1.0s, search 8.0s: generation 5.0s, Lean 2.5s; Lean summed over workers 7.2s)"
+    assert Timing(10, 1, 8, 5, 2.5, 7.25, 3.5, 0.5).describe() == (
+        "wall 10.0s (model load 1.0s, search 8.0s: generation 5.0s, Lean 2.5s; Lean busy 3.5s, 0.5s of it "
+        "while sampling; Lean summed over workers 7.2s)"
     )
 
 

@@ -99,8 +99,8 @@ class Timing:
     def describe(self) -> str:
         return (
             f"wall {self.wall:.1f}s (model load {self.model_load:.1f}s, search {self.search:.1f}s: generation "
-            f"{self.generation:.1f}s, Lean busy {self.lean_busy:.1f}s, both at once {self.overlap:.1f}s; Lean "
-            f"summed over workers {self.lean_worker_sum:.1f}s)"
+            f"{self.generation:.1f}s, Lean {self.lean_wall:.1f}s; Lean busy {self.lean_busy:.1f}s, "
+            f"{self.overlap:.1f}s of it while sampling; Lean summed over workers {self.lean_worker_sum:.1f}s)"
         )
 
 

@@ -4,6 +4,7 @@ every intended proof is accepted by the embedded Lean, and wrong or trivial proo
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from conftest import ROOT, load_script
@@ -45,9 +46,11 @@ def test_the_committed_files_are_what_the_script_writes(make, tmp_path):
 def test_every_intended_proof_is_accepted_by_the_embedded_lean(make, prelude_lean):
     used = {r["name"] for r in map(json.loads, (FOLDER / "answers.jsonl").read_text().splitlines())}
     problems = [p for p in make.problems() if p.name in used]
-    text = make.HEADER + "".join(f"{p.statement}{p.proof()}\n" for p in problems)
-    run = run_lean_file(text, prelude_lean, timeout=600)
-    assert run.returncode == 0 and not run.messages, run.messages[:3]
+    halves = [problems[::2], problems[1::2]]  # two files, two Lean processes at once
+    texts = [make.HEADER + "".join(f"{p.statement}{p.proof()}\n" for p in half) for half in halves]
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for run in pool.map(lambda text: run_lean_file(text, prelude_lean, timeout=600), texts):
+            assert run.returncode == 0 and not run.messages, run.messages[:3]
     assert len(problems) == 1303
 
 

@@ -83,7 +83,11 @@ def test_whole_proof_search_finds_and_verifies(tmp_path, model, bench, monkeypat
         "generation",
         "lean_wall",
         "lean_worker_sum",
+        "lean_busy",
+        "overlap",
     }
+    # the time sampling and Lean ran at once fits in both
+    assert 0 <= seconds.overlap <= min(seconds.generation, seconds.lean_busy) + 0.05 and seconds.lean_busy > 0
     assert Summary.from_json(on_disk, "summary.json") == summary
     greedy = {r["theorem"]: r for r in read_jsonl(os.path.join(cfg.output_dir, "greedy.jsonl"))}
     assert (
