@@ -115,7 +115,7 @@ def main() -> int:
         # 1. epsilon = 0, interleaved
         methods = {
             "ce": trainer(root / "model", traces, root / "ce", loss="ce"),
-            "dco (N=16), sequence": trainer(root / "model", traces, root / "dco", loss="dco_step", n_eff=16),
+            "dco_step (N_eff=16), each pair": trainer(root / "model", traces, root / "dco", loss="dco_step", n_eff=16),
             "dco over traces (N=16)": trainer(root / "model", traces, root / "dcot", loss="dco", n=16),
             "dco_step (N_eff=4)": trainer(root / "model", traces, root / "step", loss="dco_step", n_eff=4),
         }

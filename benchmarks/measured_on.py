@@ -7,7 +7,7 @@ code gives another pass@k on another machine. So the benchmarks pin both before 
 ATen's portable kernels (``ATEN_CPU_CAPABILITY=default``) and MKL's conditional numerical reproducibility
 (``MKL_CBWR=COMPATIBLE``), which every x86-64 processor runs the same way. Pinned, a run gives the same
 numbers bit for bit under 1 or 2 threads and with MKL restricted to AVX2 as on another processor
-(tests/test_reproducibility.py). results.json records all of it.
+(tests/test_overconfidence_bench.py). results.json records all of it.
 """
 
 from __future__ import annotations

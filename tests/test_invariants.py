@@ -110,12 +110,12 @@ def test_every_setting_is_fingerprinted_or_declared_harmless():
         SearchConfig: {"sampler", "greedy", "batch_theorems", "tensor_parallel_size", "engines", "gpu_memory_utilization",
                        "engine_kwargs", "output_dir", "resume", "override_settings", "ray", "timeout", "workers",
                        "memory_mb", "backend",
-                       "threads"},  # how fast, not what: bit-identical across threads with pinned kernels (test_reproducibility)
+                       "threads"},  # how fast, not what: bit-identical across threads with pinned kernels (test_overconfidence_bench)
         TrainConfig: {"gradient_checkpointing", "per_device_batch_size", "output_dir", "save_steps", "save_total_limit",
                       "logging_steps", "resume", "report_to", "override_settings",
                       "score_batch_size",  # the confidence filter's scoring batches: the same step (a test says so)
                       "bf16",  # precision resolves per machine ('auto'): a resume on another GPU may change it
-                      "threads"},  # how fast, not what: bit-identical across threads with pinned kernels (test_reproducibility)
+                      "threads"},  # how fast, not what: bit-identical across threads with pinned kernels (test_overconfidence_bench)
     }  # fmt: skip
     for cls, expected in harmless.items():
         declared = {f.name for f in dataclasses.fields(cls) if not f.metadata.get("run", True)}

@@ -1,10 +1,12 @@
-"""The over-confidence benchmark's pipeline on a reduced setting: it runs and its outputs are well formed
-(the full run is a benchmark, not a test)."""
+"""The over-confidence benchmark's pipeline on a reduced setting: it runs, its outputs are well formed, and
+its numbers do not depend on threads or the processor's kernels once pinned (the full run is a benchmark,
+not a test)."""
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -14,17 +16,46 @@ from conftest import ROOT
 pytestmark = pytest.mark.slow  # each test runs processes end to end
 
 
-def test_reduced_run_writes_well_formed_results(tmp_path):
+def _quick(out, **env) -> subprocess.Popen:
     script = ROOT / "benchmarks" / "overconfidence" / "run.py"
-    result = subprocess.run(
-        [sys.executable, str(script), "--quick", "--out", str(tmp_path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    results = json.loads((tmp_path / "results.json").read_text())
+    return subprocess.Popen([sys.executable, str(script), "--quick", "--out", str(out)], cwd=ROOT,
+                            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def reduced_runs(tmp_path_factory):
+    """Two reduced runs, one after the other (at once they take longer: two threads on a tiny model contend
+    for two cores): one thread with ATen held to AVX2, and two threads with MKL and oneDNN held to AVX2
+    (another processor, as far as one machine can play it). Their folders and results."""
+    root = tmp_path_factory.mktemp("oc")
+    runs = {
+        "one": dict(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", ATEN_CPU_CAPABILITY="avx2"),
+        "two": dict(OMP_NUM_THREADS="2", MKL_NUM_THREADS="2", MKL_ENABLE_INSTRUCTIONS="AVX2", ONEDNN_MAX_CPU_ISA="AVX2"),
+    }  # fmt: skip
+    out = {}
+    for name, env in runs.items():
+        process = _quick(root / name, **env)
+        _, stderr = process.communicate(timeout=600)
+        assert process.returncode == 0, stderr[-3000:]
+        out[name] = (root / name, json.loads((root / name / "results.json").read_text()))
+    return out
+
+
+def test_pinned_kernels_give_the_same_numbers_whatever_the_threads_and_the_processors_kernels(reduced_runs):
+    """What the benchmarks' numbers depend on, and that pinning the kernels removes it: the same numbers to
+    the last bit under 1 and 2 threads and with MKL held to AVX2, and results.json records what it ran on
+    (benchmarks/measured_on.py says why)."""
+    (_, one), (_, two) = reduced_runs["one"], reduced_runs["two"]
+    for run, threads in ((one, 1), (two, 2)):
+        env = run["environment"]
+        assert env["torch_threads"] == threads and env["packages"]["torch"] and env["processor"]
+        assert env["blas"]["pinned"] and env["blas"]["cpu_capability"] == "DEFAULT" and env["blas"]["MKL_CBWR"] == "COMPATIBLE"
+    assert one["runs"] == two["runs"]  # every number, floats to the last bit: greedy probabilities too
+    assert any(e["greedy_confidence"]["wrong"] or e["greedy_confidence"]["correct"] for r in one["runs"] for e in r["epochs"])
+
+
+def test_reduced_run_writes_well_formed_results(reduced_runs):
+    tmp_path, results = reduced_runs["one"]
     assert {(r["method"], r["n_prime"]) for r in results["runs"]} == {("ce", None), ("dco", 256)}
     for run in results["runs"]:
         assert isinstance(run["seed"], int) and [e["epoch"] for e in run["epochs"]] == [1, 2]
