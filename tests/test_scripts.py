@@ -14,25 +14,19 @@ from conftest import DATA, ROOT
 pytestmark = pytest.mark.slow  # each test runs processes end to end
 
 
-def test_train_script_tiny_smoke_run(tmp_path):
-    env = {**os.environ, "TINY": "1", "MAX_STEPS": "4", "OUT": str(tmp_path / "run"), "LOSS": "dco_step"}
-    result = subprocess.run(
-        ["bash", "scripts/train_prover.sh"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.strip().endswith(str(tmp_path / "run" / "final"))
-    assert (tmp_path / "run" / "final" / "model.safetensors").is_file()
-
-
-def test_train_script_passes_its_arguments_to_prover(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("MODEL", "TINY", "MAX_STEPS")}
+def test_train_script_tiny_smoke_run_reads_its_settings_and_passes_its_arguments(tmp_path):
+    """One run of the script: settings from the environment (TINY, LOSS, OUT, PYTHON), the arguments after
+    them passed to `prover train` (a later --max_steps wins over MAX_STEPS), the final model printed last."""
+    env = {k: v for k, v in os.environ.items() if k not in ("MODEL", "MAX_STEPS")}
     out = tmp_path / "run"
-    result = subprocess.run(
-        ["bash", "scripts/train_prover.sh", "--tiny", "--max_steps", "2", "--output_dir", str(out)],
-        cwd=ROOT, env={**env, "PYTHON": sys.executable}, capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+    env.update(TINY="1", OUT=str(out), LOSS="dco_step", PYTHON=sys.executable)
+    result = subprocess.run(["bash", "scripts/train_prover.sh", "--max_steps", "2"], cwd=ROOT, env=env,
+                            capture_output=True, text=True, timeout=300)  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().endswith(str(out / "final"))
+    assert (out / "final" / "model.safetensors").is_file()
     assert [json.loads(line)["step"] for line in (out / "metrics.jsonl").read_text().splitlines()] == [1, 2]
+    assert "loss: dco_step" in (out / "config.yaml").read_text()
 
 
 def test_train_script_without_model_says_what_to_set(tmp_path):
