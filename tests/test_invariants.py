@@ -16,7 +16,7 @@ from prover.lean.messages import Message
 from prover.lean.protocol import ProofStepResponse
 from prover.search.run import Search, shard
 from prover.search.store import model_fingerprint
-from prover.train.checkpoint import STATE_FILE, checkpoint_dir, complete_checkpoints, find_checkpoint
+from prover.train.checkpoint import STATE_FILE, checkpoint_dir, complete_checkpoints, find_checkpoint, prune
 from prover.train.units import UnitSampler, UnitStream
 from prover.verify.interactive import ProofSession
 from prover.verify.policy import Reference
@@ -38,13 +38,16 @@ def test_shards_partition_any_benchmark_exactly(items, count):
 @settings(max_examples=30, deadline=None)
 @given(st.sets(st.integers(min_value=0, max_value=2000), min_size=1, max_size=8))
 def test_checkpoints_are_ordered_by_step_number_not_by_name(tmp_path_factory, steps):
-    """checkpoint-10 is newer than checkpoint-9: resume picks the newest, pruning keeps it."""
+    """checkpoint-10 is newer than checkpoint-9: resume picks the newest, pruning keeps the newest."""
     out = tmp_path_factory.mktemp("run")
     for step in steps:
         os.makedirs(checkpoint_dir(str(out), step))
         open(os.path.join(checkpoint_dir(str(out), step), STATE_FILE), "w").close()
     assert [step for step, _ in complete_checkpoints(str(out))] == sorted(steps)
     assert find_checkpoint(str(out), "latest") == checkpoint_dir(str(out), max(steps))
+    keep = 1 + max(steps) % 3  # --save_total_limit: the newest `keep` stay
+    prune(str(out), keep)
+    assert [step for step, _ in complete_checkpoints(str(out))] == sorted(steps)[-keep:]
 
 
 records = st.lists(st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=5), max_size=3), min_size=1,
@@ -221,3 +224,34 @@ def test_the_unit_stream_keeps_its_order_across_steps_and_a_resume(n, seed, step
             assert [len(b) for b in batches] == sizes
             trained += [u for b in batches for u in b]
         assert len(trained) == sum(map(sum, steps)) and trained == expected[: len(trained)], reload
+
+
+@given(st.integers(1, 4096), st.integers(1, 4096))
+def test_each_loss_trains_at_its_own_budget(n, n_eff):
+    """CE is N = 1, sequence DCO trains at --n, step DCO at --n_eff (the paper's N and N_eff)."""
+    from prover.config import LOSSES, TrainConfig
+
+    expected = {"ce": 1, "dco": n, "dco_step": n_eff}
+    assert set(LOSSES) == set(expected)
+    for loss, budget in expected.items():
+        budgets = {} if loss == "ce" else {"n": n, "n_eff": n_eff}
+        assert TrainConfig(tiny=True, data="x.jsonl", loss=loss, **budgets).budget == budget
+
+
+def test_the_held_out_units_are_a_seeded_draw_that_partitions_the_units():
+    """Evaluation holds out --eval_fraction of whole units, drawn by --seed (not the file's first ones):
+    training and held-out units partition the data, the same seed draws the same, another seed others."""
+    from conftest import DATA
+
+    from prover.config import TrainConfig
+    from prover.train.setup import load_train_data
+
+    def split(seed):
+        cfg = TrainConfig(tiny=True, data=str(DATA / "tactic_pairs.jsonl"), eval_fraction=0.3, seed=seed, loss="ce")
+        data = load_train_data(cfg)
+        return sorted(map(tuple, data.units)), sorted(map(tuple, data.eval_units))
+
+    draws = {seed: split(seed) for seed in range(4)}
+    for train, held in draws.values():
+        assert not set(train) & set(held) and len(held) == int(0.3 * (len(train) + len(held)))
+    assert draws[0] == split(0) and len({tuple(held) for _, held in draws.values()}) > 1

@@ -74,3 +74,14 @@ def test_sample_traces_are_complete_and_ordered():
     examples = read_examples(str(DATA / "tactic_pairs.jsonl"))
     for unit in build_units(examples, by_trace=True):
         assert [examples[i].step for i in unit] == list(range(len(unit)))
+
+
+def test_tactics_become_the_proof_lean_checks_multi_line_ones_indented():
+    """What search and `prover prove` hand the verifier after `:= by`: one tactic a line, each line of a
+    multi-line tactic indented with the block (else Lean reads its second line as a new command)."""
+    from prover.prompts import tactic_body
+
+    assert tactic_body(["intro h", "calc a = b := h\n  _ = c := rfl", "simp"]) == (
+        "\n  intro h\n  calc a = b := h\n    _ = c := rfl\n  simp"
+    )
+    assert tactic_body([]) == ""

@@ -133,3 +133,34 @@ def sampler_seed(cfg, expansion):
     from types import SimpleNamespace
 
     return Search.seed_for(SimpleNamespace(cfg=cfg), SimpleNamespace(name="t"), 0, expansion)
+
+
+class CountingRepl(BranchingRepl):
+    """BranchingRepl that records each (state, tactic) it is asked to apply."""
+
+    applied: list = []
+
+    def apply(self, state, tactic, timeout=60.0):
+        CountingRepl.applied.append((state, tactic))
+        return super().apply(state, tactic, timeout)
+
+
+class Repeats:
+    """Draws the same tactic twice (once with spaces around it) and one other, for every node."""
+
+    def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
+        return [[Completion(t, -1.0, (1,)) for t in ["t0", " t0 ", "t1"][:n]] for _ in prompts]
+
+
+def test_the_tree_applies_each_distinct_tactic_of_a_node_once(tmp_path, monkeypatch):
+    """A model that repeats itself costs no Lean call and opens no duplicate child: two children per node."""
+    from prover.verify.policy import Reference
+
+    for name in ("PROVER_LEAN_PROJECT", "PROVER_LEAN_CMD"):
+        monkeypatch.delenv(name, raising=False)
+    CountingRepl.applied = []
+    bench = write_benchmark(tmp_path / "bench.jsonl", [Reference("t", "theorem t : MyEq two two := by", HEADER)])
+    cfg = SearchConfig(model="repeats", benchmark=str(bench), strategy="tree", n=1, branching=3, expansions=3,
+                       max_tactics=50, output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
+    Search(cfg, sampler=Repeats(), repl_factory=CountingRepl, verify=lambda r, o: pytest.fail("nothing is finished")).run()
+    assert len(CountingRepl.applied) == 6 and len(set(CountingRepl.applied)) == 6
