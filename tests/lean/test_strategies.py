@@ -135,13 +135,13 @@ def sampler_seed(cfg, expansion):
     return Search.seed_for(SimpleNamespace(cfg=cfg), SimpleNamespace(name="t"), 0, expansion)
 
 
-class CountingRepl(BranchingRepl):
+class ApplyLog(BranchingRepl):
     """BranchingRepl that records each (state, tactic) it is asked to apply."""
 
     applied: list = []
 
     def apply(self, state, tactic, timeout=60.0):
-        CountingRepl.applied.append((state, tactic))
+        ApplyLog.applied.append((state, tactic))
         return super().apply(state, tactic, timeout)
 
 
@@ -158,9 +158,9 @@ def test_the_tree_applies_each_distinct_tactic_of_a_node_once(tmp_path, monkeypa
 
     for name in ("PROVER_LEAN_PROJECT", "PROVER_LEAN_CMD"):
         monkeypatch.delenv(name, raising=False)
-    CountingRepl.applied = []
+    ApplyLog.applied = []
     bench = write_benchmark(tmp_path / "bench.jsonl", [Reference("t", "theorem t : MyEq two two := by", HEADER)])
     cfg = SearchConfig(model="repeats", benchmark=str(bench), strategy="tree", n=1, branching=3, expansions=3,
                        max_tactics=50, output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
-    Search(cfg, sampler=Repeats(), repl_factory=CountingRepl, verify=lambda r, o: pytest.fail("nothing is finished")).run()
-    assert len(CountingRepl.applied) == 6 and len(set(CountingRepl.applied)) == 6
+    Search(cfg, sampler=Repeats(), repl_factory=ApplyLog, verify=lambda r, o: pytest.fail("nothing is finished")).run()
+    assert len(ApplyLog.applied) == 6 and len(set(ApplyLog.applied)) == 6
