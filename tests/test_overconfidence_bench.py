@@ -16,10 +16,13 @@ from conftest import ROOT
 pytestmark = pytest.mark.slow  # each test runs processes end to end
 
 
-def _quick(out, **env) -> subprocess.Popen:
+def _quick(out, **env) -> dict:
     script = ROOT / "benchmarks" / "overconfidence" / "run.py"
-    return subprocess.Popen([sys.executable, str(script), "--quick", "--out", str(out)], cwd=ROOT,
-                            env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)  # fmt: skip
+    done = subprocess.run([sys.executable, str(script), "--quick", "--out", str(out)], cwd=ROOT,
+                          env={**os.environ, **env}, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                          timeout=600)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return json.loads((out / "results.json").read_text())
 
 
 @pytest.fixture(scope="module")
@@ -32,13 +35,7 @@ def reduced_runs(tmp_path_factory):
         "one": dict(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", ATEN_CPU_CAPABILITY="avx2"),
         "two": dict(OMP_NUM_THREADS="2", MKL_NUM_THREADS="2", MKL_ENABLE_INSTRUCTIONS="AVX2", ONEDNN_MAX_CPU_ISA="AVX2"),
     }  # fmt: skip
-    out = {}
-    for name, env in runs.items():
-        process = _quick(root / name, **env)
-        _, stderr = process.communicate(timeout=600)
-        assert process.returncode == 0, stderr[-3000:]
-        out[name] = (root / name, json.loads((root / name / "results.json").read_text()))
-    return out
+    return {name: (root / name, _quick(root / name, **env)) for name, env in runs.items()}
 
 
 def test_pinned_kernels_give_the_same_numbers_whatever_the_threads_and_the_processors_kernels(reduced_runs):

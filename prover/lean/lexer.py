@@ -237,8 +237,7 @@ class _Lexer:
         """The token at ``i``: the first token class (``TOKEN_CLASSES``, in Lean's order) that reads one;
         a class is asked only where it can start (``_STARTS``)."""
         c = self.text[i]
-        classes = _DISPATCH.get(c) if _DISPATCH_OF is TOKEN_CLASSES else None
-        for read in classes if classes is not None else _classes_at(c):
+        for read in _classes_at(c):
             token = read(self, i, previous)
             if token is not None:
                 return token
