@@ -25,7 +25,8 @@ def load_theorems(path: str, split: str = "all", names: str = "") -> list[Theore
     """Theorems of a DeepSeek / MiniF2F-schema JSONL (or a Hugging Face dataset with those columns),
     filtered by split and names, in file order."""
     wanted = {n.strip() for n in names.split(",") if n.strip()}
-    theorems, seen = [], {}
+    theorems: list[Theorem] = []
+    seen: dict[str, str] = {}
     for where, r in _benchmark_records(path, split):
         try:
             theorem = Theorem(

@@ -111,6 +111,7 @@ def _prove(args: argparse.Namespace) -> int:
     checks = CheckSettings.of(cfg, backend="file", confirm=False, workers=1, allow_native_decide=False)
     verify = Checker(checks, setup).file_check
     reference = reference_from(cfg.statement, cfg.header, cfg.benchmark, cfg.name)
+    assert reference is not None  # ProveConfig.check_paths asked for one
     sampler = None
     if cfg.model:
         from prover.search.samplers import HFSampler
@@ -264,21 +265,25 @@ def _add_commands(parent: argparse.ArgumentParser, commands: dict[str, Command],
             _add_commands(parser, command.subcommands, f"{name}_command", "COMMAND", common, stages, f"{name} ")
         elif dataclasses.is_dataclass(command.arguments):
             add_dataclass_arguments(parser, command.arguments)
-        else:
+        elif command.arguments is not None:
             command.arguments(parser)
         if command.handler is not None:
             parser.set_defaults(handler=command.handler)
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+class _Parser(argparse.ArgumentParser):
+    stages: dict[str, argparse.ArgumentParser]  # "train", "data check", ...: each command's own parser
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(
         prog="prover", description="Lean 4 proving co-designed for test-time search."
     )
     parser.add_argument("--version", action="version", version=f"dco-prover {__version__}")
     parser.add_argument("--log-level", default="INFO", choices=LOG_LEVELS)
     common = argparse.ArgumentParser(add_help=False)  # --log-level after the stage too
     common.add_argument("--log-level", default=argparse.SUPPRESS, choices=LOG_LEVELS, help="logging level")
-    parser.stages = {}  # "train", "data check", ...: each command's own parser
+    parser.stages = {}
     _add_commands(parser, COMMANDS, "stage", "STAGE", common, parser.stages)
     return parser
 

@@ -73,7 +73,7 @@ def add_dataclass_arguments(parser: argparse.ArgumentParser, cls: type) -> None:
         parser.add_argument(f"--{old}", dest=old, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
     for f in dataclasses.fields(cls):
         kind = _unwrap(hints[f.name])
-        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        default = _default(f)
         text = f.metadata.get("help", "")
         help_text = (text if "(default" in text else f"{text} (default: {default!r})").replace("%", "%%")
         names = [f"--{f.name}"] + ([f"--{f.name.replace('_', '-')}"] if "_" in f.name else [])
@@ -115,10 +115,16 @@ def load_yaml(path: str) -> dict[str, Any]:
     return data
 
 
+def _default(f: dataclasses.Field) -> Any:
+    if f.default_factory is not dataclasses.MISSING:
+        return f.default_factory()
+    return f.default
+
+
 def config_from_namespace(cls: type[T], namespace: argparse.Namespace) -> T:
     """Dataclass defaults < YAML (``namespace.config``) < the flags present in ``namespace``."""
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]  # T is a dataclass
     values: dict[str, Any] = {}
     config_path = getattr(namespace, "config", None)
     renamed = getattr(cls, "RENAMED", {})

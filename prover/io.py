@@ -12,6 +12,7 @@ gets one line at once instead of a 30 s hub lookup and a traceback. Pure, apart 
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -158,6 +159,15 @@ def read_json(path: str, what: str) -> Any:
 
 
 # --------------------------------------------------------------------------- the package's own files
+
+
+def file_sha256(path: str) -> str:
+    """SHA-256 of a file's bytes, read in 1 MiB pieces (model weights are gigabytes)."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for piece in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(piece)
+    return digest.hexdigest()
 
 
 def atomic_write_text(path: str, text: str) -> None:

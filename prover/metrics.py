@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -45,7 +45,7 @@ def default_ks(n: int) -> list[int]:
 
 
 def pass_at_k_table(
-    results: dict[str, Sequence[bool]], ks: Sequence[int] | None = None
+    results: Mapping[str, Sequence[bool]], ks: Sequence[int] | None = None
 ) -> dict[int, dict[str, float]]:
     """Per k: the mean over problems of both estimators and the standard error of the unbiased one.
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import math
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 logger = logging.getLogger(__name__)
@@ -60,15 +61,15 @@ class ThreadPlan:
 
 
 def plan(requested: int = 0, reserved: int = 0, parameters: int | None = None, cpus: int | None = None,
-         busy: float | None = None, environ: dict[str, str] | None = None) -> ThreadPlan:  # fmt: skip
+         busy: float | None = None, environ: Mapping[str, str] | None = None) -> ThreadPlan:  # fmt: skip
     """torch's thread count: ``requested`` (``--threads``) or ``OMP_NUM_THREADS`` when given; 1 for a model
     of fewer than ``SMALL`` ``parameters``; else the usable CPUs less the ones others keep busy (``busy``:
     the 1-minute load average) and ``reserved`` for our own other workers, at least 1."""
-    environ = os.environ if environ is None else environ
+    env: Mapping[str, str] = os.environ if environ is None else environ
     if requested > 0:
         return ThreadPlan(requested, "--threads")
-    if environ.get("OMP_NUM_THREADS", "").isdigit() and int(environ["OMP_NUM_THREADS"]) > 0:
-        return ThreadPlan(int(environ["OMP_NUM_THREADS"]), "OMP_NUM_THREADS")
+    if env.get("OMP_NUM_THREADS", "").isdigit() and int(env["OMP_NUM_THREADS"]) > 0:
+        return ThreadPlan(int(env["OMP_NUM_THREADS"]), "OMP_NUM_THREADS")
     if parameters is not None and parameters < SMALL:
         return ThreadPlan(1, f"a small model ({parameters:,} parameters): one thread is fastest")
     cpus = usable_cpus() if cpus is None else cpus

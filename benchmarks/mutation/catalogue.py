@@ -134,8 +134,8 @@ MISTAKES = [
     M("search", "prover/search/store.py", "        sampler[\"tensor_parallel_size\"] = cfg.tensor_parallel_size",
       "        pass", "tensor parallelism left out of the fingerprint"),
     M("search", "prover/search/store.py", "        \"policy_version\": POLICY_VERSION,", "", "the acceptance rules' version left out of the fingerprint"),
-    M("search", "prover/search/store.py", '            files[entry.name] = [entry.stat().st_size, hashlib.file_digest(f, "sha256").hexdigest()]',
-      "            files[entry.name] = [entry.stat().st_size, 0]", "the model fingerprint by sizes only"),
+    M("search", "prover/search/store.py", '        files[entry.name] = [entry.stat().st_size, file_sha256(entry.path)]',
+      "        files[entry.name] = [entry.stat().st_size, 0]", "the model fingerprint by sizes only"),
     M("search", "prover/search/merge.py", '        n, stop = config["config"].get("n"), config["config"].get("stop_on_first")',
       '        n, stop = config["config"].get("n"), False', "merge ignores stop_on_first"),
     # ------------------------------------------------------------------ verify

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable, Iterator
-from typing import NamedTuple
+from typing import NamedTuple, NoReturn
 
 
 class LexError(ValueError):
@@ -183,19 +183,20 @@ class _Lexer:
             self.open_choice = offset
         return False
 
-    def fail(self, what: str, offset: int):
+    def fail(self, what: str, offset: int) -> NoReturn:
         raise LexError(what, self.text, offset)
 
     def tokens(self, i: int, stop_at_brace: bool) -> tuple[list[Token], int]:
         """Tokens from ``i``; with ``stop_at_brace``, up to the ``}`` that closes an interpolation."""
-        text, n, out, depth, budget = self.text, self.n, [], 0, self.budget
+        out: list[Token] = []
+        text, n, depth, budget = self.text, self.n, 0, self.budget
         while i < n:
             c = text[i]
             newline = False
             if c in " \n\r":
-                blank = _BLANKS.match(text, i)  # Lean's whitespace: spaces, newlines, CRLF
-                newline = "\n" in blank.group()
-                i = blank.end()
+                end = _end(_BLANKS, text, i)  # Lean's whitespace: spaces, newlines, CRLF
+                newline = "\n" in text[i:end]
+                i = end
                 if i >= n:
                     break
                 c = text[i]
@@ -342,7 +343,10 @@ class _Lexer:
         """End of the ASCII dotted name at ``i`` when nothing after it could extend it (0 otherwise: the
         full reader decides): the lexer's fast path for most of an output's names."""
         text = self.text
-        end = _ASCII_NAME.match(text, i).end()
+        match = _ASCII_NAME.match(text, i)
+        if match is None:
+            return 0
+        end = match.end()
         after = text[end : end + 1]
         if after == ".":  # `h.1`, `x.(f)`: a name part cannot start after the dot
             after = text[end + 1 : end + 2]
@@ -395,9 +399,9 @@ class _Lexer:
                 parts.append(text[i + 1 : end])
                 escaped, i = True, end + 1
             else:
-                j = _ASCII_REST.match(text, i + 1).end()  # the common case at C speed, then the rest
+                j = _end(_ASCII_REST, text, i + 1)  # the common case at C speed, then the rest
                 while j < self.n and id_rest(text[j]):
-                    j = _ASCII_REST.match(text, j + 1).end()
+                    j = _end(_ASCII_REST, text, j + 1)
                 parts.append(text[i:j])
                 i = j
             if i + 1 < self.n and text[i] == "." and (id_first(text[i + 1]) or text[i + 1] == "«"):
@@ -584,6 +588,12 @@ def _budget(text: str) -> int:
 
 _BLANKS = re.compile(r"(?: |\n|\r\n)*")
 _ASCII_REST = re.compile(r"[A-Za-z0-9_'!?]*")
+
+
+def _end(pattern: re.Pattern[str], text: str, i: int) -> int:
+    """End of ``pattern``'s match at ``i``: the patterns given here match everywhere (possibly empty)."""
+    match = pattern.match(text, i)
+    return i if match is None else match.end()
 _SYMBOLS_BY_FIRST: dict[str, list[str]] = {}  # longest first, as _SYMBOLS
 for _symbol in _SYMBOLS:
     _SYMBOLS_BY_FIRST.setdefault(_symbol[0], []).append(_symbol)

@@ -17,7 +17,7 @@ import subprocess
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NoReturn, Protocol, runtime_checkable
 
 from prover.lean import process as lean_process
 from prover.lean.messages import Message
@@ -118,11 +118,13 @@ class LeanRepl:
 
     @staticmethod
     def _pump_stdout(process: subprocess.Popen, lines: queue.Queue) -> None:
+        assert process.stdout is not None
         for raw in process.stdout:
             lines.put(raw.decode("utf-8", "replace"))
         lines.put(None)  # EOF
 
     def _pump_stderr(self, process: subprocess.Popen) -> None:
+        assert process.stderr is not None
         for raw in process.stderr:
             self._stderr.append(raw.decode("utf-8", "replace"))
 
@@ -137,7 +139,8 @@ class LeanRepl:
         lean_process.kill_group(process)
         for stream in (process.stdin, process.stdout, process.stderr):
             try:
-                stream.close()
+                if stream is not None:
+                    stream.close()
             except OSError:
                 pass
 
@@ -149,12 +152,13 @@ class LeanRepl:
 
     def rss_mb(self) -> float:
         """Resident memory of the process group (the REPL is a child of ``lake env``)."""
-        if not self.alive:
+        pid = self.pid
+        if pid is None or not self.alive:
             return 0.0
         import psutil
 
         try:
-            root = psutil.Process(self._process.pid)
+            root = psutil.Process(pid)
             return sum(p.memory_info().rss for p in [root, *root.children(recursive=True)]) / 2**20
         except psutil.Error:
             return 0.0
@@ -169,6 +173,7 @@ class LeanRepl:
         """Send one request and wait at most ``timeout`` seconds for its reply."""
         if not self.alive:
             self.start()
+        assert self._process is not None and self._process.stdin is not None
         self.commands += 1
         try:
             self._process.stdin.write(encode(request).encode("utf-8"))
@@ -197,9 +202,8 @@ class LeanRepl:
             return parse_response(json.loads(text))
         except (json.JSONDecodeError, ValueError):
             self._fail(ReplProtocolError, f"not a REPL reply: {text[:500]!r}")
-        raise AssertionError("unreachable")
 
-    def _fail(self, error: type[ReplError], why: str) -> None:
+    def _fail(self, error: type[ReplError], why: str) -> NoReturn:
         """Kill the group (it is never reused after a failure) and raise ``error``."""
         if self._process is not None:
             self._process.poll()
@@ -231,10 +235,10 @@ class LeanRepl:
         """The initial proof state of ``statement`` (ending in ``:= by``) and its goals."""
         env = self.header_env(header, timeout)
         reply = self.run(statement.rstrip() + " sorry", None if env < 0 else env, timeout)
-        if reply.errors or not reply.sorries or reply.sorries[0].proof_state is None:
+        first = reply.sorries[0] if reply.sorries and not reply.errors else None
+        if first is None or first.proof_state is None:
             detail = reply.errors[0].data if reply.errors else "no proof state"
             raise ValueError(f"cannot start a proof of this statement: {detail}")
-        first = reply.sorries[0]
         return ProofStepResponse(first.proof_state, [first.goal], [], [], "Incomplete: open goals remain")
 
     def apply(self, proof_state: int, tactic: str, timeout: float = 60.0) -> ProofStepResponse:

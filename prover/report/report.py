@@ -11,6 +11,7 @@ import logging
 import os
 import textwrap
 from dataclasses import asdict
+from typing import Any
 
 from prover import metrics
 from prover.io import atomic_write_text
@@ -287,7 +288,7 @@ def make_report(
     if len(set(names)) != len(names):
         raise ValueError(f"--label: the runs need distinct labels, got {names}")
     runs = [{**load_run(d), "name": name} for d, name in zip(run_dirs, names)]
-    report = {
+    report: dict[str, Any] = {
         "runs": [run_report(r) for r in runs],
         "per_problem": per_problem(runs),
         "title": _title(runs),

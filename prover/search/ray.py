@@ -6,7 +6,9 @@ used (``pip install ray``).
 
 from __future__ import annotations
 
-from prover.search.samplers import HFSampler, VLLMSampler
+from typing import Any
+
+from prover.search.samplers import HFSampler, Sampler, VLLMSampler
 from prover.verify.ray import RAY_HINT
 
 
@@ -14,6 +16,7 @@ class _Engine:
     """The actor: one sampler (a vLLM engine on its GPUs, or transformers)."""
 
     def __init__(self, kind: str, model: str, options: dict):
+        self.sampler: Sampler
         if kind == "vllm":
             self.sampler = VLLMSampler(model, **options)
         else:
@@ -38,7 +41,7 @@ class RaySampler:
         if not ray.is_initialized():
             ray.init(address=None if address == "local" else address, log_to_driver=False)
         engine = ray.remote(_Engine).options(num_gpus=gpus_per_engine, num_cpus=0)
-        self.engines = [engine.remote(kind, model, options) for _ in range(engines)]
+        self.engines: list[Any] = [engine.remote(kind, model, options) for _ in range(engines)]
 
     def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
         if seed is not None and not isinstance(seed, int):

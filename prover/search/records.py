@@ -208,14 +208,14 @@ def outcomes(records: list[Attempt]) -> tuple[dict[str, list[bool]], list[str]]:
     return {t: [a[i] for i in sorted(a)] for t, a in rows.items()}, bad
 
 
-_KINDS = {"str": str, "int": int, "float": (int, float), "bool": bool, "list[str]": list, "list[float]": list,
+_KINDS: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "float": (int, float), "bool": bool, "list[str]": list, "list[float]": list,
           "dict | None": (dict, type(None)), "Timing": dict}  # fmt: skip
 
 
 def _checked(cls, record: Any, where: str, allowed: dict[str, set]) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    values = {}
+    values: dict[str, Any] = {}
     for f in fields(cls):
         if f.name not in record:
             if f.default is not MISSING or f.default_factory is not MISSING:

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from prover import threads
 from prover.benchmark import Theorem, load_theorems
@@ -71,7 +72,7 @@ class Search:
         if verify is None:
             setup.require_for(Reference.of(t) for t in self.theorems)
             logger.info("Lean: %s", lean)
-        self._checker = None
+        self._checker: Checker | RayVerifier | None = None
         if verify is None:
             settings = CheckSettings.of(cfg, allow_native_decide=False, confirm=True)
             if cfg.ray:  # every node checks proofs with its own Lean
@@ -371,8 +372,8 @@ class Search:
         return summary
 
 
-def _default_repl_factory(cfg: SearchConfig, setup: LeanSetup):
-    def make():
+def _default_repl_factory(cfg: SearchConfig, setup: LeanSetup) -> Callable[[], TacticRepl]:
+    def make() -> TacticRepl:
         from prover.lean.repl import LeanRepl
 
         return LeanRepl(setup.require_repl(cfg.memory_mb or None))
@@ -396,7 +397,7 @@ def build_sampler(cfg: SearchConfig, engine: str | None = None) -> Sampler:
     """The sampler ``prover search`` asked for (``engine``: ``cfg.sampler`` resolved, when the caller has it):
     vLLM on a GPU when it is installed (``auto``), else transformers; several engines as Ray actors."""
     engine = engine or resolve_engine(cfg.sampler)
-    vllm_options = {
+    vllm_options: dict[str, Any] = {
         "tensor_parallel_size": cfg.tensor_parallel_size,
         "gpu_memory_utilization": cfg.gpu_memory_utilization,
         "seed": cfg.seed,

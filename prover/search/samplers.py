@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 logger = logging.getLogger(__name__)
 
@@ -74,7 +74,8 @@ class HFSampler:
 
         device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
-        model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype).to(device).eval()
+        model: Any = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
+        model = model.to(device).eval()
         return cls(model, AutoTokenizer.from_pretrained(path), **kwargs)
 
     def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
@@ -182,8 +183,8 @@ class VLLMSampler:
             )
 
         per_prompt = seed is not None and not isinstance(seed, int)
-        params = [params(s) for s in seed] if per_prompt else params(seed)
-        outputs = self.llm.generate(list(prompts), params, use_tqdm=False)
+        chosen = [params(s) for s in seed] if per_prompt else params(seed)
+        outputs = self.llm.generate(list(prompts), chosen, use_tqdm=False)
         return [
             [
                 Completion(c.text, float(c.cumulative_logprob or 0.0), tuple(c.token_ids))

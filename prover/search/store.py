@@ -6,7 +6,6 @@ sampled the same way and judged by the same rules."""
 
 from __future__ import annotations
 
-import hashlib
 import importlib.metadata
 import json
 import logging
@@ -16,7 +15,7 @@ from dataclasses import asdict
 from typing import Any
 
 from prover.config import SearchConfig, describe_changes, setting_changes
-from prover.io import append_jsonl, atomic_write_text, repair_jsonl
+from prover.io import append_jsonl, atomic_write_text, file_sha256, repair_jsonl
 from prover.search.records import (
     Attempt,
     Greedy,
@@ -80,10 +79,10 @@ class RunStore:
         for path in (self.attempts_path, self.greedy_path):  # appends after a torn line would corrupt
             repair_jsonl(path)
         existing = read_attempts(self.dir) if os.path.isfile(self.attempts_path) else []
-        config = {
+        config: dict[str, Any] = {
             "config": asdict(self.cfg),
             "fingerprint": self.fingerprint,
-            "benchmark_sha256": _file_hash(self.cfg.benchmark)
+            "benchmark_sha256": file_sha256(self.cfg.benchmark)
             if os.path.isfile(self.cfg.benchmark)
             else None,
             "theorems": theorems,
@@ -162,8 +161,7 @@ def model_fingerprint(model: str) -> dict:
     entries = sorted((e for e in os.scandir(model) if e.is_file()), key=lambda e: e.name)
     files = {}
     for entry in entries:
-        with open(entry.path, "rb") as f:
-            files[entry.name] = [entry.stat().st_size, hashlib.file_digest(f, "sha256").hexdigest()]
+        files[entry.name] = [entry.stat().st_size, file_sha256(entry.path)]
     return {"path": os.path.abspath(model), "files": files}
 
 
@@ -173,7 +171,7 @@ def run_fingerprint(cfg: SearchConfig, statements: dict[str, str], engine: str, 
     must find the same."""
     from prover.verify.policy import POLICY_VERSION
 
-    sampler = {"engine": engine}
+    sampler: dict[str, str | int] = {"engine": engine}
     if engine == "vllm":  # tensor parallelism changes vLLM's numerics, and so its samples
         sampler["tensor_parallel_size"] = cfg.tensor_parallel_size
     return {
@@ -217,11 +215,6 @@ def _describe(sampler: dict) -> str:
     return " ".join(
         [sampler.get("engine", "?"), *(f"--{k} {v}" for k, v in sampler.items() if k != "engine")]
     )
-
-
-def _file_hash(path: str) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.sha256(handle.read()).hexdigest()
 
 
 def _version(package: str) -> str | None:

@@ -203,7 +203,8 @@ def rollout(search: SearchView, todo: dict[Theorem, list[int]], record: Record, 
                     if repls.owner[a.theorem] is repl
                 ]
 
-            completed, live = [], []
+            completed: list[Rollout] = []
+            live = []
             for group in repls.map(advance):
                 for a, c, outcome, ref in group:
                     path = a.path.then(c)
@@ -351,9 +352,10 @@ class _Repls:
         the attempt's (``Status.REPL_FAILURE`` only when it keeps failing)."""
         for _ in range(tries):
             if not self.valid(repl, ref):
-                ref = self.replay(repl, theorem, path)
-                if ref is None:
+                fresh = self.replay(repl, theorem, path)
+                if fresh is None:
                     continue
+                ref = fresh
             outcome = self.search.step(repl, ref.state, tactic)
             if outcome is not Status.REPL_FAILURE:
                 return outcome, None if isinstance(outcome, Status) else Ref(self.process(repl), outcome.proof_state)

@@ -100,6 +100,7 @@ def build_model(cfg: TrainConfig, tokenizer, checkpoint: str | None):
     # float32 master weights under accelerate's bf16 autocast, as HF Trainer does; transformers 5 would
     # otherwise load the checkpoint's own dtype and train bf16 weights directly
     kwargs = {"dtype": torch.float32, **cfg.model_init_kwargs}
+    model: Any
     if checkpoint and not cfg.lora:
         model = AutoModelForCausalLM.from_pretrained(checkpoint, **kwargs)
     elif cfg.tiny:

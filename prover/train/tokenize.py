@@ -74,6 +74,11 @@ def tokenize_examples(
     return out
 
 
+def _step_order(example: Example) -> tuple[bool, int]:
+    step = example.step if isinstance(example, TacticExample) else None
+    return step is None, step or 0
+
+
 def build_units(examples: Sequence[Example], by_trace: bool) -> list[list[int]]:
     """Training units as lists of example indices: single examples, or whole traces in step order.
 
@@ -93,7 +98,7 @@ def build_units(examples: Sequence[Example], by_trace: bool) -> list[list[int]]:
                 units.append(traces[trace_id])  # first appearance fixes the unit's order
             traces[trace_id].append(i)
     for steps in traces.values():
-        steps.sort(key=lambda i: (examples[i].step is None, examples[i].step or 0))
+        steps.sort(key=lambda i: _step_order(examples[i]))
     return units
 
 

@@ -161,7 +161,11 @@ class ProofSession:
 
     @property
     def current(self) -> Step:
-        return self.steps[-1] if self.steps else self._root
+        if self.steps:
+            return self.steps[-1]
+        if self._root is None:
+            raise RuntimeError("no proof started: call start() first")
+        return self._root
 
     @property
     def goals(self) -> list[str]:

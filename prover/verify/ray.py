@@ -15,6 +15,7 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Iterator
+from typing import Any
 
 from prover.lean.setup import LeanSetup
 from prover.verify.checker import Checker, CheckSettings
@@ -65,7 +66,7 @@ class RayVerifier:
         settings = cfg.to_dict()
         env = (setup or LeanSetup.from_env()).environment()  # where Lean is, as this process knows it
         actor = ray.remote(_Verifier)
-        self.actors = []
+        self.actors: list[Any] = []
         nodes = [n for n in ray.nodes() if n["Alive"]]
         for node in nodes:
             for _ in range(actors_per_node):
@@ -76,7 +77,7 @@ class RayVerifier:
             raise RuntimeError("the Ray cluster has no live node")
         self.max_in_flight = max_in_flight or 2 * cfg.workers
         self._lock = threading.Lock()
-        self._in_flight = collections.Counter()
+        self._in_flight: collections.Counter[int] = collections.Counter()
         logger.info("Ray: %d verifier actors on %d nodes", len(self.actors), len(nodes))
 
     def _live(self) -> list:

@@ -197,7 +197,8 @@ def _applied_to(previous: Token | None) -> bool:
 
 def _attribute_names(tokens: list[Token], i: int) -> list[Token]:
     """The attribute names of the list opened at ``tokens[i]`` (``@[`` or ``[``)."""
-    names, depth, expect_name, j = [], 0, True, i + 1
+    names: list[Token] = []
+    depth, expect_name, j = 0, True, i + 1
     while j < len(tokens):
         t = tokens[j]
         if t.kind == "symbol" and t.text in OPEN:
