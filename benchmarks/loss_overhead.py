@@ -116,7 +116,7 @@ def main() -> int:
         methods = {
             "ce": trainer(root / "model", traces, root / "ce", loss="ce"),
             "dco_step (N_eff=16), each pair": trainer(root / "model", traces, root / "dco", loss="dco_step", n_eff=16),
-            "dco over traces (N=16)": trainer(root / "model", traces, root / "dcot", loss="dco", n=16),
+            "dco over traces (N=16)": trainer(root / "model", traces, root / "dcot", loss="dco", dco_n=16),
             "dco_step (N_eff=4)": trainer(root / "model", traces, root / "step", loss="dco_step", n_eff=4),
         }
         times: dict[str, list[float]] = {name: [] for name in methods}  # seconds per trained example

@@ -193,7 +193,7 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 @dataclass(frozen=True)
-class Command:
+class Subcommand:
     """One subcommand: its handler, help, and its arguments (a config dataclass, or a function adding them);
     or a group of subcommands."""
 
@@ -201,50 +201,50 @@ class Command:
     help: str
     arguments: type | Callable[[argparse.ArgumentParser], None] | None = None
     description: str = ""
-    subcommands: dict[str, Command] | None = None
+    subcommands: dict[str, Subcommand] | None = None
 
 
 DATA_COMMANDS = {
-    "check": Command(_data_check, "validate a data file and count its examples", _data_check_arguments),
-    "trace": Command(
+    "check": Subcommand(_data_check, "validate a data file and count its examples", _data_check_arguments),
+    "trace": Subcommand(
         _data_trace, "extract tactic pairs from a Lean repository with LeanDojo", _data_trace_arguments
     ),
 }
 COMMANDS = {
-    "data": Command(None, "inspect and prepare training data", subcommands=DATA_COMMANDS),
-    "train": Command(
+    "data": Subcommand(None, "inspect and prepare training data", subcommands=DATA_COMMANDS),
+    "train": Subcommand(
         _train, "fine-tune a causal LM with CE, DCO or DCO-step", TrainConfig,
         "Fine-tune a causal LM on tactic pairs, tactic traces or whole proofs. Settings: defaults < --config "
         "YAML < flags. Multi-GPU: accelerate launch -m prover train ...",
     ),
-    "search": Command(
+    "search": Subcommand(
         _search, "N attempts per benchmark theorem with Lean in the loop", SearchConfig,
         "Sample N attempts per theorem (vLLM on a GPU, transformers otherwise); every success is checked by "
         "the verifier. Resumable: --resume fills in exactly the missing attempts.",
     ),
-    "merge": Command(
+    "merge": Subcommand(
         _merge, "join the shard directories of a search (--shard i/n) into one run", _merge_arguments,
         "Join the shard directories of one search (--shard i/n) into one run directory. Refuses shards of "
         "other settings, an incomplete set of shards and shards whose theorems lack attempts.",
     ),
-    "verify": Command(
+    "verify": Subcommand(
         _verify, "check proofs with Lean: one file for a person, or a JSONL batch", VerifyConfig,
         "Check proofs against reference statements with Lean. A proof is accepted only with no error, no "
         "sorry, the reference statement unchanged and standard axioms only. Single proof: exit code 0 only "
         "when accepted.",
     ),
-    "report": Command(
+    "report": Subcommand(
         _report, "pass@k curves, per-problem table and confidence plots of search runs", _report_arguments,
         "pass@k (unbiased estimator) per run, the per-problem table, confidence diagnostics and ensembles "
         "of search runs, as report.json, report.md and PNG plots.",
     ),
-    "check": Command(
+    "check": Subcommand(
         _check, "check a Lean file a person wrote: messages, axioms, and the verdict against a reference",
         CheckConfig,
         "Lean's messages with line and column and each theorem's axioms; with --statement or "
         "--benchmark/--name the batch verifier's rules. Exit code 0 only when accepted.",
     ),
-    "prove": Command(
+    "prove": Subcommand(
         _prove, "build a proof tactic by tactic at the terminal (suggestions from a model)", ProveConfig,
         "A terminal session over Lean's REPL: goals after every tactic, undo, restart, suggest, try, save. "
         "Closed goals count as proved only once the verifier accepts the whole proof.",
@@ -252,7 +252,7 @@ COMMANDS = {
 }  # fmt: skip
 
 
-def _add_commands(parent: argparse.ArgumentParser, commands: dict[str, Command], dest: str, metavar: str,
+def _add_commands(parent: argparse.ArgumentParser, commands: dict[str, Subcommand], dest: str, metavar: str,
                   common: argparse.ArgumentParser, stages: dict[str, argparse.ArgumentParser],
                   prefix: str = "") -> None:  # fmt: skip
     subparsers = parent.add_subparsers(dest=dest, metavar=metavar, required=True)

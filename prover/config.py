@@ -77,7 +77,8 @@ class Loss:
 
 LOSS_REGISTRY = {
     "ce": Loss("cross-entropy (DCO with N = 1)", None),
-    "dco": Loss("sequence-level DCO at --n (a whole proof; over traces with trace_id, the whole trace)", "n", True),
+    "dco": Loss("sequence-level DCO at --dco_n (a whole proof; over traces with trace_id, the whole trace)", "dco_n",
+                True),
     "dco_step": Loss("step-level DCO: each (state, tactic) at the per-step budget --n_eff", "n_eff"),
 }
 LOSSES = tuple(LOSS_REGISTRY)
@@ -100,6 +101,8 @@ def _run_fields(cls: type) -> set[str]:
 @dataclass
 class TrainConfig:
     """``prover train``: fine-tune a causal LM on tactic pairs, tactic traces or whole proofs."""
+
+    RENAMED: ClassVar[dict[str, str]] = {"n": "dco_n"}  # n is search's attempts per theorem
 
     # model
     model: str = option("", "hub name or local path of the causal LM to fine-tune (AutoModelForCausalLM)")
@@ -149,7 +152,7 @@ class TrainConfig:
     whole_target: str = option(WHOLE_TARGET, "target template of whole-proof models (eos is appended)")
     # objective
     loss: str = option("dco", " | ".join(f"{name}: {loss.help}" for name, loss in LOSS_REGISTRY.items()), LOSSES)
-    n: int = option(16, "DCO sample budget N (pass@N the model is trained for); N = 1 is CE")
+    dco_n: int = option(16, "DCO's sample budget N (the pass@N the model is trained for); N = 1 is CE")
     n_eff: int = option(4, "per-step budget N_eff of dco_step")
     epsilon: float = option(
         0.1, "confidence threshold: units with F(N, p) <= epsilon are replaced; 0 disables"
@@ -202,7 +205,7 @@ class TrainConfig:
         if self.loss not in LOSSES:
             raise ValueError(f"loss must be one of {', '.join(LOSSES)}, got {self.loss!r}")
         for name in (
-            "n",
+            "dco_n",
             "n_eff",
             "global_batch_size",
             "per_device_batch_size",
@@ -226,9 +229,11 @@ class TrainConfig:
                 f"--lr_scheduler must be one of {', '.join(SCHEDULERS)}, got {self.lr_scheduler!r}"
             )
         defaults = {f.name: f.default for f in dataclasses.fields(self)}
-        if LOSS_REGISTRY[self.loss].budget is None and (self.n != defaults["n"] or self.n_eff != defaults["n_eff"]):
+        if LOSS_REGISTRY[self.loss].budget is None and (
+            self.dco_n != defaults["dco_n"] or self.n_eff != defaults["n_eff"]
+        ):
             raise ValueError(
-                "--n and --n_eff are DCO's budgets; --loss ce trains with N = 1 (drop them, or pick a DCO loss)"
+                "--dco_n and --n_eff are DCO's budgets; --loss ce trains with N = 1 (drop them, or pick a DCO loss)"
             )
         if not 0.0 <= self.epsilon < 1.0:
             raise ValueError(f"epsilon must be in [0, 1), got {self.epsilon}")

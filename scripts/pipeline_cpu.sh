@@ -28,7 +28,7 @@ fi
 PROMPT='{formal_statement}'  # the header is the same for every theorem: the prompt is the statement
 
 for method in ce dco; do
-  budget=(); [[ $method == dco ]] && budget=(--n "$N_DCO" --epsilon 0)
+  budget=(); [[ $method == dco ]] && budget=(--dco_n "$N_DCO" --epsilon 0)
   echo "== train $method" >&2
   prover train --tiny --data "$DATA/train.jsonl" --whole_prompt "$PROMPT" --loss "$method" "${budget[@]}" \
     --max_steps "$STEPS" --warmup_steps 0 --global_batch_size 32 --per_device_batch_size 32 \

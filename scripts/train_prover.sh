@@ -29,7 +29,7 @@ PY=${PY:-python3}
 
 LOSS=${LOSS:-dco}
 args=(--config configs/train_paper.yaml --data "${DATA:-data/tactic_pairs.jsonl}" --loss "$LOSS"
-      --n "${N:-16}" --n_eff "${N_EFF:-4}" --epsilon "${EPSILON:-0.1}" --num_epochs "${EPOCHS:-1}"
+      --dco_n "${N:-16}" --n_eff "${N_EFF:-4}" --epsilon "${EPSILON:-0.1}" --num_epochs "${EPOCHS:-1}"
       --output_dir "${OUT:-runs/train-$LOSS}")
 bench=${BENCHMARK:-../shared/data/minif2f/minif2f.jsonl}
 [[ -f "$bench" ]] && args+=(--benchmark "$bench")

@@ -42,7 +42,7 @@ def test_yaml_sets_defaults_and_flags_override(tmp_path):
         True,
         False,
     )
-    assert cfg.n == TrainConfig.__dataclass_fields__["n"].default
+    assert cfg.dco_n == TrainConfig.__dataclass_fields__["dco_n"].default
 
 
 def test_dashed_flags_are_accepted():
@@ -71,15 +71,15 @@ def test_unknown_yaml_key_names_file_and_key(tmp_path, capsys):
 
 def test_yaml_value_of_wrong_type_is_named(tmp_path, capsys):
     config = tmp_path / "run.yaml"
-    config.write_text("data: a.jsonl\ntiny: true\nn: many\n")
+    config.write_text("data: a.jsonl\ntiny: true\ndco_n: many\n")
     assert main(["train", "--config", str(config)]) == 2
-    assert f"{config}: n: expected an integer" in capsys.readouterr().err
+    assert f"{config}: dco_n: expected an integer" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
     ("argv", "message"),
     [
-        (["--tiny", "--data", "a.jsonl", "--n", "0"], "n must be >= 1"),
+        (["--tiny", "--data", "a.jsonl", "--dco_n", "0"], "dco_n must be >= 1"),
         (["--tiny", "--data", "a.jsonl", "--epsilon", "1.5"], "epsilon must be in [0, 1)"),
         (["--tiny"], "data is required"),
         (["--data", "a.jsonl"], "model is required"),

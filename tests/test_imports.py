@@ -80,7 +80,7 @@ def test_the_cycle_finder_finds_a_cycle_added_to_a_copy(tmp_path):
 
 
 # Which stage may import which: the data flows train -> search -> report, search checking its proofs with
-# the verifier (verify, over lean); the CLI and the shared modules (config, flags, io, prompts, threads,
+# the verifier (verify, over lean); the CLI and the shared modules (config, flags, io, prompts, threads, run_dir,
 # benchmark: reading the statements to prove, metrics: pass@k) sit around them. Lazy imports count.
 LAYERS = {
     "prover.lean": set(),
@@ -90,7 +90,7 @@ LAYERS = {
     "prover.report": {"prover.search"},
 }
 SHARED = {"prover", "prover.io", "prover.config", "prover.flags", "prover.prompts", "prover.threads",
-          "prover.benchmark", "prover.metrics"}  # fmt: skip
+          "prover.benchmark", "prover.metrics", "prover.run_dir"}  # fmt: skip
 
 
 def stage(module: str) -> str:

@@ -234,7 +234,7 @@ def test_each_loss_trains_at_its_own_budget(n, n_eff):
     expected = {"ce": 1, "dco": n, "dco_step": n_eff}
     assert set(LOSSES) == set(expected)
     for loss, budget in expected.items():
-        budgets = {} if loss == "ce" else {"n": n, "n_eff": n_eff}
+        budgets = {} if loss == "ce" else {"dco_n": n, "n_eff": n_eff}
         assert TrainConfig(tiny=True, data="x.jsonl", loss=loss, **budgets).budget == budget
 
 

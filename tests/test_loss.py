@@ -9,11 +9,8 @@ import pytest
 import torch
 
 from prover.train.loss import (
-    ce_loss,
     coverage_weight,
     dco_exact,
-    dco_loss,
-    dco_step_loss,
     dco_weights,
     group_logprob,
     log_coverage_weight,
@@ -21,6 +18,42 @@ from prover.train.loss import (
     sequence_stats,
     token_logprobs,
 )
+
+# shorthands for ``objective(...).loss``, the function training calls
+
+
+def ce_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    reduction: str = "mean",
+    num_items_in_batch: int | float | None = None,
+) -> torch.Tensor:
+    """Cross-entropy: each example's token CE (mean or sum over its tokens), averaged over examples."""
+    return objective(logits, labels, "ce", reduction=reduction, num_items_in_batch=num_items_in_batch).loss
+
+
+def dco_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    n: int | float,
+    reduction: str = "mean",
+    group_ids: torch.Tensor | None = None,
+    num_items_in_batch: int | float | None = None,
+) -> torch.Tensor:
+    """Sequence-level DCO: per example F(N, p).detach() times its CE (``group_ids``: over whole traces)."""
+    return objective(logits, labels, "dco", n, reduction, group_ids=group_ids, num_items_in_batch=num_items_in_batch).loss
+
+
+def dco_step_loss(
+    logits: torch.Tensor,
+    labels: torch.Tensor,
+    n_eff: int | float,
+    reduction: str = "mean",
+    num_items_in_batch: int | float | None = None,
+) -> torch.Tensor:
+    """Step-level DCO: each (state, tactic) example weighted by F(N_eff, p(tactic | state))."""
+    return objective(logits, labels, "dco_step", n_eff, reduction, num_items_in_batch=num_items_in_batch).loss
+
 
 mpmath.mp.dps = 60
 LOGPS = [

@@ -4,6 +4,7 @@ refuses, and that a refused or killed merge writes nothing."""
 from __future__ import annotations
 
 import json
+import math
 import os
 
 import pytest
@@ -40,16 +41,16 @@ def shard(tmp_path, index: int, count: int, theorems: dict[str, list[bool]], usa
             status = "proved" if flags[i] else "rejected"
             records.append(Attempt(theorem, STATEMENTS[theorem], i, "whole", f"p{i}", [], [], status, "", "", 1, 0.0))
             store.append(records[-1])
-        store.append_greedy(Greedy(theorem, proof="g", confidence=0.5, correct=flags[0]))
-    usage = usage or Usage(Timing(wall=1.0), tokens=10, lean_steps=2, sessions=1, proof_checks=2, checks_reused=0)
+        store.append_greedy(Greedy(theorem, proof="g", logprobs=[math.log(0.5)], correct=flags[0]))
+    usage = usage or Usage(Timing(wall=1.0), tokens=10, lean_calls=2, sessions=1, proof_checks=2, checks_reused=0)
     store.save_usage(usage)
     store.write_summary(Summary.of(records, list(theorems), cfg, usage))
     return directory
 
 
 def two_shards(tmp_path, **settings):
-    u0 = Usage(Timing(1.0, 0.5, 0.25, 0.125, 2.0, 4.0), tokens=10, lean_steps=3, sessions=1, proof_checks=4, checks_reused=1)
-    u1 = Usage(Timing(8.0, 16.0, 32.0, 64.0, 128.0, 256.0), tokens=20, lean_steps=5, sessions=2, proof_checks=6, checks_reused=2)
+    u0 = Usage(Timing(1.0, 0.5, 0.25, 0.125, 2.0, 4.0), tokens=10, lean_calls=3, sessions=1, proof_checks=4, checks_reused=1)
+    u1 = Usage(Timing(8.0, 16.0, 32.0, 64.0, 128.0, 256.0), tokens=20, lean_calls=5, sessions=2, proof_checks=6, checks_reused=2)
     return [shard(tmp_path, 0, 2, {"a": [False, True], "b": [False, False]}, u0, **settings),
             shard(tmp_path, 1, 2, {"c": [True, True]}, u1, **settings)]  # fmt: skip
 

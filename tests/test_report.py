@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -25,7 +26,7 @@ def make_run(path, successes: dict[str, list[bool]], stop_on_first=False, greedy
             append_jsonl(str(path / "attempts.jsonl"), attempt(theorem, i, "proved" if ok else "rejected"))
     for theorem, confidence, correct in greedy:
         append_jsonl(
-            str(path / "greedy.jsonl"), {"theorem": theorem, "confidence": confidence, "correct": correct}
+            str(path / "greedy.jsonl"), {"theorem": theorem, "logprobs": [math.log(confidence)], "correct": correct}
         )
     return path
 

@@ -4,6 +4,7 @@ or why it is not estimable, and what a run spent."""
 from __future__ import annotations
 
 import json
+import math
 from types import SimpleNamespace
 
 import pytest
@@ -49,7 +50,7 @@ def test_an_attempt_round_trips_and_says_whether_it_proved():
     assert Attempt.from_json(json.loads(json.dumps(record.to_json())), "x") == record
     assert record.proved and not attempt("a", 3, "rejected").proved
     assert [s.value for s in Status] == [
-        "proved", "rejected", "bad_statement", "lean_error", "max_steps", "budget", "repl_failure",
+        "proved", "rejected", "bad_statement", "lean_error", "max_steps", "budget", "infrastructure_failure",
     ]  # fmt: skip
 
 
@@ -95,9 +96,9 @@ def test_a_number_field_takes_integers_and_greedy_fields_have_defaults():
 
 def test_attempts_are_read_with_their_greedy_decodes(tmp_path):
     records = [attempt("a", 1), attempt("a", 0, "proved"), attempt("b", 0)]
-    run = write_run(tmp_path / "run", records, [{"theorem": "a", "confidence": 0.5, "correct": True}])
+    run = write_run(tmp_path / "run", records, [{"theorem": "a", "logprobs": [-0.5], "correct": True}])
     assert read_attempts(run) == records
-    assert read_greedy(run) == [Greedy("a", confidence=0.5, correct=True)]
+    assert read_greedy(run) == [Greedy("a", logprobs=[-0.5], correct=True)]
     assert read_greedy(write_run(tmp_path / "no_greedy", records)) == []
 
 
@@ -122,7 +123,7 @@ def test_a_torn_last_line_is_left_out(tmp_path, caplog):
 
 
 def test_summary_and_usage_files_round_trip(tmp_path):
-    usage = Usage(Timing(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), tokens=7, lean_steps=8, sessions=2, proof_checks=5, checks_reused=3)
+    usage = Usage(Timing(1.0, 2.0, 3.0, 4.0, 5.0, 6.0), tokens=7, lean_calls=8, sessions=2, proof_checks=5, checks_reused=3)
     summary = Summary("whole", 4, 2, ["c"], 1, 8, {1: {"pass_at_k": 0.5, "stderr": 0.1}}, "", usage.seconds, 7, 8, 2, 5, 3)
     assert summary.pass_at_k == {"1": {"pass_at_k": 0.5, "stderr": 0.1}}  # JSON's keys, whatever was given
     assert read_summary(str(tmp_path)) is None and read_usage(str(tmp_path)) == Usage()
@@ -134,6 +135,20 @@ def test_summary_and_usage_files_round_trip(tmp_path):
     (tmp_path / "usage.json").write_text(json.dumps(broken))
     with pytest.raises(ValueError, match='usage.json: seconds: field "wall" must be a number'):
         read_usage(str(tmp_path))
+
+
+def test_a_run_written_under_the_earlier_names_reads_as_one_written_now(tmp_path):
+    """``repl_failure`` is now ``infrastructure_failure``, ``lean_steps`` is ``lean_calls``: a resume, merge
+    or report of an older run reads them, and what it writes uses the new names."""
+    old = write_run(tmp_path / "old", [{**attempt("a", 0).to_json(), "status": "repl_failure"}])
+    new = write_run(tmp_path / "new", [attempt("a", 0, "infrastructure_failure")])
+    assert read_attempts(old) == read_attempts(new) and Status("repl_failure") is Status.INFRASTRUCTURE
+    usage = Usage(Timing(wall=1.0), tokens=2, lean_calls=3, sessions=1)
+    legacy = {("lean_steps" if k == "lean_calls" else k): v for k, v in usage.to_json().items()}
+    (tmp_path / "old" / "usage.json").write_text(json.dumps(legacy))
+    assert "lean_steps" in legacy and read_usage(old) == usage
+    with pytest.raises(ValueError):
+        Status("lean_failure")
 
 
 # --------------------------------------------------------------------------- what a run spent
@@ -189,7 +204,7 @@ def test_estimate_gives_pass_at_k_only_for_a_finished_run():
 def test_summary_of_a_run():
     records = [attempt("a", i, "proved" if i == 1 else "rejected") for i in range(2)]
     records += [attempt("b", i) for i in range(2)] + [attempt("c", 0, "bad_statement")]
-    usage = Usage(Timing(wall=3.0), tokens=9, lean_steps=4, sessions=2, proof_checks=3, checks_reused=1)
+    usage = Usage(Timing(wall=3.0), tokens=9, lean_calls=4, sessions=2, proof_checks=3, checks_reused=1)
     cfg = SimpleNamespace(n=2, stop_on_first=False, strategy="whole")
     summary = Summary.of(records, ["a", "b", "c"], cfg, usage)
     assert (summary.theorems, summary.solved, summary.attempts, summary.bad_statements) == (2, 1, 4, ["c"])
@@ -236,8 +251,12 @@ def test_a_run_that_is_not_a_directory_is_named(tmp_path):
 
 
 def test_greedy_round_trips():
-    greedy = Greedy("a", proof="p", tactics=["t"], logprob=-1.0, confidence=0.37, correct=True, verdict="ok")
+    greedy = Greedy("a", proof="p", tactics=["t", "u"], logprobs=[-1.0, -2.0], correct=True, verdict="ok")
     assert Greedy.from_json(json.loads(json.dumps(greedy.to_json())), "x") == greedy
+    assert greedy.to_json()["confidence"] == greedy.confidence == pytest.approx(math.exp(-1.0))  # the first
+    older = {"theorem": "a", "logprob": -1.0, "confidence": 0.37, "correct": True}  # an earlier run's line
+    assert Greedy.from_json(older, "x") == Greedy("a", logprobs=[-1.0], correct=True)
+    assert Greedy("b").confidence == 0.0
 
 
 def test_a_stop_on_first_run_is_finished_at_its_proofs():

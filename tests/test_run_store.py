@@ -106,8 +106,8 @@ def test_records_usage_and_summary_go_to_the_run(tmp_path):
     run.open(2)
     for record in (attempt("a", 0), attempt("a", 1, "proved"), attempt("b", 0)):
         run.append(record)
-    run.append_greedy(Greedy("a", confidence=0.5))
-    assert [r.attempt for r in run.attempts()] == [0, 1, 0] and run.greedy() == [Greedy("a", confidence=0.5)]
+    run.append_greedy(Greedy("a", logprobs=[-0.5]))
+    assert [r.attempt for r in run.attempts()] == [0, 1, 0] and run.greedy() == [Greedy("a", logprobs=[-0.5])]
     assert run.usage() == Usage()
     run.save_usage(Usage(Timing(wall=2.0), tokens=3))
     assert run.usage() == Usage(Timing(wall=2.0), tokens=3)
@@ -121,7 +121,7 @@ def test_attempts_need_resume_and_a_resume_keeps_them(tmp_path):
     run = store(tmp_path)
     run.open(2)
     run.append(attempt("a", 0))
-    with pytest.raises(ValueError, match=r"run already holds attempts: pass --resume to continue it$"):
+    with pytest.raises(ValueError, match=r"run already holds a run: pass --resume to continue it, or choose a new"):
         store(tmp_path)
     again = store(tmp_path, resume="latest")
     assert again.overrides == {} and [r.attempt for r in again.open(2)] == [0]

@@ -54,7 +54,7 @@ def metrics(cfg: TrainConfig) -> list[dict]:
 )
 def test_every_loss_trains_every_parameter(tmp_path, loss, data):
     cfg = config(
-        tmp_path, loss=loss, data=str(DATA / data), epsilon=0.0, **({} if loss == "ce" else {"n": 64})
+        tmp_path, loss=loss, data=str(DATA / data), epsilon=0.0, **({} if loss == "ce" else {"dco_n": 64})
     )
     trainer = ProverTrainer(cfg)
     before = {name: p.detach().clone() for name, p in trainer.model.named_parameters()}
@@ -70,7 +70,7 @@ def test_every_loss_trains_every_parameter(tmp_path, loss, data):
 @pytest.mark.slow
 def test_training_loss_falls(tmp_path):
     cfg = config(
-        tmp_path, loss="dco", n=16, max_steps=40, learning_rate=3e-3, eval_fraction=0.0, save_steps=1000
+        tmp_path, loss="dco", dco_n=16, max_steps=40, learning_rate=3e-3, eval_fraction=0.0, save_steps=1000
     )
     run_train(cfg)
     losses = [r["loss"] for r in metrics(cfg)]
@@ -110,7 +110,7 @@ def test_resume_across_an_epoch_boundary_with_evaluation_equals_the_uninterrupte
     """The whole metrics.jsonl after the checkpoint, evaluations and learning rate included, with a
     schedule whose values are known: a resume that forgets when it last evaluated, or logs the rate one
     step late, differs."""
-    settings = dict(loss="dco", n=8, max_steps=12, save_steps=6, epsilon=0.0, lr_scheduler="linear",
+    settings = dict(loss="dco", dco_n=8, max_steps=12, save_steps=6, epsilon=0.0, lr_scheduler="linear",
                     warmup_steps=2, logging_steps=1)  # fmt: skip
     full = config(tmp_path / "full", **settings)
     run_train(full)
@@ -176,9 +176,16 @@ def test_a_run_directory_holds_one_run(tmp_path):
     with pytest.raises(ValueError, match="already holds a run: pass --resume"):
         run_train(config(tmp_path, max_steps=3))
     other = config(tmp_path, max_steps=2, loss="ce", learning_rate=1e-2, resume="latest")
-    with pytest.raises(ValueError, match=r"--loss 'dco' -> 'ce', --learning_rate 0.001 -> 0.01"):
+    with pytest.raises(ValueError, match=r"--loss 'dco' -> 'ce'; --learning_rate 0.001 -> 0.01"):
         run_train(other)
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == before  # a refused command writes nothing
+    # a checkpoint written before --n was renamed --dco_n still guards its budget
+    saved = tmp_path / "run" / "checkpoint-2" / "config.yaml"
+    text = saved.read_text()
+    assert "\ndco_n: 16\n" in text
+    saved.write_text(text.replace("\ndco_n: 16\n", "\nn: 8\n"))
+    with pytest.raises(ValueError, match=r"--dco_n 8 -> 16"):
+        run_train(config(tmp_path, max_steps=2, resume="latest"))
 
 
 @pytest.mark.slow
@@ -268,7 +275,7 @@ def test_any_causal_lm_by_local_path(tmp_path, tiny_tokenizer, tiny_model):
     model_dir = tmp_path / "base"
     tiny_model.save_pretrained(model_dir)
     tiny_tokenizer.save_pretrained(model_dir)
-    cfg = config(tmp_path, tiny=False, model=str(model_dir), loss="dco", n=4, max_steps=2)
+    cfg = config(tmp_path, tiny=False, model=str(model_dir), loss="dco", dco_n=4, max_steps=2)
     trainer = ProverTrainer(cfg)
     assert next(trainer.model.parameters()).dtype == torch.float32
     assert trainer.data.tokenizer.get_vocab() == tiny_tokenizer.get_vocab()
@@ -335,7 +342,7 @@ def test_the_trainers_gradient_is_f_times_the_ce_gradient(tmp_path, loss, data, 
     """The trainer's actual step, compared with F(N, p) x CE computed here from per-example log p."""
     import copy
 
-    budgets = {} if loss == "ce" else {"n": 2, "n_eff": 2}
+    budgets = {} if loss == "ce" else {"dco_n": 2, "n_eff": 2}
     cfg = config(tmp_path, data=str(DATA / data), loss="dco" if loss == "dco_n1" else loss, **budgets,
                  epsilon=0.0, eval_fraction=0.0, max_grad_norm=0.0)  # fmt: skip
     trainer = ProverTrainer(cfg)
@@ -346,7 +353,7 @@ def test_the_trainers_gradient_is_f_times_the_ce_gradient(tmp_path, loss, data, 
     unit_logp = torch.stack([logp[[rows.index(i) for i in u]].sum() for u in units])
     n = 1 if loss in ("ce", "dco_n1") else max(2, round(2 / logp.exp().max().item()))  # F from ~0.3 to ~1
     if loss != "ce":
-        cfg.n = cfg.n_eff = n  # the trainer reads N from its config at every step
+        cfg.dco_n = cfg.n_eff = n  # the trainer reads N from its config at every step
     model = copy.deepcopy(trainer.model)
     grads = _trainer_gradient(trainer, list(range(4)))
 
@@ -374,12 +381,12 @@ def _logp_with_grad(model, example) -> torch.Tensor:
 
 @pytest.mark.parametrize("loss", ["dco_step", "dco"])  # dco: units are traces, scored by p(proof)
 def test_the_filter_drops_exactly_the_units_at_or_below_epsilon_under_the_current_weights(tmp_path, loss):
-    cfg = config(tmp_path, loss=loss, n=2, n_eff=2, epsilon=0.5, eval_fraction=0.0)
+    cfg = config(tmp_path, loss=loss, dco_n=2, n_eff=2, epsilon=0.5, eval_fraction=0.0)
     trainer = ProverTrainer(cfg)
     units = trainer.data.units
     logp = _independent_logp(trainer.model, trainer.data.tokenized, range(len(trainer.data.tokenized)))
     unit_logp = torch.stack([logp[u].sum() for u in units])
-    cfg.n = cfg.n_eff = n = max(2, round(0.5 / unit_logp.exp().median().item()))
+    cfg.dco_n = cfg.n_eff = n = max(2, round(0.5 / unit_logp.exp().median().item()))
     f = _closed_form_f(unit_logp, n)
     ranked = sorted(f.tolist())
     gaps = [(b - a, (a + b) / 2) for a, b in zip(ranked, ranked[1:]) if 0.2 < (a + b) / 2 < 0.95]

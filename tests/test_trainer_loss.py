@@ -12,7 +12,7 @@ from conftest import ROOT
 
 from prover.config import TrainConfig
 from prover.train.hf_loss import CoverageLoss, coverage_trainer
-from prover.train.loop import forward
+from prover.train.loop import batch_objective
 from prover.train.loss import IGNORE_INDEX, coverage_weight, sequence_stats
 from prover.train.tiny import build_tiny_model, build_tokenizer
 
@@ -78,10 +78,10 @@ def grads(model) -> dict[str, torch.Tensor]:
 
 
 def prover_train_grads(model, batch, loss: str, n: int, tokens) -> dict[str, torch.Tensor]:
-    """The gradient `prover train` takes on ``batch``: its forward() and objective, summed-token CE."""
+    """The gradient `prover train` takes on ``batch``: its batch_objective(), summed-token CE."""
     model.zero_grad()
-    cfg = TrainConfig(tiny=True, data="x", loss=loss, n=n, n_eff=n, ce_reduction="sum", output_dir="unused")
-    forward(model, batch, cfg, by_trace=False, num_items_in_batch=tokens).loss.backward()
+    cfg = TrainConfig(tiny=True, data="x", loss=loss, dco_n=n, n_eff=n, ce_reduction="sum", output_dir="unused")
+    batch_objective(model, batch, cfg, by_trace=False, num_items_in_batch=tokens).loss.backward()
     return grads(model)
 
 

@@ -36,7 +36,7 @@ def prover(*argv: str) -> None:
 
 
 def train(method: str, n_prime: int, seed: int, steps: list[int], out: Path) -> None:
-    budget = ["--n", str(n_prime), "--epsilon", "0"] if method == "dco" else []
+    budget = ["--dco_n", str(n_prime), "--epsilon", "0"] if method == "dco" else []
     prover("train", "--tiny", "--data", str(DATA / "train.jsonl"), "--whole_prompt", PROMPT, "--loss", method,
            *budget, "--max_steps", str(max(steps)), "--warmup_steps", "0", "--global_batch_size", "32",
            "--per_device_batch_size", "32", "--learning_rate", "3e-3", "--eval_fraction", "0",

@@ -228,7 +228,7 @@ MISTAKES = [
       '    return "".join("\\n  " + tactic for tactic in tactics)', "multi-line tactics not indented"),
     M("shared", "prover/io.py", "    if not data or data.endswith(b\"\\n\"):\n        return", "    if not data:\n        return",
       "the torn-line repair cuts a complete last record"),
-    M("shared", "prover/config.py", 'at the per-step budget --n_eff", "n_eff"),', 'at the per-step budget --n_eff", "n"),',
+    M("shared", "prover/config.py", 'at the per-step budget --n_eff", "n_eff"),', 'at the per-step budget --n_eff", "dco_n"),',
       "DCO-step trains at N, not N_eff"),
     M("shared", "prover/config.py", '            raise ValueError(f"epsilon must be in [0, 1), got {self.epsilon}")', "            pass",
       "a confidence threshold of 1 or more accepted"),

@@ -95,7 +95,7 @@ def train_run(
     from prover.train.loop import run_train
 
     cfg = TrainConfig(
-        tiny=True, data=data, data_kind="tactic", loss="ce" if method == "ce" else "dco", **({"n": n_prime} if n_prime else {}),
+        tiny=True, data=data, data_kind="tactic", loss="ce" if method == "ce" else "dco", **({"dco_n": n_prime} if n_prime else {}),
         epsilon=args.epsilon if method == "dco" else 0.0, output_dir=out, global_batch_size=args.batch,
         per_device_batch_size=args.batch, max_steps=args.epochs * steps_per_epoch, learning_rate=args.lr,
         warmup_steps=0, weight_decay=args.weight_decay, eval_fraction=0.0, save_steps=steps_per_epoch, logging_steps=steps_per_epoch,

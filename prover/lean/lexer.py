@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from typing import NamedTuple, NoReturn
 
 
@@ -86,6 +86,14 @@ def _subscript(c: str) -> bool:
 
 _ASCII_FIRST = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
 _ASCII_REST_CHARS = _ASCII_FIRST | frozenset("0123456789'!?")
+
+
+def full_name(name: str, namespaces: Sequence[str] = ()) -> str:
+    """The full name of a declaration written ``name`` inside ``namespaces``, or of a reference to it:
+    Lean's ``_root_.`` prefix escapes every namespace, so ``_root_.x`` is ``x`` anywhere."""
+    if name.startswith("_root_."):
+        return name.removeprefix("_root_.")
+    return ".".join([*namespaces, name])
 
 
 def id_first(c: str) -> bool:

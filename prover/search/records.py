@@ -6,6 +6,7 @@ and report read them, through this module only: a record that is not what it sho
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections import defaultdict
 from dataclasses import MISSING, asdict, astuple, dataclass, field, fields
@@ -25,11 +26,15 @@ class Status(str, Enum):
     # Lean's machinery failed (the REPL crashed or lost the attempt's proof state even after a replay on a
     # fresh REPL; the checker timed out, ran out of memory or crashed on the proof: its verdict says which):
     # no judgement of the model, left out of pass@k and drawn again on resume
-    REPL_FAILURE = "repl_failure"
+    INFRASTRUCTURE = "infrastructure_failure"
 
     @property
     def is_infrastructure(self) -> bool:
-        return self is Status.REPL_FAILURE
+        return self is Status.INFRASTRUCTURE
+
+    @classmethod
+    def _missing_(cls, value: object) -> Status | None:
+        return cls.INFRASTRUCTURE if value == "repl_failure" else None  # its earlier name, in older runs
 
 
 @dataclass
@@ -56,7 +61,8 @@ class Attempt:
 
     @classmethod
     def from_json(cls, record: Any, where: str) -> Attempt:
-        return cls(**_checked(cls, record, where, {"status": {s.value for s in Status}}))
+        values = _checked(cls, record, where, {"status": {s.value for s in Status} | {"repl_failure"}})
+        return cls(**{**values, "status": Status(values["status"]).value})
 
 
 @dataclass
@@ -64,18 +70,24 @@ class Greedy:
     """One greedy decode per theorem: how sure the model is of it, and whether it is right."""
 
     theorem: str
-    proof: str = ""  # whole proofs
+    proof: str = ""
     tactics: list[str] = field(default_factory=list)  # tactic models: the greedy path
-    logprob: float = 0.0  # of the proof, or of the first tactic
-    confidence: float = 0.0  # exp(logprob)
+    logprobs: list[float] = field(default_factory=list)  # of the proof, or of each tactic (as in Attempt)
     correct: bool = False
     verdict: str = ""
 
+    @property
+    def confidence(self) -> float:
+        """The model's probability of its first output: the whole proof, or the first tactic."""
+        return math.exp(self.logprobs[0]) if self.logprobs else 0.0
+
     def to_json(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "confidence": self.confidence}
 
     @classmethod
     def from_json(cls, record: Any, where: str) -> Greedy:
+        if isinstance(record, dict) and "logprob" in record and "logprobs" not in record:  # older runs
+            record = {**record, "logprobs": [record["logprob"]]}
         return cls(**_checked(cls, record, where, {}))
 
 
@@ -111,7 +123,7 @@ class Usage:
 
     seconds: Timing = field(default_factory=Timing)
     tokens: int = 0  # generated
-    lean_steps: int = 0  # Lean calls: proof starts, tactics applied, proofs checked
+    lean_calls: int = 0  # Lean calls: proof starts, tactics applied, proofs checked
     sessions: int = 0  # processes that worked on the run
     proof_checks: int = 0  # proofs the verifier ran Lean on
     checks_reused: int = 0  # attempts whose proof was one already checked in the run: its verdict, no Lean
@@ -143,7 +155,7 @@ class Summary:
     note: str
     seconds: Timing  # over all the run's sessions
     tokens: int
-    lean_steps: int  # Lean calls: proof starts, tactics applied, proofs checked
+    lean_calls: int  # Lean calls: proof starts, tactics applied, proofs checked
     sessions: int = 1
     proof_checks: int = 0  # proofs the verifier ran Lean on (each distinct proof of a theorem once)
     checks_reused: int = 0  # attempts that drew a proof already checked: its verdict, reused
@@ -184,7 +196,7 @@ class Summary:
             note=note,
             seconds=usage.seconds,
             tokens=usage.tokens,
-            lean_steps=usage.lean_steps,
+            lean_calls=usage.lean_calls,
             sessions=usage.sessions,
             proof_checks=usage.proof_checks,
             checks_reused=usage.checks_reused,
@@ -193,13 +205,13 @@ class Summary:
 
     @property
     def usage(self) -> Usage:
-        return Usage(self.seconds, self.tokens, self.lean_steps, self.sessions, self.proof_checks, self.checks_reused)
+        return Usage(self.seconds, self.tokens, self.lean_calls, self.sessions, self.proof_checks, self.checks_reused)
 
 
 def outcomes(records: list[Attempt]) -> tuple[dict[str, list[bool]], list[str]]:
     """Per theorem, whether each attempt proved it, in attempt order; and the theorems whose statement does
     not elaborate, which say nothing about the model and are left out of the first (as are attempts that
-    Lean's machinery failed: ``Status.REPL_FAILURE``, drawn again on resume)."""
+    Lean's machinery failed: ``Status.INFRASTRUCTURE``, drawn again on resume)."""
     rows: dict[str, dict[int, bool]] = defaultdict(dict)
     bad = sorted({r.theorem for r in records if r.status == Status.BAD_STATEMENT.value})
     for record in records:
@@ -212,9 +224,13 @@ _KINDS: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "float": (
           "dict | None": (dict, type(None)), "Timing": dict}  # fmt: skip
 
 
+_RENAMED = {"lean_steps": "lean_calls"}  # earlier field names, in older runs
+
+
 def _checked(cls, record: Any, where: str, allowed: dict[str, set]) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
+    record = {_RENAMED.get(k, k): v for k, v in record.items()}
     values: dict[str, Any] = {}
     for f in fields(cls):
         if f.name not in record:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import logging
-import math
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -24,7 +23,6 @@ from prover.benchmark import Theorem, load_theorems
 from prover.config import STRATEGY_REGISTRY, SearchConfig
 from prover.lean.repl import TacticRepl
 from prover.lean.setup import LeanSetup
-from prover.prompts import format_goals, tactic_body
 from prover.search.ray import RaySampler
 from prover.search.records import Attempt, Greedy, Status, Summary, Timing, Usage
 from prover.search.samplers import Completion, HFSampler, Sampler, VLLMSampler, resolve_engine
@@ -90,7 +88,7 @@ class Search:
                 self._checker.close()
             raise
         self.timing.model_load = time.perf_counter() - loading
-        self.tokens = self.lean_steps = 0  # generated tokens; Lean calls
+        self.tokens = self.lean_calls = 0  # generated tokens; Lean calls
         self.proof_checks = self.checks_reused = 0
         self._verdicts: dict[tuple[str, str], _Verdict] = {}  # (theorem, proof) -> its verdict
         self._counting = threading.Lock()  # Lean calls are counted from worker threads
@@ -208,7 +206,7 @@ class Search:
         finally:
             ended = time.perf_counter()
             with self._counting:
-                self.lean_steps += 1
+                self.lean_calls += 1
                 self.timing.lean_worker_sum += ended - started
                 self._lean_active -= 1
                 if self._lean_active == 0:
@@ -276,7 +274,7 @@ class Search:
                     return reply.proof_state, reply.goals
                 except ReplError as error:  # the REPL restarts on the next request
                     if tries == 2:
-                        return NoStart(Status.REPL_FAILURE, f"the REPL failed twice starting the proof: {error}")
+                        return NoStart(Status.INFRASTRUCTURE, f"the REPL failed twice starting the proof: {error}")
                 except ValueError as error:  # Lean's error on the statement
                     return NoStart(Status.BAD_STATEMENT, str(error))
             raise AssertionError("unreachable")
@@ -284,7 +282,7 @@ class Search:
     def step(self, repl, state: int, tactic: str):
         """The REPL's reply to ``tactic`` on ``state``, or the Status that ends it here: ``lean_error`` when
         Lean refuses the tactic or it outlives the time limit (the tactic's own cost, as a proof that times
-        out is rejected), ``repl_failure`` when the REPL failed otherwise (crashed, or lost the state)."""
+        out is rejected), ``infrastructure_failure`` when the REPL failed otherwise (crashed, or lost the state)."""
         from prover.lean.repl import ReplError, ReplTimeout
 
         tactic = tactic.strip()
@@ -296,56 +294,26 @@ class Search:
         except ReplTimeout:
             return Status.LEAN_ERROR
         except ReplError:
-            return Status.REPL_FAILURE
+            return Status.INFRASTRUCTURE
         return Status.LEAN_ERROR if reply.errors else reply
 
     # ------------------------------------------------------------------ diagnostics and summary
 
     def _greedy(self) -> None:
-        """One greedy decode per theorem: the model's confidence in it, and whether it is right."""
+        """One greedy decode per theorem: the model's confidence in it, and whether it is right. It is an
+        attempt of the strategy's kind (a whole proof, or a rollout for tactic models) at temperature 0;
+        one that Lean's machinery failed is left for a resume, one that never started (nothing decoded) out."""
         seen = {g.theorem for g in self.store.greedy()}
-        theorems = [t for t in self.theorems if t.name not in seen]
-        if not theorems:
+        todo = {t: [0] for t in self.theorems if t.name not in seen}
+        if not todo:
             return
-        if not STRATEGY_REGISTRY[self.cfg.strategy].tactics:
-            completions = self.generate(
-                [self.whole_prompt(t) for t in theorems],
-                1,
-                self.cfg.max_tokens_proof,
-                [0] * len(theorems),
-                [self.cfg.proof_stop],
-                0.0,
-            )
-            for theorem, (c,) in zip(theorems, completions):
-                with self.waiting_on_lean():
-                    result = self.check(theorem, c.text)
-                self.store.append_greedy(Greedy(theorem.name, c.text, [], c.logprob, math.exp(c.logprob),
-                                                result.accepted, result.reason.value))  # fmt: skip
-            return
-        repl = self.repl_factory()
-        try:
-            for theorem in theorems:
-                with self.waiting_on_lean():
-                    start = self.start(repl, theorem)
-                if isinstance(start, NoStart):
-                    continue
-                (state, goals), tactics, logprobs, correct = start, [], [], False
-                for _ in range(self.cfg.max_tactics):
-                    prompt = self.cfg.tactic_prompt.format(state=format_goals(goals))
-                    ((c,),) = self.generate([prompt], 1, self.cfg.max_tokens_tactic, [0], temperature=0.0)
-                    tactics.append(c.text.strip())
-                    logprobs.append(c.logprob)
-                    with self.waiting_on_lean():
-                        outcome = self.step(repl, state, tactics[-1])
-                        if not isinstance(outcome, Status) and outcome.completed:
-                            correct = self.check(theorem, tactic_body(tactics)).accepted
-                    if isinstance(outcome, Status) or outcome.completed:
-                        break
-                    state, goals = outcome.proof_state, outcome.goals
-                self.store.append_greedy(Greedy(theorem.name, "", tactics, logprobs[0], math.exp(logprobs[0]),
-                                                correct))  # fmt: skip
-        finally:
-            repl.close()
+
+        def record(a: Attempt) -> None:
+            if a.logprobs and not Status(a.status).is_infrastructure:
+                self.store.append_greedy(Greedy(a.theorem, a.proof, a.tactics, a.logprobs, a.proved, a.verdict))
+
+        strategy = "rollout" if STRATEGY_REGISTRY[self.cfg.strategy].tactics else "whole"
+        STRATEGIES[strategy](_GreedyView(self), todo, record, set())
 
     def usage(self) -> Usage:
         """All sessions' usage so far: the earlier ones' and this one's."""
@@ -354,7 +322,7 @@ class Search:
         with self._counting:  # a Lean call still running counts up to now
             busy = self.timing.lean_busy + (now - self._busy_since if self._lean_active else 0.0)
         self.timing.overlap = max(0.0, self.timing.generation + busy - self.timing.search)
-        return self._before + Usage(dataclasses.replace(self.timing), self.tokens, self.lean_steps, 1,
+        return self._before + Usage(dataclasses.replace(self.timing), self.tokens, self.lean_calls, 1,
                                     self.proof_checks, self.checks_reused)  # fmt: skip
 
     def summarize(self) -> Summary:
@@ -370,6 +338,20 @@ class Search:
             usage.checks_reused, summary.attempts,
         )  # fmt: skip
         return summary
+
+
+class _GreedyView:
+    """A search seen at temperature 0 with no early stop: its strategies then make greedy decodes."""
+
+    def __init__(self, search: Search):
+        self._search = search
+        self.cfg = dataclasses.replace(search.cfg, temperature=0.0, stop_on_first=False)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._search, name)
+
+    def generate(self, prompts, n, max_tokens, seeds, stop=(), temperature=None) -> list[list[Completion]]:
+        return self._search.generate(prompts, n, max_tokens, seeds, stop, 0.0)
 
 
 def _default_repl_factory(cfg: SearchConfig, setup: LeanSetup) -> Callable[[], TacticRepl]:

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import asdict
 from typing import Any
 
+from prover import run_dir
 from prover.config import SearchConfig, describe_changes, setting_changes
 from prover.io import append_jsonl, atomic_write_text, file_sha256, repair_jsonl
 from prover.search.records import (
@@ -46,8 +47,7 @@ class RunStore:
         the run samples (settings, model, statements, acceptance rules) unless ``--override_settings``.
         Returns the changes to record."""
         existing = os.path.isfile(self.attempts_path) and os.path.getsize(self.attempts_path) > 0
-        if existing and not self.cfg.resume:
-            raise ValueError(f"{self.dir} already holds attempts: pass --resume to continue it")
+        run_dir.refuse_a_second_run(self.dir, existing, self.cfg.resume)
         if not self.cfg.resume:
             return {}
         if not os.path.isfile(os.path.join(self.dir, "config.json")):
@@ -66,11 +66,7 @@ class RunStore:
             "settings": {k: before["config"].get(k) for k in self.fingerprint["settings"]}
         }
         changes = fingerprint_changes(old, self.fingerprint)
-        if changes and not self.cfg.override_settings:
-            raise ValueError(
-                f"--resume: {self.dir} was run with other settings: {'; '.join(changes)} "
-                "(pass --override_settings to continue anyway; the change is recorded in config.json)"
-            )
+        run_dir.refuse_changes(self.dir, changes, self.cfg.override_settings, "config.json")
         return {"changes": changes, "before": before.get("overrides", [])} if changes else {}
 
     def open(self, theorems: int) -> list[Attempt]:

@@ -133,7 +133,7 @@ class Ref(NamedTuple):
 
 
 class NoStart(NamedTuple):
-    """Why a theorem's proof could not start: ``bad_statement`` (Lean's error on it) or ``repl_failure``."""
+    """Why a theorem's proof could not start: ``bad_statement`` (Lean's error on it) or ``infrastructure_failure``."""
 
     status: Status
     why: str
@@ -291,7 +291,7 @@ def expand(search: SearchView, repls: _Repls, repl, tree: Tree, node: Node, comp
     for completion in {c.text.strip(): c for c in completions}.values():  # distinct tactics only
         tree.tokens += completion.tokens
         outcome, ref = repls.step(repl, tree.theorem, node.path, node.state, completion.text)
-        if outcome is Status.REPL_FAILURE:  # Lean's machinery, even after a replay: no judgement
+        if outcome is Status.INFRASTRUCTURE:  # Lean's machinery, even after a replay: no judgement
             return finish(search, tree.theorem, tree.index, "tree", Path(tokens=tree.tokens), outcome)
         if isinstance(outcome, Status) or len(node.path.tactics) + 1 > search.cfg.max_tactics:
             continue
@@ -349,7 +349,7 @@ class _Repls:
         """``(outcome, the new state's Ref)`` of ``tactic`` on ``ref``; the state made again on a fresh
         process first when the REPL died since it was handed out (another attempt's timeout, a crash), and
         the tactic tried once more after a crash (``tries`` in all): a failure of Lean's machinery is never
-        the attempt's (``Status.REPL_FAILURE`` only when it keeps failing)."""
+        the attempt's (``Status.INFRASTRUCTURE`` only when it keeps failing)."""
         for _ in range(tries):
             if not self.valid(repl, ref):
                 fresh = self.replay(repl, theorem, path)
@@ -357,10 +357,10 @@ class _Repls:
                     continue
                 ref = fresh
             outcome = self.search.step(repl, ref.state, tactic)
-            if outcome is not Status.REPL_FAILURE:
+            if outcome is not Status.INFRASTRUCTURE:
                 return outcome, None if isinstance(outcome, Status) else Ref(self.process(repl), outcome.proof_state)
             ref = Ref(-1, -1)  # the REPL failed: it starts again on the next request
-        return Status.REPL_FAILURE, None
+        return Status.INFRASTRUCTURE, None
 
     def map(self, fn) -> list:
         """``fn(repl)`` for every REPL, in parallel."""
@@ -401,7 +401,7 @@ def attempt(theorem: Theorem, index: int, strategy: str, proof: str, tactics: li
             if result.accepted
             else Status.BAD_STATEMENT
             if result.reason is Reason.BAD_STATEMENT
-            else Status.REPL_FAILURE  # the checker timed out, ran out of memory or crashed: no judgement
+            else Status.INFRASTRUCTURE  # the checker timed out, ran out of memory or crashed: no judgement
             if result.reason.is_infrastructure
             else Status.REJECTED
         )

@@ -15,7 +15,7 @@ import math
 import os
 import time
 
-from prover import threads
+from prover import run_dir, threads
 from prover.config import TrainConfig, describe_changes, setting_changes
 from prover.flags import save_config
 from prover.io import append_jsonl, atomic_write_text, read_jsonl
@@ -62,7 +62,7 @@ def _add_metrics(totals, out, mask, tokens) -> None:
     )  # fmt: skip
 
 
-def forward(model, batch, cfg: TrainConfig, by_trace: bool, num_items_in_batch: float | None = None):
+def batch_objective(model, batch, cfg: TrainConfig, by_trace: bool, num_items_in_batch: float | None = None):
     """One forward and the objective of ``cfg.loss`` from ``loss.py`` (per-example CE, log p and F with it)."""
     from prover.train.loss import objective
 
@@ -86,25 +86,18 @@ def check_run_directory(cfg: TrainConfig, checkpoint: str | None) -> dict[str, l
 
     output = cfg.output_dir
     occupied = os.path.isdir(output) and any(os.scandir(output))
+    run_dir.refuse_a_second_run(output, occupied, cfg.resume)
     if not cfg.resume:
-        if occupied:
-            raise ValueError(
-                f"--output_dir {output} already holds a run: pass --resume to continue it, or choose a new directory"
-            )
         return {}
     if checkpoint is None:
         if occupied and os.path.exists(os.path.join(output, "config.yaml")):
             raise ValueError(f"--resume: {output} holds a run but no complete checkpoint to continue")
         return {}
     with open(os.path.join(checkpoint, "config.yaml"), encoding="utf-8") as handle:
-        before = yaml.safe_load(handle) or {}
+        saved = yaml.safe_load(handle) or {}
+    before = {type(cfg).RENAMED.get(k, k): v for k, v in saved.items()}  # a checkpoint of an older version
     changed = setting_changes(before, cfg.run_settings)
-    if changed and not cfg.override_settings:
-        listed = ", ".join(describe_changes(changed))
-        raise ValueError(
-            f"--resume: {checkpoint} was trained with other settings: {listed} "
-            "(pass --override_settings to continue anyway; the change is recorded in overrides.jsonl)"
-        )
+    run_dir.refuse_changes(checkpoint, describe_changes(changed), cfg.override_settings, "overrides.jsonl")
     with open(os.path.join(checkpoint, ckpt.STATE_FILE), encoding="utf-8") as handle:
         step = json.load(handle)["step"]
     total = cfg.max_steps if cfg.max_steps > 0 else None
@@ -240,7 +233,7 @@ class ProverTrainer:
             for start in range(0, len(candidates), self.sampler.score_batch):
                 chunk = candidates[start : start + self.sampler.score_batch]
                 batch = self._batch(self.data.units, chunk, self.data.tokenized)
-                weights = forward(self.model, batch, self.cfg, self.data.by_trace).weights
+                weights = batch_objective(self.model, batch, self.cfg, self.data.by_trace).weights
                 first_rows = torch.tensor([0] + [len(self.data.units[u]) for u in chunk[:-1]]).cumsum(0)
                 scores += weights[first_rows.to(weights.device)].tolist()  # the rows of a unit share its F
         self.model.train()
@@ -278,7 +271,7 @@ class ProverTrainer:
         for unit_ids in micro_batches:
             batch = self._batch(units, unit_ids, self.data.tokenized)
             with acc.accumulate(self.model):
-                out = forward(self.model, batch, cfg, self.data.by_trace, per_process_rows)
+                out = batch_objective(self.model, batch, cfg, self.data.by_trace, per_process_rows)
                 self._backward_and_step(out.loss)
             _add_metrics(totals, out, torch.ones_like(out.ce), batch["attention_mask"].sum())
         return self._finish_step(totals, n_drawn, n_dropped, started)
@@ -338,7 +331,7 @@ class ProverTrainer:
         for _ in range(self.accumulation):
             candidates = self.sampler.take(cfg.per_device_batch_size)
             with acc.accumulate(self.model):
-                first = forward(
+                first = batch_objective(
                     self.model, self._batch(units, candidates, tokenized), cfg, self.data.by_trace
                 )
                 keep = first.weights > cfg.epsilon
@@ -353,7 +346,7 @@ class ProverTrainer:
                         self.optimizer.zero_grad(set_to_none=True)
                         return None
                     drawn, dropped = drawn + more_drawn, dropped + more_dropped
-                    second = forward(
+                    second = batch_objective(
                         self.model, self._batch(units, refill, tokenized), cfg, self.data.by_trace
                     )
                     parts.append((second, torch.ones_like(second.ce), refill))
@@ -385,7 +378,7 @@ class ProverTrainer:
             for start in range(0, len(shard), cfg.per_device_batch_size):
                 ids = list(range(start, min(start + cfg.per_device_batch_size, len(shard))))
                 batch = self._batch(shard, ids, self.data.eval_tokenized)
-                out = forward(self.model, batch, cfg, self.data.by_trace)
+                out = batch_objective(self.model, batch, cfg, self.data.by_trace)
                 ce, logp, weights = out.ce, out.logp, out.weights
                 sums += torch.tensor(
                     [ce.sum().item(), len(ce), logp.sum().item(), len(ids), weights.sum().item()],

@@ -62,29 +62,31 @@ def render_messages(messages: list[Message], source: str = "") -> str:
 
 
 @dataclass(frozen=True)
-class Command:
+class Entry:
+    """What a person entered at the prompt: a tactic, or one of the session's own commands."""
+
     name: str  # "tactic", or a command word: undo restart goals proof suggest try save quit help
     argument: str = ""
 
 
-def parse_command(text: str) -> Command:
+def parse_entry(text: str) -> Entry:
     """A line (or joined lines) typed at the prompt: a command word, else a tactic."""
     stripped = text.strip()
     word, _, rest = stripped.partition(" ")
     rest = rest.strip()
     if word in ("undo", "restart", "goals", "proof", "quit", "help") and not rest:
-        return Command(word)
+        return Entry(word)
     if word == "suggest" and (not rest or rest.isdigit()):
-        return Command(word, rest)
+        return Entry(word, rest)
     if word == "try":
         if not rest.isdigit():
             raise ValueError("usage: try N (the number of a suggestion)")
-        return Command(word, rest)
+        return Entry(word, rest)
     if word == "save":
         if not rest:
             raise ValueError("usage: save FILE")
-        return Command(word, rest)
-    return Command("tactic", stripped)
+        return Entry(word, rest)
+    return Entry("tactic", stripped)
 
 
 # --------------------------------------------------------------------------- prover check
@@ -292,14 +294,14 @@ _COMMANDS: dict[str, Callable[[ProofSession, str], str]] = {
 }
 
 
-def _tactic(session: ProofSession, command: Command, out) -> bool:
+def _tactic(session: ProofSession, command: Entry, out) -> bool:
     """Apply a tactic (or suggestion ``try N``); whether the verifier accepted the whole proof."""
     if command.name == "try":
         index = int(command.argument) - 1
         if not 0 <= index < len(session.suggestions):
             out("no such suggestion: run suggest first")
             return False
-        command = Command("tactic", session.suggestions[index][0])
+        command = Entry("tactic", session.suggestions[index][0])
         out(f"> {command.argument}")
     outcome = _run_interruptible(session.apply, command.argument)
     if outcome.errors:
@@ -350,7 +352,7 @@ def _loop(session: ProofSession, prompt_in: Callable[[str], str], out) -> int:
         if not text.strip():
             continue
         try:
-            command = parse_command(text)
+            command = parse_entry(text)
         except ValueError as error:
             out(str(error))
             continue

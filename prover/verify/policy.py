@@ -19,7 +19,7 @@ from enum import Enum
 from typing import ClassVar
 
 from prover.lean.filecheck import FileRun
-from prover.lean.lexer import LexError, Token, code_tokens, readings, tokenize, walk
+from prover.lean.lexer import LexError, Token, code_tokens, full_name, readings, tokenize, walk
 from prover.lean.messages import Message
 from prover.lean.modules import import_closure
 from prover.verify.rules import SORRY_WORDS, rule_violations
@@ -172,13 +172,9 @@ def _reference_parts(reference: Reference) -> _ReferenceParts:
         used = [*header, *code_tokens(tokenize(reference.formal_statement))]
     except ValueError as error:  # LexError too
         raise BadReference(f"{reference.name}: {error}") from None
-    names = frozenset(t.name.removeprefix("_root_.") for t in walk(used) if t.kind == "word")
-    name = statement.name
+    names = frozenset(full_name(t.name) for t in walk(used) if t.kind == "word")
     namespace = namespace_of(list(header), reference.header_text)
-    full = (
-        name.removeprefix("_root_.") if name.startswith("_root_.") or not namespace else f"{namespace}.{name}"
-    )
-    return _ReferenceParts(statement, header, names, full)
+    return _ReferenceParts(statement, header, names, full_name(statement.name, [namespace] if namespace else []))
 
 
 def reference_names(reference: Reference) -> frozenset[str]:

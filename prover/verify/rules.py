@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 
-from prover.lean.lexer import CLOSE, HASH_COMMANDS, OPEN, Token, walk
+from prover.lean.lexer import CLOSE, HASH_COMMANDS, OPEN, Token, full_name, walk
 
 _ELAB_TIME = "code run at elaboration time"
 _FORBIDDEN_KEYWORDS = {
@@ -159,7 +159,7 @@ ALLOWED_ATTRIBUTES = frozenset(
 
 
 def _names_the_runtime(name: str, std_open: bool = True) -> bool:
-    name = name.removeprefix("_root_.")
+    name = full_name(name)
     dotted = name + "."
     if dotted.startswith(LEMMA_NAMESPACES) and not any(p in RUNTIME_PARTS - {"Lean"} for p in name.split(".")):
         return False
@@ -271,7 +271,7 @@ def _word_violations(
                 add("eval% (code run at elaboration time)")
             elif t.text + "%" in _FORBIDDEN_KEYWORDS:
                 add(_FORBIDDEN_KEYWORDS[t.text + "%"])
-    if t.name.removeprefix("_root_.") in reference_names:
+    if full_name(t.name) in reference_names:
         return
     last = t.name.rsplit(".", 1)[-1]
     if last in _FORBIDDEN_NAMES:

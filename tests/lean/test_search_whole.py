@@ -184,7 +184,7 @@ def test_two_shards_merged_equal_one_unsharded_run(tmp_path, model, bench, monke
     )
     assert len(list(read_jsonl(str(merged / "greedy.jsonl")))) == 2
     shards = [json.loads((tmp_path / f"shard{i}" / "search" / "summary.json").read_text()) for i in range(2)]
-    for field in ("tokens", "lean_steps", "sessions", "proof_checks", "checks_reused"):  # every shard's cost
+    for field in ("tokens", "lean_calls", "sessions", "proof_checks", "checks_reused"):  # every shard's cost
         assert summary[field] == sum(s[field] for s in shards) and shards[1][field] > 0, field
     assert summary["seconds"]["wall"] == pytest.approx(sum(s["seconds"]["wall"] for s in shards))
     usage = json.loads((merged / "usage.json").read_text())
@@ -331,7 +331,7 @@ def test_a_checker_failure_is_no_verdict_and_a_resume_draws_it_again(tmp_path, m
     cfg = search_config(tmp_path / "stormy", model, bench, n=3, greedy=False)
     stormy = Search(cfg, verify=verify).run()
     assert stormy.infrastructure_failures == 1 and stormy.pass_at_k is None and "unfinished" in stormy.note
-    failed = [a for a in read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl")) if a["status"] == "repl_failure"]
+    failed = [a for a in read_jsonl(os.path.join(cfg.output_dir, "attempts.jsonl")) if a["status"] == "infrastructure_failure"]
     assert len(failed) == 1 and failed[0]["verdict"] == "timeout"
     resumed = Search(search_config(tmp_path / "stormy", model, bench, n=3, greedy=False, resume=True), verify=verify).run()
     assert resumed.infrastructure_failures == 0 and resumed.pass_at_k == calm.pass_at_k
