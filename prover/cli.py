@@ -72,7 +72,7 @@ def _report(args: argparse.Namespace) -> int:
     from prover.report.report import markdown
 
     print(markdown(report), end="")
-    print(f"-> {output}/report.json, report.md, pass_at_k.png")
+    print(f"-> {output}/report.json, report.md, " + ", ".join(os.path.basename(p) for p in report["plots"]))
     return 0
 
 
@@ -188,7 +188,11 @@ def _report_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--ensemble", action="store_true", help="also pool the runs' attempts per theorem")
     parser.add_argument(
-        "--label", nargs="+", default=[], help="one name per run (default: the shortest distinguishing path)"
+        "--label",
+        nargs="+",
+        default=[],
+        help="one name per run (default: the shortest distinguishing path); one name for several checkpoints "
+        "of a method draws pass@1 and pass@N over training",
     )
 
 

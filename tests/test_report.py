@@ -237,3 +237,72 @@ def test_attempts_written_out_of_order_are_read_in_attempt_order(tmp_path):
     from prover.search.records import outcomes, read_attempts
 
     assert outcomes(read_attempts(str(run)))[0] == {"a": [False, False, True, False, False, True]}
+
+
+def _checkpoint_run(path, flags: dict[str, list[bool]], step: int | None):
+    run = make_run(path, flags)
+    config = {"config": {"stop_on_first": False, "n": 4, "benchmark": "b.jsonl", "split": "test"},
+              "model_step": step}  # fmt: skip
+    (run / "config.json").write_text(json.dumps(config))
+    return str(run)
+
+
+def test_checkpoints_of_one_method_are_drawn_over_training(tmp_path):
+    """One label for several checkpoints: a curve per method against the step, pass@1 and pass@N, in step
+    order whatever the order given; equal curves side by side; nothing below 0 %."""
+    from prover.report.report import make_report, over_training, over_training_figure
+
+    flags = {"a": [True, False, False, False], "b": [False] * 4}
+    runs = [_checkpoint_run(tmp_path / "ce-late", {"a": [False] * 4, "b": [False] * 4}, 1200),
+            _checkpoint_run(tmp_path / "ce-early", flags, 300),
+            _checkpoint_run(tmp_path / "dco-early", flags, 300),
+            _checkpoint_run(tmp_path / "dco-late", {"a": [True] * 4, "b": [True, False, False, False]}, 1200)]  # fmt: skip
+    report = make_report(runs, str(tmp_path / "report"), names=["CE", "CE", "DCO", "DCO"])
+    assert [r["run"] for r in report["runs"]] == ["CE @ 1200", "CE @ 300", "DCO @ 300", "DCO @ 1200"]
+    curves = over_training(report)
+    assert {m: [r["step"] for r in rs] for m, rs in curves.items()} == {"CE": [300, 1200], "DCO": [300, 1200]}
+    fig = over_training_figure(report)
+    left, right = fig.axes
+    assert left.get_ylabel() == "pass@1 (%)" and right.get_ylabel() == "pass@4 (%)"
+    for ax in fig.axes:
+        assert ax.get_ylim()[0] == 0 and ax.get_xlabel() == "training step"
+        ce, dco = (c.lines[0].get_xydata() for c in ax.containers)  # each method's points
+        assert (ce[0][0] < 300 < dco[0][0]) and ce[0][1] == dco[0][1]  # equal at 300: both visible
+    assert [t.get_text() for t in left.get_legend().get_texts()] == ["CE", "DCO"]
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "![over_training](over_training.png)" in text
+    assert "| CE | 300 | 1/2 | 12.5 ± 12.5 | 50.0 ± 50.0 |" in text and "| CE | 1200 | 0/2 | 0.0 ± 0.0 | 0.0 ± 0.0 |" in text
+    assert (tmp_path / "report" / "over_training.png").stat().st_size > 0
+
+
+def test_one_label_for_runs_of_the_same_step_or_of_unknown_steps_is_refused(tmp_path, capsys):
+    from prover.report.report import make_report, over_training
+
+    same = [_checkpoint_run(tmp_path / f"r{i}", {"a": [True]}, 300) for i in range(2)]
+    unknown = [_checkpoint_run(tmp_path / f"u{i}", {"a": [True]}, step) for i, step in enumerate((None, 300))]
+    for runs in (same, unknown):
+        assert main(["report", *runs, "--label", "CE", "CE", "-o", str(tmp_path / "out")]) == 2
+        assert "a label may name several runs only when they searched checkpoints" in capsys.readouterr().err
+    one_each = make_report(same, str(tmp_path / "distinct"), names=["CE", "DCO"])  # one checkpoint each
+    assert over_training(one_each) == {} and not (tmp_path / "distinct" / "over_training.png").exists()
+
+
+def test_a_pass_at_k_figure_of_zeros_shows_no_negative_percentage(tmp_path):
+    from prover.report.report import make_report, pass_at_k_figure
+
+    run = make_run(tmp_path / "zero", {"a": [False] * 4, "b": [False] * 4})
+    (ax,) = pass_at_k_figure(make_report([str(run)], str(tmp_path / "report"))).axes
+    assert ax.get_ylim() == (0.0, 5.0)
+
+
+def test_the_training_step_of_a_searched_model(tmp_path):
+    from prover.search.store import training_step
+
+    ours, hf, named, neither = (tmp_path / n for n in ("ours", "hf", "checkpoint-40", "final"))
+    for d in (ours, hf, named, neither):
+        d.mkdir()
+    (ours / "trainer_state.json").write_text(json.dumps({"step": 300}))
+    (hf / "trainer_state.json").write_text(json.dumps({"global_step": 1200, "epoch": 3.0}))
+    (named / "trainer_state.json").write_text("not json")
+    assert [training_step(str(d)) for d in (ours, hf, named, neither)] == [300, 1200, 40, None]
+    assert training_step("deepseek-ai/DeepSeek-Prover-V1.5-RL") is None

@@ -36,6 +36,7 @@ def load_run(run_dir: str) -> dict:
                                                  "proof_checks": summary.proof_checks,
                                                  "checks_reused": summary.checks_reused},  # fmt: skip
         "settings": config,
+        "step": run_config.get("model_step"),  # the training step of the model searched (None: unknown)
         "results": results,
         # what a finished run holds: its theorems (from the fingerprint) and n attempts each
         "expected": [t for t in (run_config.get("fingerprint") or {}).get("statements", {}) if t not in bad],
@@ -59,7 +60,8 @@ def run_report(run: dict) -> dict:
         results, run.get("expected"), n if isinstance(n, int) else None, run["stop_on_first"]
     )
     theorems = max(len(results), len(run.get("expected") or []))  # theorems not yet started count, unsolved
-    entry = {"run": run["name"], "theorems": theorems, "solved": sum(any(v) for v in results.values()),
+    entry = {"run": run["name"], "method": run.get("method", run["name"]), "step": run.get("step"),
+             "theorems": theorems, "solved": sum(any(v) for v in results.values()),
              "confidence": run["confidence"], "bad_statements": run.get("bad_statements", []),
              "seconds": run.get("seconds"), "pass_at_k": pass_at_k}  # fmt: skip
     if note:
@@ -109,6 +111,18 @@ def per_problem(runs: list[dict]) -> list[dict]:
     return rows
 
 
+def over_training(report: dict) -> dict[str, list[dict]]:
+    """Per method (a label given to several runs), its runs in training-step order: drawn against the step
+    when a method has at least two checkpoints searched."""
+    methods: dict[str, list[dict]] = {}
+    for r in report["runs"]:
+        if r.get("step") is not None and r["pass_at_k"]:
+            methods.setdefault(r["method"], []).append(r)
+    if not any(len(runs) > 1 for runs in methods.values()):
+        return {}
+    return {m: sorted(runs, key=lambda r: r["step"]) for m, runs in methods.items()}
+
+
 def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
@@ -128,6 +142,16 @@ def markdown(report: dict) -> str:
         lines.append(_row([r["run"], f"{r['solved']}/{r['theorems']}", *cells]))
     lines.append("")
     lines.append("pass@k in % (unbiased estimator), ± one standard error over theorems.")
+    curves = over_training(report)
+    if curves:
+        n = max(ks)
+        lines += ["", f"Over training: pass@1 and pass@{n} of each method at each checkpoint searched.", "",
+                  _row(["method", "step", "solved", "pass@1", f"pass@{n}"]), _row(["---"] * 5)]  # fmt: skip
+        for method, checkpoints in curves.items():
+            for r in checkpoints:
+                cells = [f"{100 * v['pass_at_k']:.1f} ± {100 * v['stderr']:.1f}" if (v := r["pass_at_k"].get(str(k)))
+                         else "—" for k in (1, n)]  # fmt: skip
+                lines.append(_row([method, str(r["step"]), f"{r['solved']}/{r['theorems']}", *cells]))
     notes = [f"- {r['run']}: {r['note']}" for r in report["runs"] if r.get("note")]
     notes += [
         f"- {r['run']}: {len(r['bad_statements'])} statement(s) do not elaborate and are left out: "
@@ -183,6 +207,7 @@ def plot(report: dict, output: str) -> list[str]:
 
     paths = []
     for name, figure in (
+        ("over_training.png", over_training_figure(report)),
         ("pass_at_k.png", pass_at_k_figure(report)),
         ("confidence.png", confidence_figure(report)),
     ):
@@ -191,6 +216,40 @@ def plot(report: dict, output: str) -> list[str]:
             figure.savefig(paths[-1], dpi=120)
             plt.close(figure)
     return paths
+
+
+def over_training_figure(report: dict):
+    """pass@1 and pass@N against the training step, one curve per method: what the paper is about (CE's
+    pass@N falls as training goes on, DCO's holds)."""
+    import matplotlib.pyplot as plt
+
+    curves = over_training(report)
+    if not curves:
+        return None
+    n = max(int(k) for runs in curves.values() for r in runs for k in r["pass_at_k"])
+    steps = sorted({r["step"] for runs in curves.values() for r in runs})
+    width = 0.012 * (steps[-1] - steps[0] or 1)  # methods drawn side by side: equal values stay visible
+    fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharex=True)
+    for ax, k in zip(axes, (1, n)):
+        for i, (method, runs) in enumerate(curves.items()):
+            drawn = [r for r in runs if str(k) in r["pass_at_k"]]
+            values = [100 * r["pass_at_k"][str(k)]["pass_at_k"] for r in drawn]
+            errors = [100 * r["pass_at_k"][str(k)]["stderr"] for r in drawn]
+            below = [min(e, v) for e, v in zip(errors, values)]  # a bar never reaches below 0 %
+            marker, line = _STYLES[i % len(_STYLES)]
+            ax.errorbar([r["step"] + width * (i - (len(curves) - 1) / 2) for r in drawn], values,
+                        yerr=[below, errors], marker=marker, linestyle=line, capsize=3, label=method)  # fmt: skip
+        ax.set_xticks(steps)
+        ax.set_xlabel("training step")
+        ax.set_ylabel(f"pass@{k} (%)")
+        ax.set_title(f"pass@{k}", fontsize=9)
+        ax.set_ylim(bottom=0, top=max(5.0, ax.get_ylim()[1]))
+        ax.grid(alpha=0.3)
+    axes[0].legend(fontsize=8)
+    fig.suptitle(textwrap.fill("over training: " + report.get("title", ""), 90), fontsize=9)
+    fig.text(0.01, 0.01, "error bars: ± 1 standard error over theorems", fontsize=7)
+    fig.tight_layout(rect=(0, 0.04, 1, 1))
+    return fig
 
 
 def pass_at_k_figure(report: dict):
@@ -205,8 +264,9 @@ def pass_at_k_figure(report: dict):
         errors = [100 * r["pass_at_k"][str(k)]["stderr"] for k in ks]
         shift = 1.04 ** (i - (len(drawn) - 1) / 2)  # side by side on the log axis: equal curves stay visible
         marker, line = _STYLES[i % len(_STYLES)]
-        ax.errorbar([k * shift for k in ks], values, yerr=errors, marker=marker, linestyle=line, capsize=3,
-                    label=r["run"])  # fmt: skip
+        below = [min(e, v) for e, v in zip(errors, values)]  # a bar never reaches below 0 %
+        ax.errorbar([k * shift for k in ks], values, yerr=[below, errors], marker=marker, linestyle=line,
+                    capsize=3, label=r["run"])  # fmt: skip
     ensemble = report.get("ensemble")
     if ensemble:
         ks = sorted(int(k) for k in ensemble["pass_at_k"])
@@ -222,6 +282,7 @@ def pass_at_k_figure(report: dict):
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel("k (samples per theorem)")
     ax.set_ylabel("pass@k (%)")
+    ax.set_ylim(bottom=0, top=max(5.0, ax.get_ylim()[1]))  # all zeros: 0-5 %, not -0.04 to 0.04
     ax.set_title(textwrap.fill(report.get("title", "pass@k"), 60), fontsize=9)
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[1]:
@@ -285,9 +346,16 @@ def make_report(
             f"--label: {len(names)} label(s) for {len(run_dirs)} runs; give one per run, in order"
         )
     names = names or labels(run_dirs)
-    if len(set(names)) != len(names):
-        raise ValueError(f"--label: the runs need distinct labels, got {names}")
-    runs = [{**load_run(d), "name": name} for d, name in zip(run_dirs, names)]
+    runs = [{**load_run(d), "method": name, "name": name} for d, name in zip(run_dirs, names)]
+    if len(set(names)) != len(names):  # one label for several checkpoints of a method: told apart by step
+        keys = [(r["method"], r["step"]) for r in runs]
+        if any(step is None for _, step in keys) or len(set(keys)) != len(keys):
+            raise ValueError(
+                f"--label: the runs need distinct labels, got {names} (a label may name several runs only when "
+                "they searched checkpoints of different training steps)"
+            )
+        for r in runs:
+            r["name"] = f"{r['method']} @ {r['step']}"
     report: dict[str, Any] = {
         "runs": [run_report(r) for r in runs],
         "per_problem": per_problem(runs),

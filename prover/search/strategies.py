@@ -173,9 +173,33 @@ class Tree:
     tokens: int = 0
 
 
+def in_parts(search: SearchView, lean: Executor, items: list, sample: Callable[[list], list],
+             apply: Callable[[list], Any]) -> list:  # fmt: skip
+    """``apply`` to each of ``CHUNKS`` parts of ``items`` with what ``sample`` drew for it: ``apply`` runs in
+    ``lean`` (one part at a time, the REPLs take one request each) while the next part is sampled here.
+    Results in part order; what a part samples depends on its seeds only, so they are the one-after-the-other
+    results."""
+    size, pending, results = -(-len(items) // CHUNKS), None, []
+    for first in range(0, len(items), size):
+        part = items[first : first + size]
+        drawn = sample(part)
+        if pending is not None:  # the previous part's Lean, which ran while this part sampled
+            with search.waiting_on_lean():
+                results.append(pending.result())
+        pending = lean.submit(apply, list(zip(part, drawn)))
+    if pending is not None:
+        with search.waiting_on_lean():
+            results.append(pending.result())
+    return results
+
+
 def rollout(search: SearchView, todo: dict[Theorem, list[int]], record: Record, solved: set[str]) -> None:
+    """Every live attempt advanced one tactic per step. A step's attempts are sampled in ``CHUNKS`` parts:
+    Lean applies a part's tactics (and checks the proofs they complete) while the next part is sampled.
+    What an attempt samples depends on its seeds only and the REPLs take one part at a time, so each
+    attempt ends as it would one part after the other; a step's records are made before the next step."""
     cfg = search.cfg
-    with _Repls(search, list(todo)) as repls:
+    with _Repls(search, list(todo)) as repls, ThreadPoolExecutor(max_workers=1) as lean:
         live: list[Rollout] = []
         for theorem, missing in todo.items():
             start = repls.starts[theorem]
@@ -184,48 +208,54 @@ def rollout(search: SearchView, todo: dict[Theorem, list[int]], record: Record, 
                     record(failed(theorem, index, "rollout", start))
                 else:
                     live.append(Rollout(theorem, index, *start, Path()))
+
+        def advance(part: list[tuple[Rollout, Completion]]) -> tuple[list[Attempt], list[Rollout]]:
+            """Lean's side of one part, in Lean's worker threads: the attempts it ends, those still live."""
+
+            def on(repl):
+                return [(a, c, *repls.step(repl, a.theorem, a.path, a.state, c.text))
+                        for a, c in part if repls.owner[a.theorem] is repl]  # fmt: skip
+
+            ended: list[Attempt] = []
+            moved: list[Rollout] = []
+            completed: list[Rollout] = []
+            for group in repls.pool.map(on, repls.repls):
+                for a, c, outcome, ref in group:
+                    path = a.path.then(c)
+                    if isinstance(outcome, Status):
+                        ended.append(finish(search, a.theorem, a.index, "rollout", path, outcome))
+                    else:
+                        advanced = Rollout(a.theorem, a.index, ref, outcome.goals, path)
+                        (completed if outcome.completed else moved).append(advanced)
+            check = lambda a: finish(search, a.theorem, a.index, "rollout", a.path)  # noqa: E731
+            return ended + list(repls.pool.map(check, completed)), moved  # proofs checked in parallel
+
         for step in range(cfg.max_tactics):
             live = [a for a in live if not (cfg.stop_on_first and a.theorem.name in solved)]
             if not live:
                 break
-            generated = search.generate(
-                [cfg.tactic_prompt.format(state=format_goals(a.goals)) for a in live],
-                1,
-                cfg.max_tokens_tactic,
-                [search.seed_for(a.theorem, a.index, step) for a in live],
-            )
-            steps = [(a, c) for a, (c,) in zip(live, generated)]
 
-            def advance(repl, steps=steps):
-                return [
-                    (a, c, *repls.step(repl, a.theorem, a.path, a.state, c.text))
-                    for a, c in steps
-                    if repls.owner[a.theorem] is repl
-                ]
+            def sample(part: list[Rollout], step=step) -> list[Completion]:
+                prompts = [cfg.tactic_prompt.format(state=format_goals(a.goals)) for a in part]
+                seeds = [search.seed_for(a.theorem, a.index, step) for a in part]
+                return [c for (c,) in search.generate(prompts, 1, cfg.max_tokens_tactic, seeds)]
 
-            completed: list[Rollout] = []
-            live = []
-            for group in repls.map(advance):
-                for a, c, outcome, ref in group:
-                    path = a.path.then(c)
-                    if isinstance(outcome, Status):
-                        record(finish(search, a.theorem, a.index, "rollout", path, outcome))
-                    else:
-                        moved = Rollout(a.theorem, a.index, ref, outcome.goals, path)
-                        (completed if outcome.completed else live).append(moved)
-            check = lambda a: finish(search, a.theorem, a.index, "rollout", a.path)  # noqa: E731
-            for done in search.lean_map(repls.pool, check, completed):  # checked in parallel
-                record(done)
+            parts, live = in_parts(search, lean, live, sample, advance), []
+            for ended, moved in parts:
+                for done in ended:
+                    record(done)
+                live += moved
         for a in live:
             record(finish(search, a.theorem, a.index, "rollout", a.path, Status.MAX_STEPS))
 
 
 def tree(search: SearchView, todo: dict[Theorem, list[int]], record: Record, solved: set[str]) -> None:
     """One tree per theorem at a time (its attempts in order), every theorem of the batch advanced together:
-    each round pops the best open node of every live tree, samples all their tactics in one call and applies
-    them in parallel, one worker per REPL. A node's tactics come from the seed (theorem, attempt, expansion)."""
-    with _Repls(search, list(todo)) as repls:
-        forest = _Forest(search, repls, todo, record, solved)
+    each round pops the best open node of every live tree, samples their tactics in ``CHUNKS`` parts and
+    applies them in parallel, one worker per REPL, Lean expanding one part while the next is sampled. A
+    node's tactics come from the seed (theorem, attempt, expansion)."""
+    with _Repls(search, list(todo)) as repls, ThreadPoolExecutor(max_workers=1) as lean:
+        forest = _Forest(search, repls, lean, todo, record, solved)
         while forest.live:
             forest.round()
 
@@ -233,9 +263,9 @@ def tree(search: SearchView, todo: dict[Theorem, list[int]], record: Record, sol
 class _Forest:
     """The live tree of each theorem of a batch, and the attempts still to make of each."""
 
-    def __init__(self, search: SearchView, repls: _Repls, todo: dict[Theorem, list[int]], record: Record,
-                 solved: set[str]):  # fmt: skip
-        self.search, self.repls, self.record, self.solved = search, repls, record, solved
+    def __init__(self, search: SearchView, repls: _Repls, lean: Executor, todo: dict[Theorem, list[int]],
+                 record: Record, solved: set[str]):  # fmt: skip
+        self.search, self.repls, self.lean, self.record, self.solved = search, repls, lean, record, solved
         self.queue = {t: list(missing) for t, missing in todo.items()}
         self.live = {t: fresh for t in todo if (fresh := self._next_tree(t)) is not None}
 
@@ -265,24 +295,25 @@ class _Forest:
                 rounds.append((t, heapq.heappop(t.frontier)))
         if not rounds:
             return
-        generated = search.generate(
-            [cfg.tactic_prompt.format(state=format_goals(node.goals)) for _, node in rounds],
-            cfg.branching,
-            cfg.max_tokens_tactic,
-            [search.seed_for(t.theorem, t.index, t.expansions) for t, _ in rounds],
-        )
-        work = list(zip(rounds, generated))
 
-        def expand_owned(repl):  # on the worker that owns the REPL of each tree
-            return [(t, expand(search, self.repls, repl, t, node, cs)) for (t, node), cs in work
-                    if self.repls.owner[t.theorem] is repl]  # fmt: skip
+        def expand_part(work):  # in Lean's workers: each tree on the worker that owns its REPL
+            def on(repl):
+                return [(t, expand(search, self.repls, repl, t, node, cs)) for (t, node), cs in work
+                        if self.repls.owner[t.theorem] is repl]  # fmt: skip
 
-        for group in self.repls.map(expand_owned):
-            for t, finished in group:
-                t.expansions += 1
-                if finished is not None:  # proved (and verified), or ended for good
-                    self.record(finished)
-                    self._replace(t.theorem)
+            return [pair for group in self.repls.pool.map(on, self.repls.repls) for pair in group]
+
+        def sample(part):
+            prompts = [cfg.tactic_prompt.format(state=format_goals(node.goals)) for _, node in part]
+            seeds = [search.seed_for(t.theorem, t.index, t.expansions) for t, _ in part]
+            return search.generate(prompts, cfg.branching, cfg.max_tokens_tactic, seeds)
+
+        # each tree's node, seeds and REPL are its own: it grows as it would with the parts one after the other
+        for t, finished in [pair for part in in_parts(search, self.lean, rounds, sample, expand_part) for pair in part]:
+            t.expansions += 1
+            if finished is not None:  # proved (and verified), or ended for good
+                self.record(finished)
+                self._replace(t.theorem)
 
 
 def expand(search: SearchView, repls: _Repls, repl, tree: Tree, node: Node, completions: list[Completion]) -> Attempt | None:

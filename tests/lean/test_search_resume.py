@@ -250,8 +250,10 @@ def test_a_resumed_run_counts_what_its_killed_session_spent(tmp_path, bench, mon
     monkeypatch.setattr(prover.search.run, "USAGE_SAVE_SECONDS", 0.0)  # save at every record
     full = _search(bench, tmp_path / "full", n=4, batch_theorems=1, sampler=DiesAt())
     assert full.sessions == 1 and read_usage(str(tmp_path / "full")) == full.usage
-    with pytest.raises(KeyboardInterrupt):
-        _search(bench, tmp_path / "run", n=4, batch_theorems=1, sampler=DiesAt(3))  # in the second theorem
+    first = json.loads(bench.read_text().splitlines()[0])["name"]
+    _search(bench, tmp_path / "first", n=4, batch_theorems=1, sampler=(alone := DiesAt()), names=first)
+    with pytest.raises(KeyboardInterrupt):  # at the second theorem's first call
+        _search(bench, tmp_path / "run", n=4, batch_theorems=1, sampler=DiesAt(alone.calls + 1))
     killed = read_usage(str(tmp_path / "run"))
     assert killed.sessions == 1 and killed.tokens > 0 and killed.seconds.wall > 0
     resumed = _search(bench, tmp_path / "run", n=4, batch_theorems=1, sampler=DiesAt(), resume="latest")

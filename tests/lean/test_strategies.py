@@ -164,3 +164,71 @@ def test_the_tree_applies_each_distinct_tactic_of_a_node_once(tmp_path, monkeypa
                        max_tactics=50, output_dir=str(tmp_path / "run"), greedy=False, workers=1)  # fmt: skip
     Search(cfg, sampler=Repeats(), repl_factory=ApplyLog, verify=lambda r, o: pytest.fail("nothing is finished")).run()
     assert len(ApplyLog.applied) == 6 and len(set(ApplyLog.applied)) == 6
+
+
+class SlowRepl:
+    """A protocol double that takes a while per tactic, as Lean does: a state's goal is its path, `fail` is a
+    Lean error and `done` closes the proof (a candidate the verifier then judges)."""
+
+    def __init__(self):
+        self.goals = {0: "g"}
+
+    def start_proof(self, statement, header="", timeout=60.0):
+        return ProofStepResponse(0, ["g"])
+
+    def apply(self, state, tactic, timeout=60.0):
+        import time
+
+        from prover.lean.messages import Message
+
+        time.sleep(0.03)
+        if tactic == "fail":
+            return ProofStepResponse(state, [], [Message("error", 1, 0, None, None, "unknown tactic")])
+        new = len(self.goals)
+        self.goals[new] = f"{self.goals[state]}/{tactic}"
+        if tactic == "done":
+            return ProofStepResponse(new, [], proof_status="Completed")
+        return ProofStepResponse(new, [self.goals[new]])
+
+    def close(self):
+        pass
+
+
+class SlowDraws:
+    """Tactics drawn from (prompt, seed) alone, each call taking a while (generation is not negligible)."""
+
+    def generate(self, prompts, n, temperature=1.0, top_p=0.95, max_tokens=256, stop=(), seed=None):
+        import random
+        import time
+
+        time.sleep(0.08)
+        return [[Completion(random.Random(f"{p}|{s}|{k}").choice(["a", "b", "fail", "done"]), -0.5, (1,))
+                 for k in range(n)] for p, s in zip(prompts, seed)]  # fmt: skip
+
+
+@pytest.mark.parametrize("strategy", ["rollout", "tree"])
+def test_sampling_overlaps_lean_and_every_attempt_ends_as_one_after_the_other(tmp_path, monkeypatch, strategy):
+    """A step's attempts (a round's trees) sampled in parts, Lean applying one part while the next is
+    sampled: each attempt ends exactly as with one part (CHUNKS = 1), and the summary shows both at once."""
+    from prover.search import strategies
+    from prover.verify.policy import Reference
+
+    for name in ("PROVER_LEAN_PROJECT", "PROVER_LEAN_CMD"):
+        monkeypatch.delenv(name, raising=False)
+    references = [Reference(f"t{i}", f"theorem t{i} : MyEq two two := by", HEADER) for i in range(2)]
+    bench = write_benchmark(tmp_path / "bench.jsonl", references)
+    runs = {}
+    for chunks in (1, strategies.CHUNKS):
+        monkeypatch.setattr(strategies, "CHUNKS", chunks)
+        cfg = SearchConfig(model="draws", benchmark=str(bench), strategy=strategy, n=8, max_tactics=4, branching=2,
+                           expansions=3, output_dir=str(tmp_path / str(chunks)), greedy=False, workers=2)  # fmt: skip
+        summary = Search(cfg, sampler=SlowDraws(), repl_factory=SlowRepl).run()
+        lines = [json.loads(line) for line in (tmp_path / str(chunks) / "attempts.jsonl").read_text().splitlines()]
+        records = sorted(({k: v for k, v in r.items() if k != "lean_seconds"} for r in lines),
+                         key=lambda r: (r["theorem"], r["attempt"]))  # fmt: skip
+        runs[chunks] = (records, summary)
+    (one_by_one, alone), (overlapped, together) = runs[1], runs[strategies.CHUNKS]
+    assert overlapped == one_by_one and len(overlapped) == 16
+    ended = {"rollout": {"lean_error", "rejected"}, "tree": {"budget", "rejected"}}[strategy]
+    assert {r["status"] for r in overlapped} >= ended  # attempts that ran out, and proofs Lean judged
+    assert alone.seconds.overlap < 0.1 and together.seconds.overlap > 0.2, (alone.seconds, together.seconds)
