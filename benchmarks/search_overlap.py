@@ -38,6 +38,8 @@ def main() -> int:
     parser.add_argument("--tiny", action="store_true", help="train a tiny whole-proof model first")
     parser.add_argument("--n", type=int, default=16)
     parser.add_argument("--split", default="test")
+    parser.add_argument("--chunks", type=int, nargs="+", default=[],
+                        help="parts per round to compare (default: strategies.CHUNKS), beside one part")  # fmt: skip
     args = parser.parse_args()
     from prover.config import SearchConfig
     from prover.lean import embedded
@@ -51,7 +53,8 @@ def main() -> int:
         if not model:
             raise SystemExit("give --model DIR (a whole-proof model) or --tiny")
         rows, records = {}, {}
-        for name, chunks in (("one after the other", 1), ("overlapped", strategies.CHUNKS)):
+        modes = [("one after the other", 1)] + [(f"overlapped, {c} parts", c) for c in args.chunks or [strategies.CHUNKS]]
+        for name, chunks in modes:
             strategies.CHUNKS = chunks
             out = Path(tmp) / f"search-{chunks}"
             cfg = SearchConfig(model=model, benchmark=str(DATA / "benchmark.jsonl"), split=args.split,
@@ -65,9 +68,10 @@ def main() -> int:
     for name, s in rows.items():
         ratio = s.search / max(s.generation, s.lean_busy)
         print(f"{name:22} {s.search:9.1f} {s.generation:13.1f} {s.lean_busy:12.1f} {s.overlap:10.1f} {ratio:9.2f}")
-    same = records["one after the other"] == records["overlapped"]
-    print(f"records equal: {same} ({len(records['overlapped'])} attempts); "
-          f"speed-up {rows['one after the other'].search / rows['overlapped'].search:.2f}x")  # fmt: skip
+    base = rows["one after the other"].search
+    same = all(r == records["one after the other"] for r in records.values())
+    print(f"records equal: {same} ({len(records['one after the other'])} attempts); speed-up "
+          + ", ".join(f"{name}: {base / s.search:.2f}x" for name, s in rows.items() if s.search != base))  # fmt: skip
     return 0 if same else 1
 
 

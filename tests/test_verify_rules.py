@@ -15,6 +15,7 @@ from prover.lean.lexer import (
     LexError,
     TooManyReadings,
     code_tokens,
+    full_name,
     id_first,
     id_rest,
     readings,
@@ -769,6 +770,20 @@ def test_an_axiom_is_allowed_by_its_whole_name_only():
                                   "_root_.Std.Net.SocketAddress", "_root_.println!"])  # fmt: skip
 def test_runtime_names_are_refused_however_rooted(name):
     assert any(name in why for why in rules(f"def x := {name}")), rules(f"def x := {name}")
+
+
+_PART = st.from_regex(r"[A-Z][A-Za-z0-9_']{0,5}", fullmatch=True).filter(lambda p: p not in ("Type", "Sort", "Prop"))
+
+
+@given(st.lists(_PART, min_size=1, max_size=3), st.lists(_PART, max_size=3))
+def test_a_name_is_its_namespaces_then_itself_unless_rooted(name, namespaces):
+    """Lean's rule for a declared name: ``_root_.`` escapes every namespace; otherwise the namespaces come first."""
+    written = ".".join(name)
+    assert full_name(written, namespaces) == ".".join([*namespaces, *name])
+    assert full_name("_root_." + written, namespaces) == written == full_name("_root_." + written)
+    text = "".join(f"namespace {n}\n" for n in namespaces) + f"theorem _root_.{written} : True := trivial\n"
+    text += f"theorem {written} : True := trivial\n"
+    assert declared_theorems(code_tokens(tokenize(text)), text) == [written, ".".join([*namespaces, *name])]
 
 
 def test_end_closes_a_namespace_when_the_theorems_of_a_file_are_listed():

@@ -176,10 +176,10 @@ class Tree:
 def in_parts(search: SearchView, lean: Executor, items: list, sample: Callable[[list], list],
              apply: Callable[[list], Any]) -> list:  # fmt: skip
     """``apply`` to each of ``CHUNKS`` parts of ``items`` with what ``sample`` drew for it: ``apply`` runs in
-    ``lean`` (one part at a time, the REPLs take one request each) while the next part is sampled here.
-    Results in part order; what a part samples depends on its seeds only, so they are the one-after-the-other
-    results."""
-    size, pending, results = -(-len(items) // CHUNKS), None, []
+    ``lean`` (one part at a time, the REPLs take one request each) while the next part is sampled here. A
+    part holds at least ``workers`` items, so that it keeps every REPL busy. Results in part order; what a
+    part samples depends on its seeds only, so they are the one-after-the-other results."""
+    size, pending, results = max(-(-len(items) // CHUNKS), search.cfg.workers, 1), None, []
     for first in range(0, len(items), size):
         part = items[first : first + size]
         drawn = sample(part)
