@@ -82,29 +82,19 @@ def plot(results: dict, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    from prover.report.report import step_panel  # the report's panel: side by side, nothing below 0 %
+
     seeds = results["seeds"]
     keys = list(dict.fromkeys((r["method"], r["step"]) for s in seeds for r in s["rows"]))
-    methods = list(dict.fromkeys(m for m, _ in keys))
-    steps = sorted({step for _, step in keys})
     n = seeds[0]["rows"][0]["n"]
-    width = 0.012 * (steps[-1] - steps[0] or 1)
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8))
     for ax, key in zip(axes, ("pass@1", "pass@N")):
-        for i, method in enumerate(methods):
-            means, below, above = [], [], []
-            for step in steps:
-                values = [r[key] for s in seeds for r in s["rows"] if (r["method"], r["step"]) == (method, step)]
-                mean, sd = statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
-                means.append(mean), below.append(min(sd, mean)), above.append(sd)
-            ax.errorbar([s + width * (i - (len(methods) - 1) / 2) for s in steps], means, yerr=[below, above],
-                        marker="os^D"[i % 4], linestyle=["-", "--", "-.", ":"][i % 4], capsize=3, label=method)  # fmt: skip
-        ax.set_xticks(steps)
-        ax.set_xlabel("training step")
-        label = key if key == "pass@1" else f"pass@{n}"
-        ax.set_ylabel(f"{label} (%)")
-        ax.set_title(label, fontsize=9)
-        ax.set_ylim(bottom=0, top=max(5.0, ax.get_ylim()[1]))
-        ax.grid(alpha=0.3)
+        points: dict[str, list] = {}
+        for method, step in keys:  # mean and standard deviation over the seeds
+            values = [r[key] for s in seeds for r in s["rows"] if (r["method"], r["step"]) == (method, step)]
+            spread = statistics.stdev(values) if len(values) > 1 else 0.0
+            points.setdefault(method, []).append((step, statistics.mean(values), spread))
+        step_panel(ax, points, key if key == "pass@1" else f"pass@{n}")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"CE against DCO over training, Lean-checked: mean ± standard deviation over {len(seeds)} seeds",
                  fontsize=9)  # fmt: skip

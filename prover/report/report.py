@@ -227,29 +227,44 @@ def over_training_figure(report: dict):
     if not curves:
         return None
     n = max(int(k) for runs in curves.values() for r in runs for k in r["pass_at_k"])
-    steps = sorted({r["step"] for runs in curves.values() for r in runs})
-    width = 0.012 * (steps[-1] - steps[0] or 1)  # methods drawn side by side: equal values stay visible
     fig, axes = plt.subplots(1, 2, figsize=(9, 3.8), sharex=True)
     for ax, k in zip(axes, (1, n)):
-        for i, (method, runs) in enumerate(curves.items()):
-            drawn = [r for r in runs if str(k) in r["pass_at_k"]]
-            values = [100 * r["pass_at_k"][str(k)]["pass_at_k"] for r in drawn]
-            errors = [100 * r["pass_at_k"][str(k)]["stderr"] for r in drawn]
-            below = [min(e, v) for e, v in zip(errors, values)]  # a bar never reaches below 0 %
-            marker, line = _STYLES[i % len(_STYLES)]
-            ax.errorbar([r["step"] + width * (i - (len(curves) - 1) / 2) for r in drawn], values,
-                        yerr=[below, errors], marker=marker, linestyle=line, capsize=3, label=method)  # fmt: skip
-        ax.set_xticks(steps)
-        ax.set_xlabel("training step")
-        ax.set_ylabel(f"pass@{k} (%)")
-        ax.set_title(f"pass@{k}", fontsize=9)
-        ax.set_ylim(bottom=0, top=max(5.0, ax.get_ylim()[1]))
-        ax.grid(alpha=0.3)
+        points = {method: [(r["step"], 100 * r["pass_at_k"][str(k)]["pass_at_k"], 100 * r["pass_at_k"][str(k)]["stderr"])
+                           for r in runs if str(k) in r["pass_at_k"]] for method, runs in curves.items()}  # fmt: skip
+        step_panel(ax, points, f"pass@{k}")
     axes[0].legend(fontsize=8)
     fig.suptitle(textwrap.fill("over training: " + report.get("title", ""), 90), fontsize=9)
     fig.text(0.01, 0.01, "error bars: ± 1 standard error over theorems", fontsize=7)
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     return fig
+
+
+def step_panel(ax, points: dict[str, list[tuple[int, float, float]]], label: str) -> None:
+    """One panel over training: per method, its (step, value %, error) points. Methods are drawn side by side
+    (equal values stay visible) and nothing goes below 0 %."""
+    steps = sorted({step for method in points.values() for step, _, _ in method})
+    width = 0.012 * (steps[-1] - steps[0] or 1)
+    for i, (method, drawn) in enumerate(points.items()):
+        shift = width * (i - (len(points) - 1) / 2)
+        _percent_errorbar(ax, [step + shift for step, _, _ in drawn], [v for _, v, _ in drawn],
+                          [e for _, _, e in drawn], i, method)  # fmt: skip
+    ax.set_xticks(steps)
+    ax.set_xlabel("training step")
+    ax.set_ylabel(f"{label} (%)")
+    ax.set_title(label, fontsize=9)
+    _from_zero(ax)
+    ax.grid(alpha=0.3)
+
+
+def _percent_errorbar(ax, xs: list[float], values: list[float], errors: list[float], i: int, label: str) -> None:
+    """A curve of percentages in the ``i``-th style; its error bars never reach below 0 %."""
+    marker, line = _STYLES[i % len(_STYLES)]
+    below = [min(e, v) for e, v in zip(errors, values)]
+    ax.errorbar(xs, values, yerr=[below, errors], marker=marker, linestyle=line, capsize=3, label=label)
+
+
+def _from_zero(ax) -> None:
+    ax.set_ylim(bottom=0, top=max(5.0, ax.get_ylim()[1]))  # all zeros: 0-5 %, not -0.04 to 0.04
 
 
 def pass_at_k_figure(report: dict):
@@ -263,10 +278,7 @@ def pass_at_k_figure(report: dict):
         values = [100 * r["pass_at_k"][str(k)]["pass_at_k"] for k in ks]
         errors = [100 * r["pass_at_k"][str(k)]["stderr"] for k in ks]
         shift = 1.04 ** (i - (len(drawn) - 1) / 2)  # side by side on the log axis: equal curves stay visible
-        marker, line = _STYLES[i % len(_STYLES)]
-        below = [min(e, v) for e, v in zip(errors, values)]  # a bar never reaches below 0 %
-        ax.errorbar([k * shift for k in ks], values, yerr=[below, errors], marker=marker, linestyle=line,
-                    capsize=3, label=r["run"])  # fmt: skip
+        _percent_errorbar(ax, [k * shift for k in ks], values, errors, i, r["run"])
     ensemble = report.get("ensemble")
     if ensemble:
         ks = sorted(int(k) for k in ensemble["pass_at_k"])
@@ -282,7 +294,7 @@ def pass_at_k_figure(report: dict):
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
     ax.set_xlabel("k (samples per theorem)")
     ax.set_ylabel("pass@k (%)")
-    ax.set_ylim(bottom=0, top=max(5.0, ax.get_ylim()[1]))  # all zeros: 0-5 %, not -0.04 to 0.04
+    _from_zero(ax)
     ax.set_title(textwrap.fill(report.get("title", "pass@k"), 60), fontsize=9)
     ax.grid(alpha=0.3)
     if ax.get_legend_handles_labels()[1]:

@@ -61,8 +61,10 @@ class Attempt:
 
     @classmethod
     def from_json(cls, record: Any, where: str) -> Attempt:
-        values = _checked(cls, record, where, {"status": {s.value for s in Status} | {"repl_failure"}})
-        return cls(**{**values, "status": Status(values["status"]).value})
+        values = _checked(cls, record, where, _STATUSES)
+        if values["status"] == "repl_failure":  # its earlier name, in older runs
+            values["status"] = Status.INFRASTRUCTURE.value
+        return cls(**values)
 
 
 @dataclass
@@ -225,12 +227,14 @@ _KINDS: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "float": (
 
 
 _RENAMED = {"lean_steps": "lean_calls"}  # earlier field names, in older runs
+_STATUSES = {"status": {s.value for s in Status} | {"repl_failure"}}
 
 
 def _checked(cls, record: Any, where: str, allowed: dict[str, set]) -> dict[str, Any]:
     if not isinstance(record, dict):
         raise ValueError(f"{where}: expected a JSON object, got {type(record).__name__}")
-    record = {_RENAMED.get(k, k): v for k, v in record.items()}
+    if any(old in record for old in _RENAMED):  # copied only for an older run's line: reading stays cheap
+        record = {_RENAMED.get(k, k): v for k, v in record.items()}
     values: dict[str, Any] = {}
     for f in fields(cls):
         if f.name not in record:
