@@ -1,7 +1,7 @@
 """Sampling overlapped with Lean against one after the other, side by side: whole-proof search on the
 bundled benchmark (data/lean_arith, every proof checked by the embedded Lean), the same run with each
-round sampled in parts that Lean checks while the next part samples (strategies.CHUNKS) and with the
-parts one after the other (CHUNKS = 1).
+round sampled in parts that Lean checks while the next part samples, the next batch's first part included
+(strategies.CHUNKS), and with the parts one after the other (CHUNKS = 1).
 
     python benchmarks/search_overlap.py --model runs/pipeline/train-dco      # a trained whole-proof model
     python benchmarks/search_overlap.py --tiny                                 # trains one first (1 min)

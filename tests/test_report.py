@@ -296,7 +296,7 @@ def test_a_pass_at_k_figure_of_zeros_shows_no_negative_percentage(tmp_path):
 
 
 def test_the_training_step_of_a_searched_model(tmp_path):
-    from prover.search.store import training_step
+    from prover.run_dir import training_step
 
     ours, hf, named, neither = (tmp_path / n for n in ("ours", "hf", "checkpoint-40", "final"))
     for d in (ours, hf, named, neither):

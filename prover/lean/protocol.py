@@ -124,15 +124,31 @@ def parse_response(obj: Any) -> Response:
     raise ValueError(f"not a REPL reply: {json.dumps(obj)[:200]}")
 
 
-def _split(text: str, joiner: str) -> list[Any]:
-    objects, chunk = [], []
-    for line in [*text.split("\n"), ""]:  # \n only: JSON strings may hold U+2028 and the like raw
+class Framer:
+    """The REPL's framing, both ways: a message is its non-blank lines, ended by a blank line. ``feed`` takes
+    a stream's lines one at a time and returns a message's text when a line ends one; ``joiner`` joins its
+    lines (the REPL reads a request's lines joined without newlines; a reply is pretty-printed JSON)."""
+
+    def __init__(self, joiner: str = "\n"):
+        self.joiner = joiner
+        self.lines: list[str] = []
+
+    def feed(self, line: str) -> str | None:
         if line.strip():
-            chunk.append(line)
-        elif chunk:
-            objects.append(json.loads(joiner.join(chunk)))
-            chunk = []
-    return objects
+            self.lines.append(line.rstrip("\n"))
+            return None
+        text, self.lines = (self.joiner.join(self.lines) if self.lines else None), []
+        return text
+
+    @property
+    def partial(self) -> str:
+        """The message begun and not yet ended."""
+        return self.joiner.join(self.lines)
+
+
+def _split(text: str, joiner: str) -> list[Any]:
+    framer = Framer(joiner)  # \n only: JSON strings may hold U+2028 and the like raw
+    return [json.loads(message) for line in [*text.split("\n"), ""] if (message := framer.feed(line)) is not None]
 
 
 def split_replies(text: str) -> list[Any]:

@@ -24,6 +24,7 @@ from prover.lean.messages import Message
 from prover.lean.protocol import (
     Command,
     CommandResponse,
+    Framer,
     ProofStep,
     ProofStepResponse,
     ReplFailure,
@@ -181,23 +182,19 @@ class LeanRepl:
         except (BrokenPipeError, OSError):
             self._fail(ReplCrashed, "the REPL closed its input")
         deadline = time.monotonic() + timeout
-        chunk: list[str] = []
-        while True:
+        framer, text = Framer(), None
+        while text is None:
             try:
                 line = self._lines.get(timeout=max(0.0, deadline - time.monotonic()))
             except queue.Empty:
                 self._fail(ReplTimeout, f"no reply within {timeout:g}s")
             if line is None:
-                partial = "".join(chunk)
+                partial = framer.partial
                 self._fail(
                     ReplCrashed,
                     "the REPL exited" + (f" in the middle of a reply: {partial[:200]!r}" if partial else ""),
                 )
-            if line.strip():
-                chunk.append(line)
-            elif chunk:
-                break
-        text = "".join(chunk)
+            text = framer.feed(line)
         try:
             return parse_response(json.loads(text))
         except (json.JSONDecodeError, ValueError):

@@ -134,14 +134,7 @@ class Search:
                 self.store.save_usage(self.usage())
 
         try:
-            for start in range(0, len(self.theorems), cfg.batch_theorems):
-                todo = {}
-                for t in self.theorems[start : start + cfg.batch_theorems]:
-                    missing = [i for i in range(cfg.n) if i not in done[t.name]]
-                    if missing and not (cfg.stop_on_first and t.name in solved):
-                        todo[t] = missing
-                if todo:
-                    STRATEGIES[cfg.strategy](self, todo, record, solved)
+            STRATEGIES[cfg.strategy](self, self._batches(done, solved), record, solved)
             if cfg.greedy:
                 self._greedy()
         finally:
@@ -151,6 +144,18 @@ class Search:
             if self._owns_sampler and hasattr(self.sampler, "close"):
                 self.sampler.close()  # Ray engines and vLLM do not outlive the run (a notebook keeps going)
         return self.summarize()
+
+    def _batches(self, done: dict[str, set[int]], solved: set[str]) -> Iterator[dict[Theorem, list[int]]]:
+        """Each batch's theorems with their missing attempts, worked out when the strategy pulls it."""
+        cfg = self.cfg
+        for start in range(0, len(self.theorems), cfg.batch_theorems):
+            todo = {}
+            for t in self.theorems[start : start + cfg.batch_theorems]:
+                missing = [i for i in range(cfg.n) if i not in done[t.name]]
+                if missing and not (cfg.stop_on_first and t.name in solved):
+                    todo[t] = missing
+            if todo:
+                yield todo
 
     # ------------------------------------------------------------------ what strategies call
 
@@ -313,7 +318,7 @@ class Search:
                 self.store.append_greedy(Greedy(a.theorem, a.proof, a.tactics, a.logprobs, a.proved, a.verdict))
 
         strategy = "rollout" if STRATEGY_REGISTRY[self.cfg.strategy].tactics else "whole"
-        STRATEGIES[strategy](_GreedyView(self), todo, record, set())
+        STRATEGIES[strategy](_GreedyView(self), [todo], record, set())
 
     def usage(self) -> Usage:
         """All sessions' usage so far: the earlier ones' and this one's."""
@@ -341,14 +346,16 @@ class Search:
 
 
 class _GreedyView:
-    """A search seen at temperature 0 with no early stop: its strategies then make greedy decodes."""
+    """A search seen at temperature 0 with no early stop: its strategies then make greedy decodes. Each
+    member of ``SearchView`` is spelled out, so the type checker holds it to the protocol."""
 
     def __init__(self, search: Search):
         self._search = search
         self.cfg = dataclasses.replace(search.cfg, temperature=0.0, stop_on_first=False)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._search, name)
+        self.repl_factory = search.repl_factory
+        self.seed_for, self.whole_prompt, self.lean_map = search.seed_for, search.whole_prompt, search.lean_map
+        self.waiting_on_lean, self.check = search.waiting_on_lean, search.check
+        self.start, self.step = search.start, search.step
 
     def generate(self, prompts, n, max_tokens, seeds, stop=(), temperature=None) -> list[list[Completion]]:
         return self._search.generate(prompts, n, max_tokens, seeds, stop, 0.0)

@@ -10,7 +10,6 @@ import importlib.metadata
 import json
 import logging
 import os
-import re
 from collections import defaultdict
 from dataclasses import asdict
 from typing import Any
@@ -83,7 +82,7 @@ class RunStore:
             if os.path.isfile(self.cfg.benchmark)
             else None,
             "theorems": theorems,
-            "model_step": training_step(self.cfg.model),
+            "model_step": run_dir.training_step(self.cfg.model),
             "versions": {p: _version(p) for p in ("dco-prover", "torch", "transformers", "vllm")},
         }
         if self.overrides:
@@ -132,22 +131,6 @@ def done_and_solved(records: list[Attempt]) -> tuple[dict[str, set[int]], set[st
         if not Status(record.status).is_infrastructure:
             done[record.theorem].add(record.attempt)
     return done, {r.theorem for r in records if r.proved}
-
-
-def training_step(model: str) -> int | None:
-    """The training step of the model a run searches, for the report's curves over training: its
-    ``trainer_state.json`` (``step`` as ``prover train`` writes it, or Hugging Face's ``global_step``), else a
-    ``checkpoint-N`` directory's N; None for a hub name or a model that says neither."""
-    try:
-        with open(os.path.join(model, "trainer_state.json"), encoding="utf-8") as handle:
-            state = json.load(handle)
-        for key in ("step", "global_step"):
-            if isinstance(state.get(key), int) and not isinstance(state.get(key), bool):
-                return state[key]
-    except (OSError, ValueError, AttributeError):
-        pass
-    match = re.fullmatch(r"checkpoint-(\d+)", os.path.basename(os.path.normpath(model)))
-    return int(match.group(1)) if match else None
 
 
 def read_run_config(run_dir: str) -> dict[str, Any]:

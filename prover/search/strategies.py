@@ -9,14 +9,16 @@ where a kill landed: a resumed run redraws its missing attempts exactly. The REP
 false accepts, so a finished tactic attempt is checked by the verifier from scratch.
 
 ``search`` is what a strategy sees of the running search (``SearchView``, which
-:class:`prover.search.run.Search` provides); ``todo`` maps each theorem to its missing attempt
-indices; ``record`` takes each finished attempt (on this thread); ``solved`` holds the names proved so far.
+:class:`prover.search.run.Search` provides); ``batches`` yields, when pulled, a batch of theorems each with
+its missing attempt indices (``todo``); ``record`` takes each finished attempt (on this thread); ``solved``
+holds the names proved so far.
 """
 
 from __future__ import annotations
 
+import functools
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Executor, ThreadPoolExecutor
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
@@ -57,55 +59,60 @@ class SearchView(Protocol):
 
 
 Record = Callable[[Attempt], None]
+Batches = Iterable[dict[Theorem, list[int]]]  # each maps a theorem to its missing attempt indices
+Strategy = Callable[[SearchView, Batches, Record, set[str]], None]
 
 
-CHUNKS = 4  # a round of whole proofs is sampled in this many parts: Lean checks one while the next samples
+CHUNKS = 4  # a round is sampled in this many parts: Lean works on one while the next samples; 1: one after the other
 
 
-def whole(search: SearchView, todo: dict[Theorem, list[int]], record: Record, solved: set[str]) -> None:
+def whole(search: SearchView, batches: Batches, record: Record, solved: set[str]) -> None:
     """Rounds of one attempt per missing slot (one per theorem with ``stop_on_first``), each sampled in
-    ``CHUNKS`` parts: Lean checks a part while the next is sampled. What a part samples depends on its seeds
-    only, so the records are those of one part after the other, in the same order. With ``stop_on_first``
-    the next round depends on the proofs found: a round is one part, checked before the next is drawn."""
+    ``CHUNKS`` parts: Lean checks a part while the next is sampled, the next batch's first part included,
+    so Lean idles only before the run's first part and sampling only after its last. What a part samples
+    depends on its seeds only, so the records are those of one part after the other, in the same order.
+    With ``stop_on_first`` the next round depends on the proofs found: a round is one part, checked before
+    the next is drawn; so is every part with ``CHUNKS = 1``."""
     cfg = search.cfg
     with ThreadPoolExecutor(max_workers=cfg.workers) as pool:
         checking = None  # the part Lean is checking: its draws and their verdicts to come
 
-        def finish(part) -> None:
-            drawn, verdicts = part
+        def finish() -> None:
+            nonlocal checking
+            if checking is None:
+                return
+            (drawn, verdicts), checking = checking, None
             with search.waiting_on_lean():
                 results = [v.result() for v in verdicts]
             for (t, index, c), result in zip(drawn, results):
                 record(attempt(t, index, "whole", c.text, [], [c.logprob], c.tokens, result))
 
-        while todo:
-            width = 1 if cfg.stop_on_first else max(len(m) for m in todo.values())
-            wanted = [(t, index) for t, missing in todo.items() for index in missing[:width]]
-            size = len(wanted) if cfg.stop_on_first else -(-len(wanted) // CHUNKS)
-            for start in range(0, len(wanted), size):
-                chunk = wanted[start : start + size]
-                completions = search.generate(
-                    [search.whole_prompt(t) for t, _ in chunk],
-                    1,
-                    cfg.max_tokens_proof,
-                    [search.seed_for(t, index) for t, index in chunk],
-                    [cfg.proof_stop],
-                )
-                drawn = [(t, index, c) for (t, index), (c,) in zip(chunk, completions)]
-                if checking is not None:  # the previous part's verdicts, recorded before this part's
-                    finish(checking)
-                checking = (drawn, [pool.submit(search.check, t, c.text) for t, _, c in drawn])
-            if cfg.stop_on_first:  # the next round needs this one's proofs
-                finish(checking)
-                checking = None
-            # each theorem's first `width` missing attempts were drawn in this round
-            todo = {
-                t: missing[width:]
-                for t, missing in todo.items()
-                if missing[width:] and not (cfg.stop_on_first and t.name in solved)
-            }
-        if checking is not None:
-            finish(checking)
+        for todo in batches:  # pulled when the previous batch's last part is in Lean's hands
+            while todo:
+                width = 1 if cfg.stop_on_first else max(len(m) for m in todo.values())
+                wanted = [(t, index) for t, missing in todo.items() for index in missing[:width]]
+                size = len(wanted) if cfg.stop_on_first else -(-len(wanted) // CHUNKS)
+                for start in range(0, len(wanted), size):
+                    chunk = wanted[start : start + size]
+                    completions = search.generate(
+                        [search.whole_prompt(t) for t, _ in chunk],
+                        1,
+                        cfg.max_tokens_proof,
+                        [search.seed_for(t, index) for t, index in chunk],
+                        [cfg.proof_stop],
+                    )
+                    drawn = [(t, index, c) for (t, index), (c,) in zip(chunk, completions)]
+                    finish()  # the previous part's verdicts, recorded before this part's
+                    checking = (drawn, [pool.submit(search.check, t, c.text) for t, _, c in drawn])
+                    if cfg.stop_on_first or CHUNKS == 1:  # the next round needs this one's proofs
+                        finish()
+                # each theorem's first `width` missing attempts were drawn in this round
+                todo = {
+                    t: missing[width:]
+                    for t, missing in todo.items()
+                    if missing[width:] and not (cfg.stop_on_first and t.name in solved)
+                }
+        finish()
 
 
 # --------------------------------------------------------------------------- tactic by tactic
@@ -193,6 +200,18 @@ def in_parts(search: SearchView, lean: Executor, items: list, sample: Callable[[
     return results
 
 
+def per_batch(strategy: Callable[[SearchView, dict[Theorem, list[int]], Record, set[str]], None]) -> Strategy:
+    """A strategy that takes its batches one at a time (a tactic step needs the previous step's states)."""
+
+    @functools.wraps(strategy)
+    def run(search: SearchView, batches: Batches, record: Record, solved: set[str]) -> None:
+        for todo in batches:
+            strategy(search, todo, record, solved)
+
+    return run
+
+
+@per_batch
 def rollout(search: SearchView, todo: dict[Theorem, list[int]], record: Record, solved: set[str]) -> None:
     """Every live attempt advanced one tactic per step. A step's attempts are sampled in ``CHUNKS`` parts:
     Lean applies a part's tactics (and checks the proofs they complete) while the next part is sampled.
@@ -249,6 +268,7 @@ def rollout(search: SearchView, todo: dict[Theorem, list[int]], record: Record, 
             record(finish(search, a.theorem, a.index, "rollout", a.path, Status.MAX_STEPS))
 
 
+@per_batch
 def tree(search: SearchView, todo: dict[Theorem, list[int]], record: Record, solved: set[str]) -> None:
     """One tree per theorem at a time (its attempts in order), every theorem of the batch advanced together:
     each round pops the best open node of every live tree, samples their tactics in ``CHUNKS`` parts and
@@ -451,4 +471,4 @@ def failed(theorem: Theorem, index: int, strategy: str, why: NoStart) -> Attempt
                    "", why.why, 0, 0.0)  # fmt: skip
 
 
-STRATEGIES = {"whole": whole, "rollout": rollout, "tree": tree}
+STRATEGIES: dict[str, Strategy] = {"whole": whole, "rollout": rollout, "tree": tree}

@@ -12,14 +12,13 @@ import logging
 import os
 import shutil
 
-logger = logging.getLogger(__name__)
+from prover.run_dir import CHECKPOINT_PREFIX, STATE_FILE
 
-PREFIX = "checkpoint-"
-STATE_FILE = "trainer_state.json"
+logger = logging.getLogger(__name__)
 
 
 def checkpoint_dir(output_dir: str, step: int) -> str:
-    return os.path.join(output_dir, f"{PREFIX}{step}")
+    return os.path.join(output_dir, f"{CHECKPOINT_PREFIX}{step}")
 
 
 def complete_checkpoints(output_dir: str) -> list[tuple[int, str]]:
@@ -27,10 +26,10 @@ def complete_checkpoints(output_dir: str) -> list[tuple[int, str]]:
     found = []
     if os.path.isdir(output_dir):
         for name in os.listdir(output_dir):
-            suffix = name[len(PREFIX) :]
+            suffix = name[len(CHECKPOINT_PREFIX) :]
             path = os.path.join(output_dir, name)
             if (
-                name.startswith(PREFIX)
+                name.startswith(CHECKPOINT_PREFIX)
                 and suffix.isdigit()
                 and os.path.isfile(os.path.join(path, STATE_FILE))
             ):

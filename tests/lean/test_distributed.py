@@ -80,6 +80,7 @@ def test_back_pressure_reads_the_input_lazily(verifier):
     assert len(list(stream)) == 39
 
 
+@pytest.mark.usefixtures("verifier")  # the module's Ray cluster, whichever worker runs this
 def test_prover_verify_batch_on_ray(tmp_path, prelude_lean, monkeypatch):
     import json
 
@@ -118,6 +119,7 @@ def test_prover_verify_batch_on_ray(tmp_path, prelude_lean, monkeypatch):
     assert [json.loads(line)["reason"] for line in out.read_text().splitlines()] == ["ok", "error", "ok"]
 
 
+@pytest.mark.usefixtures("verifier")  # the module's Ray cluster, whichever worker runs this
 def test_search_verifies_on_ray(tmp_path, prelude_lean, monkeypatch):
     """`prover search --ray`: the search's checks go to the cluster's verifier actors."""
 

@@ -124,3 +124,33 @@ def test_sampling_overlaps_lean_and_the_records_are_the_one_after_the_other_ones
     assert together.seconds.lean_busy > 0 and together.seconds.generation >= 0.4 * strategies.CHUNKS
     saved = json.loads((tmp_path / str(strategies.CHUNKS) / "run" / "summary.json").read_text())
     assert saved["seconds"]["overlap"] == pytest.approx(together.seconds.overlap)
+
+
+def test_the_next_batch_samples_while_lean_checks_the_last_part_of_this_one(tmp_path, prelude_lean, monkeypatch):
+    """Parts flow across batches: a batch's first part is sampled before the previous batch's last part is
+    recorded (Lean idles only before the run's first part), and the records are still the one-after-the-other
+    ones; with one part (CHUNKS = 1) every part is recorded before the next is sampled."""
+    from prover.search import strategies
+
+    class Watching(Confident):  # at each call: the theorems sampled, and how many records the run holds
+        def __init__(self, attempts):
+            self.attempts, self.calls = attempts, []
+
+        def generate(self, prompts, n, *args, **kwargs):
+            held = len(self.attempts.read_text().splitlines()) if self.attempts.exists() else 0
+            self.calls.append(({p.split()[1] for p in prompts}, held))
+            return super().generate(prompts, n, *args, **kwargs)
+
+    runs = {}
+    for chunks in (1, 4):
+        monkeypatch.setattr(strategies, "CHUNKS", chunks)
+        out = tmp_path / str(chunks)
+        sampler = Watching(out / "run" / "attempts.jsonl")
+        Search(_config(out, n=8, batch_theorems=1), sampler=sampler, verify=Verifier(prelude_lean)).run()
+        lines = (out / "run" / "attempts.jsonl").read_text().splitlines()
+        firsts = [held for i, (names, held) in enumerate(sampler.calls) if i == 0 or names != sampler.calls[i - 1][0]]
+        runs[chunks] = [{k: v for k, v in json.loads(line).items() if k != "lean_seconds"} for line in lines], firsts
+    (one_by_one, sequential), (overlapped, flowing) = runs[1], runs[4]
+    assert overlapped == one_by_one and len(overlapped) == 24
+    assert sequential == [0, 8, 16]  # each batch's 8 attempts recorded before the next batch samples
+    assert flowing == [0, 6, 14]  # its last part of 2 still in Lean's hands
