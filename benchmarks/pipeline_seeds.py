@@ -26,6 +26,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from measured_on import environment, pin_kernels  # noqa: E402
 
+from prover.io import atomic_write_text  # noqa: E402
+
 
 def run_seed(seed: int, out: Path, tiny: bool) -> float:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PROVER_")}  # the embedded Lean decides
@@ -46,6 +48,12 @@ def gather(report: dict) -> list[dict]:
     return rows
 
 
+def over_seeds(seeds: list[dict], method: str, step: int, key: str) -> tuple[list[float], float, float]:
+    """One (method, step)'s ``key`` in each seed's run, with their mean and standard deviation."""
+    values = [r[key] for s in seeds for r in s["rows"] if (r["method"], r["step"]) == (method, step)]
+    return values, statistics.mean(values), statistics.stdev(values) if len(values) > 1 else 0.0
+
+
 def summary(results: dict) -> str:
     seeds = results["seeds"]
     keys = list(dict.fromkeys((r["method"], r["step"]) for s in seeds for r in s["rows"]))
@@ -54,13 +62,12 @@ def summary(results: dict) -> str:
              "", "![over training](over_training.png)", "",
              f"| method | step | pass@1 (%) | pass@{n} (%) | solved |", "|---|---|---|---|---|"]  # fmt: skip
     for method, step in keys:
-        rows = [r for s in seeds for r in s["rows"] if (r["method"], r["step"]) == (method, step)]
         cells = []
         for key in ("pass@1", "pass@N", "solved"):
-            values = [r[key] for r in rows]
-            spread = statistics.stdev(values) if len(values) > 1 else 0.0
-            cells.append(f"{statistics.mean(values):.1f} ± {spread:.1f} ({min(values):.1f}-{max(values):.1f})")
-        lines.append(f"| {method} | {step} | " + " | ".join(cells) + f" of {rows[0]['theorems']} |")
+            values, mean, spread = over_seeds(seeds, method, step, key)
+            cells.append(f"{mean:.1f} ± {spread:.1f} ({min(values):.1f}-{max(values):.1f})")
+        theorems = over_seeds(seeds, method, step, "theorems")[0][0]
+        lines.append(f"| {method} | {step} | " + " | ".join(cells) + f" of {theorems} |")
     first, last = min(step for _, step in keys), max(step for _, step in keys)
     lines += ["", f"Mean ± standard deviation over seeds {[s['seed'] for s in seeds]} (range in brackets)."]
     for method in dict.fromkeys(m for m, _ in keys):
@@ -91,9 +98,8 @@ def plot(results: dict, path: Path) -> None:
     for ax, key in zip(axes, ("pass@1", "pass@N")):
         points: dict[str, list] = {}
         for method, step in keys:  # mean and standard deviation over the seeds
-            values = [r[key] for s in seeds for r in s["rows"] if (r["method"], r["step"]) == (method, step)]
-            spread = statistics.stdev(values) if len(values) > 1 else 0.0
-            points.setdefault(method, []).append((step, statistics.mean(values), spread))
+            _, mean, spread = over_seeds(seeds, method, step, key)
+            points.setdefault(method, []).append((step, mean, spread))
         step_panel(ax, points, key if key == "pass@1" else f"pass@{n}")
     axes[0].legend(fontsize=8)
     fig.suptitle(f"CE against DCO over training, Lean-checked: mean ± standard deviation over {len(seeds)} seeds",
@@ -120,10 +126,10 @@ def main(argv: list[str] | None = None) -> int:
             seconds = run_seed(seed, out / f"seed{seed}", args.tiny)
             seeds[seed] = {"seed": seed, "seconds": seconds, "rows": gather(json.loads(report.read_text()))}
             partial = {"tiny": args.tiny, "environment": environment(), "seeds": list(seeds.values())}
-            (out / "results.json").write_text(json.dumps(partial, indent=1))  # a killed run keeps its seeds
+            atomic_write_text(str(out / "results.json"), json.dumps(partial, indent=1))  # a kill keeps its seeds
     results = {"tiny": args.tiny, "environment": environment(), "seeds": [seeds[s] for s in args.seeds]}
-    (out / "results.json").write_text(json.dumps(results, indent=1))
-    (out / "results.md").write_text(summary(results))
+    atomic_write_text(str(out / "results.json"), json.dumps(results, indent=1))
+    atomic_write_text(str(out / "results.md"), summary(results))
     plot(results, out / "over_training.png")
     print(summary(results))
     return 0

@@ -602,6 +602,8 @@ def _end(pattern: re.Pattern[str], text: str, i: int) -> int:
     """End of ``pattern``'s match at ``i``: the patterns given here match everywhere (possibly empty)."""
     match = pattern.match(text, i)
     return i if match is None else match.end()
+
+
 _SYMBOLS_BY_FIRST: dict[str, list[str]] = {}  # longest first, as _SYMBOLS
 for _symbol in _SYMBOLS:
     _SYMBOLS_BY_FIRST.setdefault(_symbol[0], []).append(_symbol)

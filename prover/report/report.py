@@ -127,6 +127,12 @@ def _row(cells: list[str]) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
+def _cells(run: dict, ks: list[int]) -> list[str]:
+    """A run's pass@k for each k, in % ± one standard error ("—" where the run has no such k)."""
+    values = [(run["pass_at_k"] or {}).get(str(k)) for k in ks]
+    return [f"{100 * v['pass_at_k']:.1f} ± {100 * v['stderr']:.1f}" if v else "—" for v in values]
+
+
 def markdown(report: dict) -> str:
     ks = sorted({int(k) for r in report["runs"] if r["pass_at_k"] for k in r["pass_at_k"]})
     header = ["run", "solved", *(f"pass@{k}" for k in ks)]
@@ -135,11 +141,7 @@ def markdown(report: dict) -> str:
     lines += [f"![{os.path.splitext(os.path.basename(p))[0]}]({os.path.basename(p)})" for p in report.get("plots", [])]
     lines += ["", _row(header), _row(["---"] * len(header))]
     for r in report["runs"]:
-        cells = []
-        for k in ks:
-            v = (r["pass_at_k"] or {}).get(str(k))
-            cells.append(f"{100 * v['pass_at_k']:.1f} ± {100 * v['stderr']:.1f}" if v else "—")
-        lines.append(_row([r["run"], f"{r['solved']}/{r['theorems']}", *cells]))
+        lines.append(_row([r["run"], f"{r['solved']}/{r['theorems']}", *_cells(r, ks)]))
     lines.append("")
     lines.append("pass@k in % (unbiased estimator), ± one standard error over theorems.")
     curves = over_training(report)
@@ -149,9 +151,7 @@ def markdown(report: dict) -> str:
                   _row(["method", "step", "solved", "pass@1", f"pass@{n}"]), _row(["---"] * 5)]  # fmt: skip
         for method, checkpoints in curves.items():
             for r in checkpoints:
-                cells = [f"{100 * v['pass_at_k']:.1f} ± {100 * v['stderr']:.1f}" if (v := r["pass_at_k"].get(str(k)))
-                         else "—" for k in (1, n)]  # fmt: skip
-                lines.append(_row([method, str(r["step"]), f"{r['solved']}/{r['theorems']}", *cells]))
+                lines.append(_row([method, str(r["step"]), f"{r['solved']}/{r['theorems']}", *_cells(r, [1, n])]))
     notes = [f"- {r['run']}: {r['note']}" for r in report["runs"] if r.get("note")]
     notes += [
         f"- {r['run']}: {len(r['bad_statements'])} statement(s) do not elaborate and are left out: "

@@ -34,7 +34,11 @@ class Status(str, Enum):
 
     @classmethod
     def _missing_(cls, value: object) -> Status | None:
-        return cls.INFRASTRUCTURE if value == "repl_failure" else None  # its earlier name, in older runs
+        earlier = _EARLIER_STATUSES.get(value) if isinstance(value, str) else None  # older runs' names
+        return None if earlier is None else cls(earlier)
+
+
+_EARLIER_STATUSES = {"repl_failure": "infrastructure_failure"}  # an earlier name of a status: its name now
 
 
 @dataclass
@@ -62,8 +66,7 @@ class Attempt:
     @classmethod
     def from_json(cls, record: Any, where: str) -> Attempt:
         values = _checked(cls, record, where, _STATUSES)
-        if values["status"] == "repl_failure":  # its earlier name, in older runs
-            values["status"] = Status.INFRASTRUCTURE.value
+        values["status"] = Status(values["status"]).value  # an older run's name read as today's
         return cls(**values)
 
 
@@ -222,12 +225,14 @@ def outcomes(records: list[Attempt]) -> tuple[dict[str, list[bool]], list[str]]:
     return {t: [a[i] for i in sorted(a)] for t, a in rows.items()}, bad
 
 
-_KINDS: dict[str, type | tuple[type, ...]] = {"str": str, "int": int, "float": (int, float), "bool": bool, "list[str]": list, "list[float]": list,
-          "dict | None": (dict, type(None)), "Timing": dict}  # fmt: skip
+_KINDS: dict[str, type | tuple[type, ...]] = {
+    "str": str, "int": int, "float": (int, float), "bool": bool, "list[str]": list, "list[float]": list,
+    "dict | None": (dict, type(None)), "Timing": dict,
+}  # fmt: skip
 
 
 _RENAMED = {"lean_steps": "lean_calls"}  # earlier field names, in older runs
-_STATUSES = {"status": {s.value for s in Status} | {"repl_failure"}}
+_STATUSES = {"status": {s.value for s in Status} | set(_EARLIER_STATUSES)}
 
 
 def _checked(cls, record: Any, where: str, allowed: dict[str, set]) -> dict[str, Any]:
